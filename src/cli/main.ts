@@ -1,0 +1,177 @@
+/**
+ * The kubeproof command line. Human text goes to stderr; stdout carries only what scripts
+ * read (`cluster up` prints exactly `KUBECONFIG=<path>`). Exit codes: see src/errors.ts.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { BadInputError, ExitCode, describeError, exitCodeOf } from '../errors.js';
+import { stderrLog, formatDuration } from '../log.js';
+import { kubeproofVersion } from '../project.js';
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  positionals?: boolean;
+  run(values: Record<string, unknown>, positionals: string[]): Promise<number>;
+}
+
+const help = { help: { type: 'boolean', short: 'h' } } as const;
+
+function list(v: unknown): string[] {
+  return typeof v === 'string' && v ? v.split(',').map((s) => s.trim()).filter(Boolean) : [];
+}
+
+function int(v: unknown, flag: string, min = 0): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new BadInputError(`--${flag} must be a whole number ≥ ${min}, not "${String(v)}"`);
+  return n;
+}
+
+const commands: Record<string, Command> = {
+  run: {
+    summary: 'run feature files against a cluster (default: the shipped features on a fresh local cluster)',
+    usage: `kubeproof run [paths…] [--cluster local|kind|existing] [--context C] [--kubeconfig F] [--allow-context C]
+              [--tags EXPR] [--name N] [--nodes 3] [--zones a,b,c] [--keep] [--parallel N] [--reports DIR] [--upstream-timings]`,
+    options: {
+      ...help,
+      cluster: { type: 'string', default: 'local' },
+      context: { type: 'string' },
+      kubeconfig: { type: 'string' },
+      'allow-context': { type: 'string', multiple: true },
+      tags: { type: 'string' },
+      name: { type: 'string' },
+      nodes: { type: 'string' },
+      zones: { type: 'string' },
+      keep: { type: 'boolean', default: false },
+      parallel: { type: 'string' },
+      reports: { type: 'string' },
+      'upstream-timings': { type: 'boolean', default: false },
+    },
+    positionals: true,
+    async run(v, paths) {
+      const cluster = String(v.cluster);
+      if (!['local', 'kind', 'existing'].includes(cluster)) throw new BadInputError(`--cluster must be local, kind or existing, not "${cluster}"`);
+      if ((v.context || v.kubeconfig) && cluster !== 'existing') throw new BadInputError('--context and --kubeconfig go with --cluster existing');
+      const { run } = await import('../run/runner.js');
+      const { loadProjectConfig } = await import('../cluster/guard.js');
+      const config = await loadProjectConfig(process.cwd());
+      return run({
+        paths,
+        cluster: cluster as 'local',
+        context: v.context as string | undefined,
+        kubeconfig: v.kubeconfig as string | undefined,
+        tags: v.tags as string | undefined,
+        name: v.name as string | undefined,
+        keep: Boolean(v.keep),
+        parallel: int(v.parallel, 'parallel', 1) ?? 1,
+        allowContexts: [...config.allowContexts, ...((v['allow-context'] as string[] | undefined) ?? [])],
+        reportsDir: (v.reports as string | undefined) ?? 'reports',
+        nodes: int(v.nodes, 'nodes', 1) ?? 3,
+        zones: v.zones === undefined ? ['a', 'b', 'c'] : list(v.zones),
+        upstreamTimings: Boolean(v['upstream-timings']),
+        cwd: process.cwd(),
+      });
+    },
+  },
+  steps: {
+    summary: 'list every step sentence with an example',
+    usage: 'kubeproof steps [--json]',
+    options: { ...help, json: { type: 'boolean', default: false } },
+    async run(v) {
+      const { renderVocabulary } = await import('./steps.js');
+      process.stdout.write(await renderVocabulary({ json: Boolean(v.json) }));
+      return ExitCode.ok;
+    },
+  },
+  cluster: {
+    summary: 'start, stop and list local clusters (up | down | list)',
+    usage: `kubeproof cluster up [--name N] [--nodes 3] [--zones a,b,c] [--upstream-timings]
+       kubeproof cluster down [--name N] [--keep]
+       kubeproof cluster list`,
+    options: {
+      ...help,
+      name: { type: 'string' },
+      nodes: { type: 'string' },
+      zones: { type: 'string' },
+      'upstream-timings': { type: 'boolean', default: false },
+      keep: { type: 'boolean', default: false },
+    },
+    positionals: true,
+    async run(v, pos) {
+      const { clusterUp, clusterDown, clusterList } = await import('./cluster.js');
+      const [sub, ...rest] = pos;
+      if (rest.length) throw new BadInputError(`unexpected argument "${rest[0]}"`);
+      switch (sub) {
+        case 'up':
+          return clusterUp({ name: v.name as string | undefined, nodes: int(v.nodes, 'nodes', 0) ?? 3, zones: list(v.zones), upstreamTimings: Boolean(v['upstream-timings']) });
+        case 'down':
+          return clusterDown({ name: v.name as string | undefined, keep: Boolean(v.keep) });
+        case 'list':
+          return clusterList();
+        default:
+          throw new BadInputError(sub ? `unknown cluster command "${sub}" (up, down, list)` : 'cluster needs a command: up, down or list');
+      }
+    },
+  },
+  doctor: {
+    summary: 'check what this machine can run: Go, cached binaries, kind/docker, kubeconfig',
+    usage: 'kubeproof doctor',
+    options: { ...help },
+    async run() {
+      const { doctor } = await import('./doctor.js');
+      return doctor({ log: stderrLog, out: (line) => process.stdout.write(`${line}\n`) });
+    },
+  },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.keys(commands).map((c) => c.length));
+  return [
+    `kubeproof ${kubeproofVersion} — Kubernetes resilience scenarios with real faults and watch-based assertions`,
+    '',
+    'usage: kubeproof <command> [options]   (kubeproof <command> --help for its options)',
+    '',
+    ...Object.entries(commands).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'exit codes: 0 passed · 1 a scenario failed · 2 bad input · 3 environment not ready · 4 cleanup incomplete · 130/143 interrupted',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    process.stderr.write(`${usage()}\n`);
+    return name ? ExitCode.ok : ExitCode.badInput;
+  }
+  if (name === '--version') {
+    process.stdout.write(`${kubeproofVersion}\n`);
+    return ExitCode.ok;
+  }
+  const cmd = commands[name];
+  if (!cmd) {
+    process.stderr.write(`kubeproof: unknown command "${name}"\n\n${usage()}\n`);
+    return ExitCode.badInput;
+  }
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: cmd.options, allowPositionals: Boolean(cmd.positionals), strict: true });
+  } catch (err) {
+    process.stderr.write(`kubeproof ${name}: ${(err as Error).message}\n\nusage: ${cmd.usage}\n`);
+    return ExitCode.badInput;
+  }
+  if (parsed.values.help) {
+    process.stderr.write(`${cmd.summary}\n\nusage: ${cmd.usage}\n`);
+    return ExitCode.ok;
+  }
+  const t0 = Date.now();
+  try {
+    return await cmd.run(parsed.values, parsed.positionals);
+  } catch (err) {
+    process.stderr.write(`kubeproof ${name}: ${describeError(err)}\n`);
+    if (exitCodeOf(err) === ExitCode.scenarioFailed && !(err instanceof BadInputError)) process.stderr.write(`${(err as Error).stack ?? ''}\n`);
+    return exitCodeOf(err);
+  } finally {
+    if (name === 'cluster' && parsed.positionals[0] === 'up') process.stderr.write(`(${formatDuration(Date.now() - t0)})\n`);
+  }
+}

@@ -1,0 +1,30 @@
+/** `kubeproof steps`: the step vocabulary, generated from the registered steps. */
+import { projectRoot } from '../project.js';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+interface StepDoc {
+  keyword: string;
+  expression: string;
+  example: string;
+  group: string;
+}
+
+export async function loadVocabulary(): Promise<StepDoc[]> {
+  const mod = (await import(pathToFileURL(join(projectRoot, 'dist/steps/index.js')).href)) as { vocabulary: StepDoc[] };
+  return mod.vocabulary;
+}
+
+export async function renderVocabulary(opts: { json: boolean }): Promise<string> {
+  const vocab = await loadVocabulary();
+  if (opts.json) return `${JSON.stringify(vocab, null, 2)}\n`;
+  const out: string[] = [];
+  for (const group of [...new Set(vocab.map((v) => v.group))]) {
+    out.push(`## ${group}`);
+    for (const v of vocab.filter((x) => x.group === group)) out.push(`  ${v.keyword} ${v.expression}`, `      e.g. ${v.example}`);
+    out.push('');
+  }
+  out.push('Parameters: {duration} "30 s", "2m", "500 ms" · {amount} "3", "at least 2", "at most 1", "no" · {howMany} "2 pods", "50% of the pods", "all pods"');
+  out.push('            {workload} deployment|statefulset|daemonset|replicaset|job · {podState} Ready|NotReady|Running|Pending · {names} "a, b and c"');
+  return `${out.join('\n')}\n`;
+}

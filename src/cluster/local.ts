@@ -1,0 +1,388 @@
+/**
+ * The local cluster: upstream etcd, kube-apiserver, kube-controller-manager, kube-scheduler
+ * and metrics-server (built from source, see binaries.ts) run by kwokctl's binary runtime,
+ * with KWOK simulating the kubelets of the nodes kubeproof creates through the API.
+ */
+import { mkdtemp, readFile, readdir, rm, writeFile, mkdir, stat } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import YAML from 'yaml';
+import { BadInputError, EnvironmentError } from '../errors.js';
+import { stderrLog, formatDuration, type Log } from '../log.js';
+import { Kube } from '../kube/client.js';
+import { Informer, now } from '../kube/informer.js';
+import type { Node } from '../kube/types.js';
+import { until } from '../expect/until.js';
+import { ensureBinaries, findBinaries, cacheRoot, type BinarySet } from './binaries.js';
+import { withLock } from './lock.js';
+import { kwokNode, nodeSpecsFor, nodeReadyCondition, KWOK_NODE_ANNOTATION } from './nodes.js';
+import type { Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeSpec } from './provider.js';
+
+import { projectRoot } from '../project.js';
+
+/** Fast failure detection so node-failure scenarios finish in seconds, not minutes. */
+export const FAST_TIMINGS: ClusterTimings = {
+  nodeMonitorGracePeriodSeconds: 10,
+  nodeMonitorPeriodSeconds: 1,
+  nodeHeartbeatSeconds: 2,
+  defaultNotReadyTolerationSeconds: 10,
+  defaultUnreachableTolerationSeconds: 10,
+  hpaSyncPeriodSeconds: 5,
+  hpaDownscaleStabilizationSeconds: 15,
+  source: 'kubeproof-fast',
+};
+
+/** Kubernetes' own defaults (1.37). */
+export const UPSTREAM_TIMINGS: ClusterTimings = {
+  nodeMonitorGracePeriodSeconds: 50,
+  nodeMonitorPeriodSeconds: 5,
+  nodeHeartbeatSeconds: 10,
+  defaultNotReadyTolerationSeconds: 300,
+  defaultUnreachableTolerationSeconds: 300,
+  hpaSyncPeriodSeconds: 15,
+  hpaDownscaleStabilizationSeconds: 300,
+  source: 'upstream-defaults',
+};
+
+export const DEFAULT_CLUSTER_NAME = 'kubeproof';
+const NAME_RE = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/;
+
+/** Where kwokctl keeps every local cluster: KWOK_WORKDIR. */
+export function kwokWorkdir(): string {
+  return join(cacheRoot(), 'kwok');
+}
+
+export function clusterDir(name: string): string {
+  return join(kwokWorkdir(), 'clusters', name);
+}
+
+function metaPath(name: string): string {
+  return join(clusterDir(name), 'kubeproof.json');
+}
+
+export function kubeconfigPathOf(name: string): string {
+  return join(clusterDir(name), 'kubeconfig.yaml');
+}
+
+interface ClusterMeta {
+  name: string;
+  createdAt: string;
+  versionSetId: string;
+  timings: ClusterTimings;
+  nodes: string[];
+}
+
+function kwokEnv(bins: BinarySet): Record<string, string> {
+  return {
+    KWOK_WORKDIR: kwokWorkdir(),
+    // kwokctl shells out to kubectl (kustomize, apply); ours comes first.
+    PATH: `${bins.dir}:${process.env.PATH ?? ''}`,
+  };
+}
+
+function kwokctlConfig(bins: BinarySet, t: ClusterTimings): object[] {
+  const seconds = (s: number) => `${s}s`;
+  const config = {
+    apiVersion: 'config.kwok.x-k8s.io/v1alpha1',
+    kind: 'KwokctlConfiguration',
+    options: {
+      runtime: 'binary',
+      bindAddress: '127.0.0.1',
+      kubeApiserverBinary: bins.path('kube-apiserver'),
+      kubeControllerManagerBinary: bins.path('kube-controller-manager'),
+      kubeSchedulerBinary: bins.path('kube-scheduler'),
+      kubectlBinary: bins.path('kubectl'),
+      etcdBinary: bins.path('etcd'),
+      kwokControllerBinary: bins.path('kwok'),
+      metricsServerBinary: bins.path('metrics-server'),
+      enableMetricsServer: true,
+      metricsServerManifests: [join(projectRoot, 'scenarios', 'metrics-server')],
+      heartbeatFactor: 1,
+      kubeControllerManagerNodeMonitorPeriodMilliseconds: t.nodeMonitorPeriodSeconds * 1000,
+      kubeControllerManagerNodeMonitorGracePeriodMilliseconds: t.nodeMonitorGracePeriodSeconds * 1000,
+      nodeStatusUpdateFrequencyMilliseconds: t.nodeHeartbeatSeconds * 1000,
+      // kwok renews a node's Lease every quarter of its duration.
+      nodeLeaseDurationSeconds: t.nodeHeartbeatSeconds * 4,
+      disableQPSLimits: true,
+    },
+    componentsPatches: [
+      {
+        name: 'kube-apiserver',
+        extraArgs: [
+          { key: 'default-not-ready-toleration-seconds', value: String(t.defaultNotReadyTolerationSeconds) },
+          { key: 'default-unreachable-toleration-seconds', value: String(t.defaultUnreachableTolerationSeconds) },
+        ],
+      },
+      {
+        name: 'kube-controller-manager',
+        extraArgs: [
+          { key: 'horizontal-pod-autoscaler-sync-period', value: seconds(t.hpaSyncPeriodSeconds) },
+          { key: 'horizontal-pod-autoscaler-downscale-stabilization', value: seconds(t.hpaDownscaleStabilizationSeconds) },
+        ],
+      },
+      {
+        // Manage only nodes that carry the annotation, so a fault can take one node away
+        // from kwok (its Lease stops) and the real node-lifecycle controller sees it fail.
+        name: 'kwok-controller',
+        extraArgs: [
+          { key: 'manage-all-nodes', value: 'false', override: true },
+          { key: 'manage-nodes-with-annotation-selector', value: `${KWOK_NODE_ANNOTATION}=fake` },
+        ],
+      },
+      {
+        name: 'metrics-server',
+        extraArgs: [{ key: 'kubelet-preferred-address-types', value: 'Hostname,InternalIP,ExternalIP', override: true }],
+      },
+    ],
+  };
+  return [config];
+}
+
+/** kwok's own stages the cluster needs, plus the project's from scenarios/stages. */
+async function stageDocuments(bins: BinarySet): Promise<string[]> {
+  const k = bins.kwokKustomizeDir;
+  const upstream = [
+    'stage/node/fast/node-initialize.yaml',
+    'stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml',
+    'stage/node/chaos/node-not-ready.yaml',
+    'stage/pod/fast/pod-ready.yaml',
+    'stage/pod/fast/pod-complete.yaml',
+    'stage/pod/fast/pod-delete.yaml',
+    'metrics/resource/metrics-resource.yaml',
+    'metrics/usage/usage-from-annotation.yaml',
+  ].map((p) => join(k, p));
+  const ownDir = join(projectRoot, 'scenarios', 'stages');
+  const own = (await readdir(ownDir)).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(ownDir, f));
+  return Promise.all([...upstream, ...own].map((p) => readFile(p, 'utf8')));
+}
+
+export interface LocalClusterInfo {
+  name: string;
+  createdAt?: Date;
+  apiServerUrl?: string;
+  nodes: string[];
+  alive: boolean;
+  /** Component processes whose pid files point at dead processes. */
+  dead: string[];
+  kubeconfigPath: string;
+}
+
+/** The component processes kwokctl started for a cluster (from its pid files), alive or not. */
+async function componentPids(name: string): Promise<Array<{ component: string; pid: number; alive: boolean }>> {
+  const dir = join(clusterDir(name), 'pids');
+  const files = await readdir(dir).catch(() => [] as string[]);
+  const out: Array<{ component: string; pid: number; alive: boolean }> = [];
+  for (const f of files.filter((f) => f.endsWith('.pid'))) {
+    const pid = Number((await readFile(join(dir, f), 'utf8')).trim());
+    if (!pid) continue;
+    let alive = true;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      alive = false;
+    }
+    out.push({ component: f.replace(/\.pid$/, ''), pid, alive });
+  }
+  return out;
+}
+
+export async function localClusterInfo(name: string): Promise<LocalClusterInfo | undefined> {
+  const dir = clusterDir(name);
+  if (!existsSync(dir)) return undefined;
+  const meta = await readFile(metaPath(name), 'utf8').then((t) => JSON.parse(t) as ClusterMeta).catch(() => undefined);
+  const pids = await componentPids(name);
+  const kubeconfigPath = kubeconfigPathOf(name);
+  let apiServerUrl: string | undefined;
+  try {
+    const kc = YAML.parse(await readFile(kubeconfigPath, 'utf8')) as { clusters?: Array<{ cluster?: { server?: string } }> };
+    apiServerUrl = kc.clusters?.[0]?.cluster?.server;
+  } catch {
+    apiServerUrl = undefined;
+  }
+  const createdAt = meta ? new Date(meta.createdAt) : await stat(dir).then((s) => s.birthtime).catch(() => undefined);
+  return {
+    name,
+    createdAt,
+    apiServerUrl,
+    nodes: meta?.nodes ?? [],
+    alive: pids.length > 0 && pids.every((p) => p.alive),
+    dead: pids.filter((p) => !p.alive).map((p) => p.component),
+    kubeconfigPath,
+  };
+}
+
+export async function listLocalClusters(): Promise<LocalClusterInfo[]> {
+  const names = await readdir(join(kwokWorkdir(), 'clusters')).catch(() => [] as string[]);
+  const infos = await Promise.all(names.map((n) => localClusterInfo(n)));
+  return infos.filter((i): i is LocalClusterInfo => i !== undefined);
+}
+
+/** Stop a local cluster's processes and remove its work dir (keep: stop only, leave the dir and logs). */
+export async function deleteLocalCluster(name: string, opts: { keep?: boolean; log?: Log } = {}): Promise<void> {
+  const log = opts.log ?? stderrLog;
+  if (!existsSync(clusterDir(name))) throw new BadInputError(`no local cluster named "${name}"`, { hint: 'kubeproof cluster list' });
+  const bins = await findBinaries();
+  if (bins) {
+    const verb = opts.keep ? 'stop' : 'delete';
+    const r = await execa(bins.path('kwokctl'), [verb, 'cluster', '--name', name], { env: kwokEnv(bins), reject: false, all: true });
+    if (r.exitCode !== 0) log(`kwokctl ${verb} cluster ${name} failed: ${r.all?.trim().split('\n').slice(-5).join('\n')}`);
+  }
+  // Whatever kwokctl left (or could not run): end only the processes this cluster started.
+  for (const p of await componentPids(name)) {
+    if (p.alive) {
+      try {
+        process.kill(p.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
+    }
+  }
+  if (!opts.keep) await rm(clusterDir(name), { recursive: true, force: true });
+}
+
+export class LocalCluster implements Cluster {
+  readonly kind = 'local' as const;
+  readonly context: string;
+  readonly capabilities: ClusterCapabilities = {
+    realContainers: false,
+    realNodes: [],
+    canStopNode: true,
+    readinessMechanism: 'kwok-stage',
+    metricsSource: 'kwok-annotation',
+    simulatedNodes: true,
+  };
+  nodes: string[];
+
+  constructor(
+    readonly name: string,
+    readonly kubeconfigPath: string,
+    readonly apiServerUrl: string,
+    readonly timings: ClusterTimings,
+    readonly serverVersion: string,
+    nodes: string[],
+    private readonly kube: Kube,
+    private readonly log: Log,
+  ) {
+    this.context = kube.contextName;
+    this.nodes = nodes;
+  }
+
+  async addNodes(specs: NodeSpec[]): Promise<void> {
+    await createNodes(this.kube, specs, this.log);
+    this.nodes = [...this.nodes, ...specs.map((s) => s.name)];
+    await writeMeta(this.name, { nodes: this.nodes });
+  }
+
+  async down(opts: { keep?: boolean } = {}): Promise<void> {
+    await deleteLocalCluster(this.name, { keep: opts.keep, log: this.log });
+  }
+}
+
+async function writeMeta(name: string, patch: Partial<ClusterMeta>): Promise<void> {
+  const old = await readFile(metaPath(name), 'utf8').then((t) => JSON.parse(t) as ClusterMeta).catch(() => ({}) as ClusterMeta);
+  await writeFile(metaPath(name), JSON.stringify({ ...old, ...patch }, null, 2));
+}
+
+/** Create KWOK nodes through the API and resolve when all of them are Ready (watched, not polled). */
+export async function createNodes(kube: Kube, specs: NodeSpec[], log: Log, withinMs = 60_000): Promise<void> {
+  if (specs.length === 0) return;
+  const names = new Set(specs.map((s) => s.name));
+  const nodes = new Informer<Node>(kube, 'Node');
+  try {
+    await nodes.start();
+    const t0 = now();
+    await Promise.all(specs.map((s) => kube.create(kwokNode(s))));
+    const ready = await until(
+      {
+        description: `${names.size} node(s) Ready: ${[...names].join(', ')}`,
+        sources: [nodes],
+        evaluate: () => {
+          const notReady = [...names].filter((n) => nodeReadyCondition(nodes.get(n)) !== 'True');
+          return { ok: notReady.length === 0, observed: notReady.length ? `not Ready yet: ${notReady.join(', ')}` : 'all Ready' };
+        },
+      },
+      { within: withinMs, since: t0 },
+    );
+    log(`${names.size} node(s) Ready in ${formatDuration(ready.elapsedMs)}`);
+  } finally {
+    await nodes.stop();
+  }
+}
+
+export class LocalProvider implements ClusterProvider {
+  readonly kind = 'local' as const;
+
+  async up(opts: ClusterUpOptions = {}): Promise<LocalCluster> {
+    const log = opts.log ?? stderrLog;
+    const name = opts.name ?? DEFAULT_CLUSTER_NAME;
+    if (!NAME_RE.test(name)) throw new BadInputError(`cluster name "${name}" must be lower-case letters, digits and '-', at most 40 characters`);
+    const started = now();
+    const bins = await ensureBinaries({ log });
+    const timings: ClusterTimings = { ...(opts.upstreamTimings ? UPSTREAM_TIMINGS : FAST_TIMINGS), ...opts.timings };
+    const specs = [...nodeSpecsFor(opts.nodes ?? 3, opts.zones), ...(opts.nodeSpecs ?? [])];
+    const duplicate = specs.map((s) => s.name).find((n, i, all) => all.indexOf(n) !== i);
+    if (duplicate) throw new BadInputError(`node "${duplicate}" is asked for twice`);
+
+    // kwokctl picks free ports while it creates a cluster: serialise creations.
+    await withLock(join(kwokWorkdir(), '.create.lock'), async () => {
+      const existing = await localClusterInfo(name);
+      if (existing) {
+        throw new BadInputError(
+          existing.alive
+            ? `a local cluster named "${name}" is already running (${existing.apiServerUrl ?? 'unknown URL'})`
+            : `a local cluster named "${name}" exists but is dead (stopped: ${existing.dead.join(', ') || 'all components'})`,
+          { hint: `kubeproof cluster down --name ${name}, or choose another --name` },
+        );
+      }
+      await createWithKwokctl(name, bins, timings, log);
+    }, () => log('another cluster is being created; waiting for it'));
+
+    const kubeconfigPath = kubeconfigPathOf(name);
+    try {
+      const kube = Kube.fromKubeconfig(kubeconfigPath);
+      const serverVersion = await kube.serverVersion();
+      await writeMeta(name, { name, createdAt: new Date().toISOString(), versionSetId: bins.versionSetId, timings, nodes: [] });
+      const cluster = new LocalCluster(name, kubeconfigPath, kube.serverUrl, timings, serverVersion, [], kube, log);
+      await cluster.addNodes(specs);
+      log(`local cluster "${name}" (Kubernetes ${serverVersion}) up with ${specs.length} node(s) in ${formatDuration(now() - started)}`);
+      return cluster;
+    } catch (err) {
+      log(`bringing up "${name}" failed; removing it`);
+      await deleteLocalCluster(name, { log }).catch(() => undefined);
+      throw err;
+    }
+  }
+}
+
+async function createWithKwokctl(name: string, bins: BinarySet, timings: ClusterTimings, log: Log): Promise<void> {
+  const tmp = await mkdtemp(join(tmpdir(), `kubeproof-${name}-`));
+  try {
+    const configFile = join(tmp, 'kwokctl.yaml');
+    const docs = [...kwokctlConfig(bins, timings).map((d) => YAML.stringify(d)), ...(await stageDocuments(bins))];
+    await writeFile(configFile, docs.map((d) => d.replace(/^---\n/, '')).join('\n---\n'));
+    await mkdir(kwokWorkdir(), { recursive: true });
+    const t0 = now();
+    log(`starting local cluster "${name}" (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, metrics-server, kwok)`);
+    const r = await execa(
+      bins.path('kwokctl'),
+      ['create', 'cluster', '--name', name, '--runtime', 'binary', '--heartbeat-factor', '1', '--wait', '2m', '--kubeconfig', kubeconfigPathOf(name), '-c', configFile],
+      { env: kwokEnv(bins), reject: false, all: true },
+    );
+    if (r.exitCode !== 0) {
+      throw new EnvironmentError(`kwokctl could not create cluster "${name}":\n${(r.all ?? '').trim().split('\n').slice(-25).join('\n')}`, {
+        hint: `logs: ${join(clusterDir(name), 'logs')}`,
+      });
+    }
+    // kwokctl reports success even when a component died right after starting (e.g. metrics-server's flag check).
+    const dead = (await componentPids(name)).filter((p) => !p.alive);
+    if (dead.length) {
+      const logs = join(clusterDir(name), 'logs');
+      throw new EnvironmentError(`cluster "${name}" started but ${dead.map((d) => d.component).join(', ')} exited`, { hint: `see ${logs}` });
+    }
+    log(`control plane ready in ${formatDuration(now() - t0)}`);
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,54 @@
+/** KWOK node objects: what a scenario asks for, as the Node the API server stores. */
+import type { Manifest, Node } from '../kube/types.js';
+import type { NodeSpec } from './provider.js';
+
+/** kwok manages (heartbeats, pod lifecycle) only nodes carrying this annotation = "fake". */
+export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
+export const ZONE_LABEL = 'topology.kubernetes.io/zone';
+export const NODE_TYPE_LABEL = 'kubeproof.io/node-type';
+
+export const DEFAULT_ALLOCATABLE: Record<string, string> = { cpu: '4', memory: '16Gi', pods: '110', 'ephemeral-storage': '100Gi' };
+
+/** n nodes named node-1…node-n, spread round-robin over the zones (if any). */
+export function nodeSpecsFor(count: number, zones: string[] = []): NodeSpec[] {
+  return Array.from({ length: count }, (_, i) => ({
+    name: `node-${i + 1}`,
+    ...(zones.length ? { zone: zones[i % zones.length] } : {}),
+  }));
+}
+
+export function kwokNode(spec: NodeSpec): Manifest {
+  const resources = { ...DEFAULT_ALLOCATABLE, ...spec.allocatable };
+  return {
+    apiVersion: 'v1',
+    kind: 'Node',
+    metadata: {
+      name: spec.name,
+      annotations: {
+        [KWOK_NODE_ANNOTATION]: 'fake',
+        'node.alpha.kubernetes.io/ttl': '0',
+        // Where metrics-server finds this node's resource metrics on kwok's emulated kubelet.
+        'metrics.k8s.io/resource-metrics-path': `/metrics/nodes/${spec.name}/metrics/resource`,
+      },
+      labels: {
+        'kubernetes.io/hostname': spec.name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': 'amd64',
+        type: 'kwok',
+        [NODE_TYPE_LABEL]: 'kwok',
+        ...(spec.zone ? { [ZONE_LABEL]: spec.zone } : {}),
+        ...spec.labels,
+      },
+    },
+    spec: spec.taints?.length ? { taints: spec.taints } : {},
+    status: {
+      allocatable: resources,
+      capacity: resources,
+      nodeInfo: { architecture: 'amd64', operatingSystem: 'linux', kubeletVersion: 'fake', kubeProxyVersion: 'fake' },
+    },
+  };
+}
+
+export function nodeReadyCondition(node: Node | undefined): string | undefined {
+  return node?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+}

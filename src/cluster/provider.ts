@@ -1,0 +1,89 @@
+/**
+ * ClusterProvider → Cluster: the one interface every way of getting a cluster fits
+ * (local upstream control plane + KWOK, kind, an existing kubeconfig context).
+ * Faults and probes pick their mechanism from `capabilities`, so one feature file
+ * runs on all of them.
+ */
+
+export type ClusterKind = 'local' | 'kind' | 'existing';
+
+/** Failure-detection timings in force on the cluster, stated in every report. */
+export interface ClusterTimings {
+  /** kube-controller-manager --node-monitor-grace-period, seconds. */
+  nodeMonitorGracePeriodSeconds: number;
+  /** kube-controller-manager --node-monitor-period, seconds. */
+  nodeMonitorPeriodSeconds: number;
+  /** How often a node renews its Lease / reports status, seconds. */
+  nodeHeartbeatSeconds: number;
+  /** apiserver --default-not-ready-toleration-seconds. */
+  defaultNotReadyTolerationSeconds: number;
+  /** apiserver --default-unreachable-toleration-seconds. */
+  defaultUnreachableTolerationSeconds: number;
+  /** kube-controller-manager --horizontal-pod-autoscaler-sync-period, seconds. */
+  hpaSyncPeriodSeconds: number;
+  /** kube-controller-manager --horizontal-pod-autoscaler-downscale-stabilization, seconds. */
+  hpaDownscaleStabilizationSeconds: number;
+  /** Where these numbers come from: set by kubeproof, Kubernetes' defaults, or unknown (existing clusters). */
+  source: 'kubeproof-fast' | 'upstream-defaults' | 'assumed-upstream-defaults';
+}
+
+export interface ClusterCapabilities {
+  /** Containers really run (kubelet + runtime). False on KWOK-only clusters. */
+  realContainers: boolean;
+  /** Nodes whose pods are real containers (names). */
+  realNodes: string[];
+  /** A node can be taken down (heartbeats stopped or machine stopped). */
+  canStopNode: boolean;
+  /** How pod readiness can be broken: a KWOK stage label, or the test app's readiness toggle. */
+  readinessMechanism: 'kwok-stage' | 'app-endpoint';
+  /** Where CPU usage comes from for metrics.k8s.io. */
+  metricsSource: 'kwok-annotation' | 'kubelet' | 'none' | 'unknown';
+  /** Simulated nodes (KWOK) whose lifecycle kubeproof drives. */
+  simulatedNodes: boolean;
+}
+
+export interface NodeSpec {
+  name: string;
+  zone?: string;
+  labels?: Record<string, string>;
+  taints?: Array<{ key: string; value?: string; effect: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute' }>;
+  /** Allocatable (and capacity) resources, e.g. { cpu: '4', memory: '16Gi', pods: '110' }. */
+  allocatable?: Record<string, string>;
+}
+
+export interface Cluster {
+  readonly kind: ClusterKind;
+  readonly name: string;
+  /** Absolute path of a kubeconfig file holding `context`; never the user's ~/.kube/config for local clusters. */
+  readonly kubeconfigPath: string;
+  readonly context: string;
+  readonly apiServerUrl: string;
+  readonly capabilities: ClusterCapabilities;
+  readonly timings: ClusterTimings;
+  /** Node names known at start (more can be added with addNodes where supported). */
+  readonly nodes: string[];
+  /** Version the API server reports, e.g. v1.37.2. */
+  readonly serverVersion: string;
+  /** Add nodes (local: KWOK nodes through the API; kind: refused). Resolves when every new node is Ready. */
+  addNodes(specs: NodeSpec[]): Promise<void>;
+  /** Stop and remove what `up()` created (for existing clusters: nothing). */
+  down(opts?: { keep?: boolean }): Promise<void>;
+}
+
+export interface ClusterUpOptions {
+  name?: string;
+  nodes?: number;
+  zones?: string[];
+  /** Extra node specs beyond the `nodes` count. */
+  nodeSpecs?: NodeSpec[];
+  /** Use Kubernetes' own default timings instead of kubeproof's fast ones. */
+  upstreamTimings?: boolean;
+  /** Override individual timings. */
+  timings?: Partial<Omit<ClusterTimings, 'source'>>;
+  log?: (line: string) => void;
+}
+
+export interface ClusterProvider {
+  readonly kind: ClusterKind;
+  up(opts: ClusterUpOptions): Promise<Cluster>;
+}

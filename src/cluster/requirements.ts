@@ -1,0 +1,91 @@
+/**
+ * What a scenario needs of the cluster ("3 nodes in zones a, b, c", "a KWOK node big-1 with
+ * 8 CPUs"). On the local cluster missing KWOK nodes are added (and removed again after the
+ * scenario); elsewhere a cluster that lacks them makes the scenario not applicable.
+ */
+import type { Scenario } from '../scenario.js';
+import { BadInputError } from '../errors.js';
+import { createNodes } from './local.js';
+import { ZONE_LABEL, nodeReadyCondition } from './nodes.js';
+import type { NodeSpec } from './provider.js';
+import { NotApplicable } from '../not-applicable.js';
+
+export interface NodeRequirement {
+  count: number;
+  zones?: string[];
+  /** The scenario asked for a local cluster specifically. */
+  local?: boolean;
+}
+
+/** Ready, schedulable nodes by zone ('' for nodes without a zone label). */
+function readyNodesByZone(s: Scenario): Map<string, string[]> {
+  const byZone = new Map<string, string[]>();
+  for (const n of s.timeline.nodes.list()) {
+    if (nodeReadyCondition(n) !== 'True' || n.spec?.unschedulable) continue;
+    const z = n.metadata?.labels?.[ZONE_LABEL] ?? '';
+    byZone.set(z, [...(byZone.get(z) ?? []), n.metadata!.name!]);
+  }
+  return byZone;
+}
+
+export async function ensureNodes(s: Scenario, req: NodeRequirement): Promise<void> {
+  if (req.local && s.cluster.kind !== 'local') throw new NotApplicable(`needs the local cluster; this run uses a ${s.cluster.kind} cluster`);
+  const zones = req.zones?.length ? req.zones : [''];
+  const byZone = readyNodesByZone(s);
+  // The nodes each zone needs for `count` nodes spread round-robin over the zones.
+  const missing: NodeSpec[] = [];
+  zones.forEach((zone, zi) => {
+    const want = Math.floor(req.count / zones.length) + (zi < req.count % zones.length ? 1 : 0);
+    const have = zone ? (byZone.get(zone)?.length ?? 0) : [...byZone.values()].flat().length;
+    for (let i = have; i < want; i++) missing.push({ name: `${zone || 'node'}-extra-${i + 1}-${s.namespace.slice(-6)}`, ...(zone ? { zone } : {}) });
+  });
+  if (missing.length === 0) return;
+  if (!s.cluster.capabilities.simulatedNodes) {
+    throw new NotApplicable(`needs ${req.count} Ready node(s)${req.zones ? ` in zones ${req.zones.join(', ')}` : ''}; the cluster has ${[...byZone].map(([z, n]) => `${n.length} in ${z || 'no zone'}`).join(', ')}`);
+  }
+  await addNodes(s, missing);
+}
+
+/** Add KWOK nodes for this scenario; they are deleted when it ends. */
+export async function addNodes(s: Scenario, specs: NodeSpec[]): Promise<void> {
+  if (!s.cluster.capabilities.simulatedNodes) throw new NotApplicable('adding nodes needs a cluster with simulated (KWOK) nodes');
+  for (const spec of specs) {
+    if (s.timeline.nodes.get(spec.name)) throw new BadInputError(`node "${spec.name}" already exists`);
+  }
+  s.timeline.mark('add nodes', specs.map((n) => n.name).join(', '));
+  for (const spec of specs) s.onCleanup(`delete node ${spec.name}`, () => s.kube.delete('Node', spec.name));
+  await createNodes(s.kube, specs, () => undefined);
+}
+
+/** A node spec from a feature's table: zone, cpu, memory, pods, label k=v (repeatable), taint k=v:Effect (repeatable). */
+export function nodeSpecFromRows(name: string, rows: string[][]): NodeSpec {
+  const spec: NodeSpec = { name, allocatable: {}, labels: {}, taints: [] };
+  for (const [key, value] of rows) {
+    if (key === undefined || value === undefined) continue;
+    switch (key.trim()) {
+      case 'zone':
+        spec.zone = value;
+        break;
+      case 'cpu':
+      case 'memory':
+      case 'pods':
+        spec.allocatable![key.trim()] = value;
+        break;
+      case 'label': {
+        const [k, v] = value.split('=');
+        if (!k) throw new BadInputError(`label "${value}" must be key=value`);
+        spec.labels![k] = v ?? '';
+        break;
+      }
+      case 'taint': {
+        const m = value.match(/^([\w./-]+)(?:=([\w.-]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/);
+        if (!m) throw new BadInputError(`taint "${value}" must be key[=value]:NoSchedule|PreferNoSchedule|NoExecute`);
+        spec.taints!.push({ key: m[1]!, ...(m[2] !== undefined ? { value: m[2] } : {}), effect: m[3] as 'NoSchedule' });
+        break;
+      }
+      default:
+        throw new BadInputError(`unknown node property "${key}" (zone, cpu, memory, pods, label, taint)`);
+    }
+  }
+  return spec;
+}

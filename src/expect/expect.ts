@@ -1,0 +1,53 @@
+/**
+ * What a "Then" step does with a condition: wait for it within a deadline (failing with
+ * what was seen and the recent Events), or check it holds throughout a window; and record
+ * the measured time from the last fault as a figure for the report.
+ */
+import type { Scenario } from '../scenario.js';
+import { holds, until, type Condition, type Outcome } from './until.js';
+import { now } from '../kube/informer.js';
+import { formatDuration } from '../log.js';
+
+export const FAULT_ACTIONS = new Set(['kill pods', 'drain node', 'taint node', 'stop node', 'break readiness', 'apply load', 'scale', 'set image', 'patch', 'apply']);
+
+/** The latest fault-like harness action of the scenario, if any. */
+function lastFault(s: Scenario) {
+  for (let i = s.timeline.entries.length - 1; i >= 0; i--) {
+    const e = s.timeline.entries[i]!;
+    if (e.source === 'harness' && FAULT_ACTIONS.has(e.action)) return e;
+  }
+  return undefined;
+}
+
+/**
+ * Wait until `condition` holds, at most `withinMs` from now. When a fault preceded it, the
+ * time from that fault to the event that satisfied the condition is recorded as a measurement.
+ */
+export async function expectWithin(s: Scenario, condition: Condition, withinMs: number): Promise<Outcome> {
+  const fault = lastFault(s);
+  const started = now();
+  const outcome = await until(condition, {
+    within: withinMs,
+    since: started,
+    explain: () => {
+      const evs = s.timeline.recentEvents({ limit: 8 });
+      return evs.length ? `  recent events:\n${evs.map((e) => `    ${e}`).join('\n')}` : '  recent events: none';
+    },
+  });
+  if (fault) {
+    const sinceFault = outcome.at - fault.at;
+    s.timeline.measure({ name: `${condition.description} — after "${fault.action}"`, value: Math.round(sinceFault), unit: 'ms', detail: { fault: fault.detail } });
+  }
+  return outcome;
+}
+
+/** The condition holds now and at every event for `forMs`. */
+export async function expectThroughout(s: Scenario, condition: Condition, forMs: number): Promise<void> {
+  await holds(condition, { forMs });
+  s.timeline.mark('held', `${condition.description} for ${formatDuration(forMs)}`);
+}
+
+/** The condition holds right now (no waiting). */
+export async function expectNow(condition: Condition): Promise<void> {
+  await until(condition, { within: 0 });
+}

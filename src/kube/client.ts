@@ -1,0 +1,233 @@
+/**
+ * The one door to the API server. Everything that talks to Kubernetes goes through
+ * `Kube`; @kubernetes/client-node is imported only in this folder, so upgrading the
+ * client touches one place.
+ */
+import * as k8s from '@kubernetes/client-node';
+import { ApiError, isNotFound, isUnreachable, toApiError } from './errors.js';
+import { EnvironmentError } from '../errors.js';
+import { apiVersionOf, collectionPath, resourceType, type ResourceType } from './resources.js';
+import type { KubeObject, KubeList } from './types.js';
+
+export const FIELD_MANAGER = 'kubeproof';
+
+export interface ListOptions {
+  namespace?: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+}
+
+export type WatchPhase = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+export class Kube {
+  readonly config: k8s.KubeConfig;
+  readonly core: k8s.CoreV1Api;
+  private readonly objects: k8s.KubernetesObjectApi;
+  private readonly watcher: k8s.Watch;
+
+  private constructor(config: k8s.KubeConfig) {
+    this.config = config;
+    this.core = config.makeApiClient(k8s.CoreV1Api);
+    this.objects = k8s.KubernetesObjectApi.makeApiClient(config);
+    this.watcher = new k8s.Watch(config);
+  }
+
+  /** A client for one context of one kubeconfig file (the file's current context when none is named). */
+  static fromKubeconfig(path: string | undefined, context?: string): Kube {
+    const kc = new k8s.KubeConfig();
+    try {
+      if (path) kc.loadFromFile(path);
+      else kc.loadFromDefault();
+    } catch (err) {
+      throw new EnvironmentError(`cannot read kubeconfig ${path ?? '(default)'}: ${(err as Error).message}`);
+    }
+    if (context) {
+      if (!kc.getContextObject(context)) {
+        throw new EnvironmentError(`context "${context}" is not in kubeconfig ${path ?? '(default)'}`, {
+          hint: `contexts there: ${kc.getContexts().map((c) => c.name).join(', ') || 'none'}`,
+        });
+      }
+      kc.setCurrentContext(context);
+    }
+    return new Kube(kc);
+  }
+
+  get contextName(): string {
+    return this.config.getCurrentContext();
+  }
+
+  get serverUrl(): string {
+    return this.config.getCurrentCluster()?.server ?? '';
+  }
+
+  /** The server's version, e.g. "v1.37.2"; an unreachable server is an EnvironmentError (exit 3). */
+  async serverVersion(): Promise<string> {
+    try {
+      const v = await this.config.makeApiClient(k8s.VersionApi).getCode();
+      return v.gitVersion;
+    } catch (err) {
+      throw this.unreachable(err);
+    }
+  }
+
+  unreachable(err: unknown): unknown {
+    const e = toApiError(err);
+    if (isUnreachable(err) || isUnreachable((err as { cause?: unknown })?.cause) || /ECONNREFUSED|fetch failed|socket hang up/.test(String((err as Error)?.message))) {
+      return new EnvironmentError(`the API server at ${this.serverUrl} (context ${this.contextName}) is not reachable: ${(err as Error).message}`, { cause: err });
+    }
+    return e;
+  }
+
+  private async call<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      throw this.unreachable(err);
+    }
+  }
+
+  private header(kind: string, name: string, namespace?: string): KubeObject {
+    const r = mustResource(kind);
+    return { apiVersion: apiVersionOf(r), kind: r.kind, metadata: { name, ...(r.namespaced ? { namespace } : {}) } };
+  }
+
+  async get<T extends KubeObject = KubeObject>(kind: string, name: string, namespace?: string): Promise<T> {
+    const r = mustResource(kind);
+    return this.request<T>('GET', `${collectionPath(r, namespace)}/${encodeURIComponent(name)}`);
+  }
+
+  /** Like get, but undefined when the object does not exist. */
+  async find<T extends KubeObject = KubeObject>(kind: string, name: string, namespace?: string): Promise<T | undefined> {
+    try {
+      return await this.get<T>(kind, name, namespace);
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err;
+    }
+  }
+
+  /** Lists as plain JSON (the same shape watch events have). */
+  async list<T extends KubeObject = KubeObject>(kind: string, opts: ListOptions = {}): Promise<KubeList<T>> {
+    const r = mustResource(kind);
+    const q = new URLSearchParams();
+    if (opts.labelSelector) q.set('labelSelector', opts.labelSelector);
+    if (opts.fieldSelector) q.set('fieldSelector', opts.fieldSelector);
+    const qs = q.size ? `?${q}` : '';
+    const list = await this.request<KubeList<T>>('GET', `${collectionPath(r, r.namespaced ? opts.namespace : undefined)}${qs}`);
+    for (const item of list.items) {
+      item.apiVersion ??= apiVersionOf(r);
+      item.kind ??= r.kind;
+    }
+    return list;
+  }
+
+  async create<T extends KubeObject>(obj: T, opts: { dryRun?: boolean } = {}): Promise<T> {
+    return this.call(() => this.objects.create(obj as k8s.KubernetesObject, undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER)) as Promise<T>;
+  }
+
+  /** Server-side apply: the same manifest applied twice is a no-op; conflicts with other managers are forced. */
+  async apply<T extends KubeObject>(obj: T, opts: { dryRun?: boolean } = {}): Promise<T> {
+    return this.call(() =>
+      this.objects.patch(obj as k8s.KubernetesObject, undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply),
+    ) as Promise<T>;
+  }
+
+  /** JSON merge patch (RFC 7386) of one object. */
+  async mergePatch<T extends KubeObject = KubeObject>(kind: string, name: string, namespace: string | undefined, patch: object): Promise<T> {
+    const spec = { ...this.header(kind, name, namespace), ...patch } as k8s.KubernetesObject;
+    return this.call(() => this.objects.patch(spec, undefined, undefined, FIELD_MANAGER, undefined, k8s.PatchStrategy.MergePatch)) as Promise<T>;
+  }
+
+  /**
+   * JSON patch (RFC 6902). Used with a `test` operation on resourceVersion or on a value
+   * when a change must only land if nobody else changed the object.
+   */
+  async jsonPatch<T extends KubeObject = KubeObject>(kind: string, name: string, namespace: string | undefined, ops: object[]): Promise<T> {
+    const r = mustResource(kind);
+    const path = `${collectionPath(r, namespace)}/${name}`;
+    return this.request<T>('PATCH', path, ops, 'application/json-patch+json');
+  }
+
+  async delete(kind: string, name: string, namespace?: string, opts: { gracePeriodSeconds?: number; propagationPolicy?: string } = {}): Promise<void> {
+    await this.call(() =>
+      this.objects.delete(this.header(kind, name, namespace) as k8s.KubernetesObject, undefined, undefined, opts.gracePeriodSeconds, undefined, opts.propagationPolicy ?? 'Background'),
+    );
+  }
+
+  /** Evict a pod through the Eviction API (honours PodDisruptionBudgets; a refusal is ApiError 429). */
+  async evict(name: string, namespace: string, opts: { gracePeriodSeconds?: number } = {}): Promise<void> {
+    await this.call(() =>
+      this.core.createNamespacedPodEviction({
+        name,
+        namespace,
+        body: {
+          apiVersion: 'policy/v1',
+          kind: 'Eviction',
+          metadata: { name, namespace },
+          ...(opts.gracePeriodSeconds !== undefined ? { deleteOptions: { gracePeriodSeconds: opts.gracePeriodSeconds } } : {}),
+        },
+      }),
+    );
+  }
+
+  /** A raw request against the API server (paths the typed clients do not cover, e.g. metrics.k8s.io). */
+  async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+    const cluster = this.config.getCurrentCluster();
+    if (!cluster) throw new EnvironmentError(`kubeconfig context ${this.contextName} names no cluster`);
+    const opts: { headers: Record<string, string>; [k: string]: unknown } = { headers: {} };
+    await this.config.applyToHTTPSOptions(opts as never);
+    const url = new URL(path, cluster.server);
+    const { default: https } = await import('node:https');
+    const { default: http } = await import('node:http');
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    return new Promise<T>((resolve, reject) => {
+      const mod = url.protocol === 'https:' ? https : http;
+      const req = mod.request(
+        url,
+        { ...(opts as object), method, headers: { ...opts.headers, Accept: 'application/json', ...(payload ? { 'Content-Type': contentType } : {}) } },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            const status = res.statusCode ?? 0;
+            if (status >= 200 && status < 300) {
+              resolve((text ? JSON.parse(text) : undefined) as T);
+              return;
+            }
+            let parsed: { reason?: string; message?: string; details?: unknown } = {};
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              parsed = { message: text };
+            }
+            reject(new ApiError(status, parsed.reason ?? '', parsed.message ?? `HTTP ${status}`, parsed.details));
+          });
+        },
+      );
+      req.on('error', (err) => reject(this.unreachable(err)));
+      if (payload) req.write(payload);
+      req.end();
+    });
+  }
+
+  /**
+   * Start one watch request. `onEvent` gets every event as it arrives; `onDone` is called
+   * once when the stream ends, with the error if any. Returns a function that stops it.
+   */
+  async watch(
+    path: string,
+    params: Record<string, string | number | boolean | undefined>,
+    onEvent: (phase: WatchPhase, obj: KubeObject) => void,
+    onDone: (err: unknown) => void,
+  ): Promise<() => void> {
+    const controller = await this.watcher.watch(path, params, (phase, obj) => onEvent(phase as WatchPhase, obj as KubeObject), (err) => onDone(err ? toApiError(err) : undefined));
+    return () => controller.abort();
+  }
+}
+
+export function mustResource(kind: string): ResourceType {
+  const r = resourceType(kind);
+  if (!r) throw new Error(`kubeproof does not know the resource kind "${kind}"`);
+  return r;
+}

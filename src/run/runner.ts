@@ -1,0 +1,237 @@
+/**
+ * `kubeproof run`: check the features, get a cluster, run every scenario through cucumber's
+ * API in this process, write the reports, and leave the cluster as it was found.
+ */
+import { mkdir, rm, symlink } from 'node:fs/promises';
+import { join, resolve, relative } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { loadConfiguration, loadSupport, loadSources, runCucumber, type IRunConfiguration } from '@cucumber/cucumber/api';
+import type { Envelope } from '@cucumber/messages';
+import { Writable } from 'node:stream';
+import { BadInputError, ExitCode, describeError, exitCodeOf } from '../errors.js';
+import { stderrLog, formatDuration, type Log } from '../log.js';
+import type { Cluster, ClusterKind } from '../cluster/provider.js';
+import { LocalProvider } from '../cluster/local.js';
+import { KindProvider } from '../cluster/kind.js';
+import { ExistingProvider } from '../cluster/existing.js';
+import { guardContext } from '../cluster/guard.js';
+import { Kube } from '../kube/client.js';
+import { RUN_LABEL } from '../workload/manifests.js';
+import { SummaryCollector, buildRunSummary } from '../report/summary.js';
+import { writeReports } from '../report/html.js';
+import { renderConsoleSummary } from '../report/console.js';
+import type { RunParameters } from './parameters.js';
+import { projectRoot, kubeproofVersion } from '../project.js';
+
+export interface RunOptions {
+  paths: string[];
+  cluster: ClusterKind;
+  context?: string;
+  kubeconfig?: string;
+  tags?: string;
+  name?: string;
+  keep: boolean;
+  parallel: number;
+  allowContexts: string[];
+  reportsDir: string;
+  nodes: number;
+  zones: string[];
+  upstreamTimings: boolean;
+  cwd: string;
+}
+
+export function newRunId(): string {
+  const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${t}-${randomBytes(2).toString('hex')}`;
+}
+
+interface Validated {
+  runConfiguration: IRunConfiguration;
+  support: Awaited<ReturnType<typeof loadSupport>>;
+  scenarios: number;
+}
+
+/** Parse the features and match every step before any cluster is touched: bad input is exit 2, with file:line. */
+async function validate(opts: RunOptions, log: Log): Promise<Validated> {
+  const { runConfiguration } = await loadConfiguration(
+    {
+      file: join(projectRoot, 'cucumber.mjs'),
+      provided: {
+        ...(opts.paths.length ? { paths: opts.paths } : { paths: [join(relative(opts.cwd, projectRoot) || '.', 'features/**/*.feature')] }),
+        import: [join(projectRoot, 'dist/steps/index.js')],
+        ...(opts.tags ? { tags: opts.tags } : {}),
+        parallel: opts.parallel > 1 ? opts.parallel : 0,
+      },
+    },
+    { cwd: opts.cwd },
+  );
+  const sources = await loadSources(runConfiguration.sources, { cwd: opts.cwd });
+  if (sources.errors.length) {
+    const e = sources.errors[0]!;
+    throw new BadInputError(e.message.split('\n')[0] ?? 'cannot parse feature', { where: { file: e.uri, line: e.location.line } });
+  }
+  if (sources.plan.length === 0) throw new BadInputError(`no scenario matches ${opts.paths.join(' ') || 'features/'}${opts.tags ? ` with tags ${opts.tags}` : ''}`);
+  const support = await loadSupport(runConfiguration, { cwd: opts.cwd });
+
+  const problems: string[] = [];
+  const pickles = new Map<string, { uri: string }>();
+  const stepLines = new Map<string, string>();
+  const steps = new Map<string, { text: string; where: string }>();
+  await runCucumber(
+    { ...runConfiguration, support, runtime: { ...runConfiguration.runtime, dryRun: true, parallel: 0 }, formats: { stdout: 'summary', files: {}, publish: false, options: {} } },
+    { cwd: opts.cwd, stdout: devNull(), stderr: process.stderr },
+    (env: Envelope) => {
+      if (env.gherkinDocument) {
+        const walk = (children: NonNullable<typeof env.gherkinDocument.feature>['children']) => {
+          for (const c of children) {
+            for (const s of [...(c.background?.steps ?? []), ...(c.scenario?.steps ?? [])]) stepLines.set(s.id, `${env.gherkinDocument!.uri}:${s.location.line}`);
+            if (c.rule) walk(c.rule.children as never);
+          }
+        };
+        walk(env.gherkinDocument.feature?.children ?? []);
+      }
+      if (env.pickle) {
+        pickles.set(env.pickle.id, { uri: env.pickle.uri });
+        for (const ps of env.pickle.steps) steps.set(ps.id, { text: ps.text, where: stepLines.get(ps.astNodeIds[0] ?? '') ?? env.pickle.uri });
+      }
+      if (env.testCase) {
+        for (const ts of env.testCase.testSteps) {
+          if (!ts.pickleStepId) continue;
+          const st = steps.get(ts.pickleStepId);
+          const n = ts.stepDefinitionIds?.length ?? 0;
+          if (n === 0) problems.push(`${st?.where}: no step matches "${st?.text}" (kubeproof steps lists the vocabulary)`);
+          if (n > 1) problems.push(`${st?.where}: ${n} steps match "${st?.text}" (ambiguous)`);
+        }
+      }
+    },
+  );
+  if (problems.length) {
+    const unique = [...new Set(problems)];
+    const [file, line] = unique[0]!.split(':');
+    throw new BadInputError(unique.map((p) => p.slice(p.indexOf(': ') + 2)).length === 1 ? unique[0]!.slice(unique[0]!.indexOf(': ') + 2) : `${unique.length} steps are undefined or ambiguous:\n  ${unique.join('\n  ')}`, {
+      where: { file: file!, line: Number(line) },
+    });
+  }
+  log(`${sources.plan.length} scenario(s) in ${new Set(sources.plan.map((p) => p.uri)).size} feature file(s)`);
+  return { runConfiguration, support, scenarios: sources.plan.length };
+}
+
+function devNull(): Writable {
+  return new Writable({ write: (_chunk, _enc, cb) => cb() });
+}
+
+async function getCluster(opts: RunOptions, runId: string, log: Log): Promise<Cluster> {
+  switch (opts.cluster) {
+    case 'local':
+      return new LocalProvider().up({ name: opts.name ?? `run-${runId.slice(-4)}${runId.slice(9, 13)}`, nodes: opts.nodes, zones: opts.zones, upstreamTimings: opts.upstreamTimings, log });
+    case 'kind':
+      return new KindProvider().up({ name: opts.name ?? `kubeproof-${runId.slice(-4)}`, nodes: opts.nodes, zones: opts.zones, log });
+    case 'existing':
+      return new ExistingProvider({ kubeconfigPath: opts.kubeconfig, context: opts.context }).up({ log });
+  }
+}
+
+/** Delete whatever namespaces of this run are left (an interrupted scenario's). */
+async function deleteRunNamespaces(kube: Kube, runId: string): Promise<void> {
+  const list = await kube.list('Namespace', { labelSelector: `${RUN_LABEL}=${runId}` });
+  await Promise.all(list.items.map((ns) => kube.delete('Namespace', ns.metadata!.name!).catch(() => undefined)));
+}
+
+export async function run(opts: RunOptions, log: Log = stderrLog): Promise<number> {
+  const runId = newRunId();
+  const started = new Date();
+  const validated = await validate(opts, log);
+
+  const cluster = await getCluster(opts, runId, log);
+  const kube = Kube.fromKubeconfig(cluster.kubeconfigPath, cluster.context);
+  let interrupted: NodeJS.Signals | undefined;
+  let teardownDone = false;
+  const teardown = async () => {
+    if (teardownDone) return;
+    teardownDone = true;
+    await deleteRunNamespaces(kube, runId).catch((err) => log(`could not delete the run's namespaces: ${describeError(err)}`));
+    if (cluster.kind !== 'existing' && !opts.keep) await cluster.down().catch((err) => log(`could not stop cluster ${cluster.name}: ${describeError(err)}`));
+    else if (opts.keep && cluster.kind !== 'existing') log(`cluster kept: export KUBECONFIG=${cluster.kubeconfigPath}`);
+  };
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = sig;
+    log(`\n${sig}: undoing this run's changes and stopping…`);
+    void teardown().finally(() => process.exit(sig === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated));
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+
+  try {
+    const fingerprint = await guardContext({ kube, clusterKind: cluster.kind, context: cluster.context, allowContexts: opts.allowContexts });
+    const dir = resolve(opts.reportsDir, runId);
+    await mkdir(dir, { recursive: true });
+    const parameters: RunParameters = {
+      runId,
+      projectDir: opts.cwd,
+      cluster: {
+        kind: cluster.kind,
+        name: cluster.name,
+        kubeconfigPath: cluster.kubeconfigPath,
+        context: cluster.context,
+        apiServerUrl: cluster.apiServerUrl,
+        serverVersion: cluster.serverVersion,
+        timings: cluster.timings,
+        capabilities: cluster.capabilities,
+        nodes: cluster.nodes,
+      },
+      kubeSystemUid: fingerprint.kubeSystemUid,
+    };
+    const collector = new SummaryCollector();
+    const exceptionTypes: string[] = [];
+    const { runConfiguration, support } = validated;
+    log(`run ${runId} on ${cluster.kind} cluster "${cluster.name}" (context ${cluster.context}, Kubernetes ${cluster.serverVersion})`);
+    const result = await runCucumber(
+      {
+        ...runConfiguration,
+        support,
+        runtime: { ...runConfiguration.runtime, worldParameters: parameters as never },
+        formats: {
+          stdout: 'progress',
+          files: { [join(dir, 'cucumber.html')]: 'html', [join(dir, 'junit.xml')]: 'junit', [join(dir, 'messages.ndjson')]: 'message' },
+          publish: false,
+          options: {},
+        },
+      },
+      { cwd: opts.cwd },
+      (env: Envelope) => {
+        collector.onMessage(env);
+        const ex = env.testStepFinished?.testStepResult.exception;
+        if (ex?.type) exceptionTypes.push(ex.type);
+      },
+    );
+    const scenarios = collector.scenarios();
+    let exitCode: number = result.success ? ExitCode.ok : ExitCode.scenarioFailed;
+    if (exceptionTypes.includes('BadInputError')) exitCode = ExitCode.badInput;
+    else if (exceptionTypes.includes('EnvironmentError')) exitCode = ExitCode.environment;
+    if (scenarios.some((s) => s.error?.startsWith('cleanup incomplete'))) exitCode = ExitCode.cleanupIncomplete;
+    const summary = buildRunSummary({
+      runId,
+      startedAt: started,
+      finishedAt: new Date(),
+      kubeproofVersion,
+      cluster: { kind: cluster.kind, name: cluster.name, context: cluster.context, serverVersion: cluster.serverVersion, timings: cluster.timings },
+      scenarios,
+      exitCode,
+    });
+    const paths = await writeReports(dir, summary);
+    const latest = join(opts.reportsDir, 'latest');
+    await rm(latest, { force: true });
+    await symlink(runId, latest).catch(() => undefined);
+    process.stdout.write(`\n${renderConsoleSummary(summary, { color: Boolean(process.stdout.isTTY) })}\n`);
+    log(`reports: ${dir} (timeline: ${paths.timelinePath}); run took ${formatDuration(Date.now() - started.getTime())}`);
+    return exitCode;
+  } catch (err) {
+    log(describeError(err));
+    return exitCodeOf(err);
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    if (!interrupted) await teardown();
+  }
+}

@@ -1,0 +1,29 @@
+import { step } from './vocabulary.js';
+import { ensureNodes, addNodes, nodeSpecFromRows } from '../src/cluster/requirements.js';
+import type { DataTable } from '@cucumber/cucumber';
+
+const { given } = step('cluster');
+
+given('a cluster', 'Given a cluster', async function () {
+  await ensureNodes(this.scenario, { count: 1 });
+});
+
+given('the current kubeconfig context', 'Given the current kubeconfig context', async function () {
+  await ensureNodes(this.scenario, { count: 1 });
+});
+
+given('a cluster with at least {int} Ready node(s)', 'Given a cluster with at least 3 Ready nodes', async function (count: number) {
+  await ensureNodes(this.scenario, { count });
+});
+
+given('a local cluster with {int} node(s)', 'Given a local cluster with 3 nodes', async function (count: number) {
+  await ensureNodes(this.scenario, { count, local: true });
+});
+
+given('a local cluster with {int} node(s) in zones {names}', 'Given a local cluster with 3 nodes in zones a, b and c', async function (count: number, zones: string[]) {
+  await ensureNodes(this.scenario, { count, zones, local: true });
+});
+
+given('a KWOK node {string} with:', 'Given a KWOK node "big-1" with:', async function (name: string, table: DataTable) {
+  await addNodes(this.scenario, [nodeSpecFromRows(name, table.raw())]);
+});

@@ -1,0 +1,9 @@
+// The support code cucumber loads: parameter types first, then the world, hooks and steps.
+import './parameters.js';
+import './world.js';
+import './hooks.js';
+import './cluster.steps.js';
+import './workload.steps.js';
+import './expect.steps.js';
+import './faults.steps.js';
+export { vocabulary } from './vocabulary.js';

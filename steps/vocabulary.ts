@@ -1,0 +1,51 @@
+/**
+ * Every step is registered through here with one example, so `kubeproof steps` can print
+ * the vocabulary and a test can check that each example is a line of a shipped feature
+ * (which CI runs), so the examples cannot rot.
+ */
+import { Given, When, Then, setDefaultTimeout } from '@cucumber/cucumber';
+import type { KubeproofWorld } from './world.js';
+import { NotApplicable } from '../src/not-applicable.js';
+
+// Steps carry their own deadlines ("within 30 s"); cucumber's 5 s default would cut them short.
+setDefaultTimeout(15 * 60 * 1000);
+
+export interface StepDoc {
+  keyword: 'Given' | 'When' | 'Then';
+  expression: string;
+  example: string;
+  group: string;
+}
+
+export const vocabulary: StepDoc[] = [];
+
+type StepFn = (this: KubeproofWorld, ...args: any[]) => unknown;
+
+function define(keyword: StepDoc['keyword'], group: string) {
+  const register = keyword === 'Given' ? Given : keyword === 'When' ? When : Then;
+  return (expression: string, example: string, fn: StepFn) => {
+    vocabulary.push({ keyword, expression, example, group });
+    // Keep the declared arity: cucumber counts a function's parameters to pass docstrings/tables.
+    const wrapped = {
+      [fn.name || 'step']: async function (this: KubeproofWorld, ...args: unknown[]) {
+        try {
+          return await fn.apply(this, args);
+        } catch (err) {
+          if (err instanceof NotApplicable) {
+            this.scenario.notApplicable = err.message;
+            return 'skipped';
+          }
+          throw err;
+        }
+      },
+    }[fn.name || 'step']!;
+    Object.defineProperty(wrapped, 'length', { value: fn.length });
+    register(expression, wrapped);
+  };
+}
+
+export const step = (group: string) => ({
+  given: define('Given', group),
+  when: define('When', group),
+  then: define('Then', group),
+});
