@@ -11,6 +11,9 @@ import { RUN_LABEL } from './workload/manifests.js';
 import type { ClusterInfo, ScenarioData } from './report/schema.js';
 import type { ClusterCapabilities } from './cluster/provider.js';
 import { isNotFound } from './kube/errors.js';
+import { Ledger } from './ledger/ledger.js';
+import type { DrainResult } from './faults/drain.js';
+import type { NodeDown } from './faults/node-down.js';
 
 export interface Cleanup {
   what: string;
@@ -25,6 +28,15 @@ export class Scenario {
   /** Per-trial values of the last repeated fault, for percentile steps. */
   trials: number[] = [];
   notApplicable?: string;
+  /** Undo records of this scenario's faults live in the cluster (see ledger/). */
+  readonly ledger: Ledger;
+  /** Drains of this scenario, by node, for the steps that assert on them. */
+  readonly drains = new Map<string, DrainResult>();
+  /** Nodes this scenario took down, for the steps that assert on their failure. */
+  readonly nodeDowns = new Map<string, NodeDown>();
+  /** Set in plan mode: faults are planned and printed, never injected. */
+  planOnly = false;
+  readonly plans: string[] = [];
 
   constructor(
     readonly kube: Kube,
@@ -35,6 +47,7 @@ export class Scenario {
     readonly projectDir: string,
   ) {
     this.timeline = new Timeline(kube, namespace);
+    this.ledger = new Ledger(kube, runId);
   }
 
   static namespaceFor(runId: string): string {

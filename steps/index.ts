@@ -6,4 +6,5 @@ import './cluster.steps.js';
 import './workload.steps.js';
 import './expect.steps.js';
 import './faults.steps.js';
+import './node-faults.steps.js';
 export { vocabulary } from './vocabulary.js';

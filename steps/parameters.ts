@@ -61,3 +61,9 @@ defineParameterType({
   regexp: /[a-z0-9][-a-z0-9.]*(?:(?:, | and )[a-z0-9][-a-z0-9.]*)*/,
   transformer: (text: string) => text.split(/, | and /),
 });
+
+defineParameterType({
+  name: 'nodeCondition',
+  regexp: /Ready|NotReady|Unknown/,
+  transformer: (text: string) => (text === 'NotReady' ? 'NotTrue' : text === 'Ready' ? 'True' : 'Unknown'),
+});

@@ -1,19 +1,5 @@
 /** `kubeproof steps`: the step vocabulary, generated from the registered steps. */
-import { projectRoot } from '../project.js';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-
-interface StepDoc {
-  keyword: string;
-  expression: string;
-  example: string;
-  group: string;
-}
-
-export async function loadVocabulary(): Promise<StepDoc[]> {
-  const mod = (await import(pathToFileURL(join(projectRoot, 'dist/steps/index.js')).href)) as { vocabulary: StepDoc[] };
-  return mod.vocabulary;
-}
+import { loadVocabulary } from './vocabulary-loader.js';
 
 export async function renderVocabulary(opts: { json: boolean }): Promise<string> {
   const vocab = await loadVocabulary();

@@ -17,7 +17,7 @@ import type { Node } from '../kube/types.js';
 import { until } from '../expect/until.js';
 import { ensureBinaries, findBinaries, cacheRoot, type BinarySet } from './binaries.js';
 import { withLock } from './lock.js';
-import { kwokNode, nodeSpecsFor, nodeReadyCondition, KWOK_NODE_ANNOTATION } from './nodes.js';
+import { kwokNode, nodeSpecsFor, nodeReadyCondition, KWOK_NODE_LABEL } from './nodes.js';
 import type { Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeSpec } from './provider.js';
 
 import { projectRoot } from '../project.js';
@@ -123,12 +123,14 @@ function kwokctlConfig(bins: BinarySet, t: ClusterTimings): object[] {
         ],
       },
       {
-        // Manage only nodes that carry the annotation, so a fault can take one node away
-        // from kwok (its Lease stops) and the real node-lifecycle controller sees it fail.
+        // Manage only nodes that carry the label, so a fault can take one node away from
+        // kwok (its Lease stops) and the real node-lifecycle controller sees it fail. A label,
+        // not an annotation: the API server's watch tells kwok when a node stops matching a
+        // label selector, while kwok filters annotations itself and never lets go of a node.
         name: 'kwok-controller',
         extraArgs: [
           { key: 'manage-all-nodes', value: 'false', override: true },
-          { key: 'manage-nodes-with-annotation-selector', value: `${KWOK_NODE_ANNOTATION}=fake` },
+          { key: 'manage-nodes-with-label-selector', value: `${KWOK_NODE_LABEL}=fake` },
         ],
       },
       {
@@ -140,22 +142,30 @@ function kwokctlConfig(bins: BinarySet, t: ClusterTimings): object[] {
   return [config];
 }
 
+/** Pods annotated with this (a Go duration, e.g. "2s") become Ready that long after they start: a simulated startup time. */
+export const READY_AFTER_ANNOTATION = 'kubeproof.io/ready-after';
+
 /** kwok's own stages the cluster needs, plus the project's from scenarios/stages. */
 async function stageDocuments(bins: BinarySet): Promise<string[]> {
   const k = bins.kwokKustomizeDir;
-  const upstream = [
-    'stage/node/fast/node-initialize.yaml',
-    'stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml',
-    'stage/node/chaos/node-not-ready.yaml',
-    'stage/pod/fast/pod-ready.yaml',
-    'stage/pod/fast/pod-complete.yaml',
-    'stage/pod/fast/pod-delete.yaml',
-    'metrics/resource/metrics-resource.yaml',
-    'metrics/usage/usage-from-annotation.yaml',
-  ].map((p) => join(k, p));
+  const read = (p: string) => readFile(join(k, p), 'utf8');
+  const upstream = await Promise.all(
+    [
+      'stage/node/fast/node-initialize.yaml',
+      'stage/node/heartbeat-with-lease/node-heartbeat-with-lease.yaml',
+      'stage/node/chaos/node-not-ready.yaml',
+      'stage/pod/fast/pod-complete.yaml',
+      'stage/pod/fast/pod-delete.yaml',
+      'metrics/resource/metrics-resource.yaml',
+      'metrics/usage/usage-from-annotation.yaml',
+    ].map(read),
+  );
+  // kwok's fast pod-ready stage, with a per-pod startup delay read from an annotation.
+  const podReady = YAML.parse(await read('stage/pod/fast/pod-ready.yaml')) as { spec: Record<string, unknown> };
+  podReady.spec.delay = { durationMilliseconds: 0, durationFrom: { expressionFrom: `.metadata.annotations["${READY_AFTER_ANNOTATION}"]` } };
   const ownDir = join(projectRoot, 'scenarios', 'stages');
-  const own = (await readdir(ownDir)).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(ownDir, f));
-  return Promise.all([...upstream, ...own].map((p) => readFile(p, 'utf8')));
+  const own = (await readdir(ownDir)).filter((f) => f.endsWith('.yaml')).sort();
+  return [...upstream, YAML.stringify(podReady), ...(await Promise.all(own.map((f) => readFile(join(ownDir, f), 'utf8'))))];
 }
 
 export interface LocalClusterInfo {

@@ -2,8 +2,8 @@
 import type { Manifest, Node } from '../kube/types.js';
 import type { NodeSpec } from './provider.js';
 
-/** kwok manages (heartbeats, pod lifecycle) only nodes carrying this annotation = "fake". */
-export const KWOK_NODE_ANNOTATION = 'kwok.x-k8s.io/node';
+/** kwok manages (heartbeats, pod lifecycle) only nodes carrying this label = "fake". */
+export const KWOK_NODE_LABEL = 'kwok.x-k8s.io/node';
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 export const NODE_TYPE_LABEL = 'kubeproof.io/node-type';
 
@@ -25,7 +25,6 @@ export function kwokNode(spec: NodeSpec): Manifest {
     metadata: {
       name: spec.name,
       annotations: {
-        [KWOK_NODE_ANNOTATION]: 'fake',
         'node.alpha.kubernetes.io/ttl': '0',
         // Where metrics-server finds this node's resource metrics on kwok's emulated kubelet.
         'metrics.k8s.io/resource-metrics-path': `/metrics/nodes/${spec.name}/metrics/resource`,
@@ -35,6 +34,7 @@ export function kwokNode(spec: NodeSpec): Manifest {
         'kubernetes.io/os': 'linux',
         'kubernetes.io/arch': 'amd64',
         type: 'kwok',
+        [KWOK_NODE_LABEL]: 'fake',
         [NODE_TYPE_LABEL]: 'kwok',
         ...(spec.zone ? { [ZONE_LABEL]: spec.zone } : {}),
         ...spec.labels,

@@ -53,7 +53,7 @@ export async function addNodes(s: Scenario, specs: NodeSpec[]): Promise<void> {
     if (s.timeline.nodes.get(spec.name)) throw new BadInputError(`node "${spec.name}" already exists`);
   }
   s.timeline.mark('add nodes', specs.map((n) => n.name).join(', '));
-  for (const spec of specs) s.onCleanup(`delete node ${spec.name}`, () => s.kube.delete('Node', spec.name));
+  for (const spec of specs) s.onCleanup(`delete node ${spec.name}`, () => removeNode(s, spec.name));
   await createNodes(s.kube, specs, () => undefined);
 }
 
@@ -88,4 +88,15 @@ export function nodeSpecFromRows(name: string, rows: string[][]): NodeSpec {
     }
   }
   return spec;
+}
+
+/**
+ * Delete a node kubeproof added. Its pods go first, at once: once the node is gone kwok no
+ * longer finishes their deletion, and they would hold their namespace in Terminating until
+ * the pod garbage collector's quarantine ends.
+ */
+async function removeNode(s: Scenario, name: string): Promise<void> {
+  const pods = await s.kube.list('Pod', { fieldSelector: `spec.nodeName=${name}` });
+  await Promise.all(pods.items.map((p) => s.kube.delete('Pod', p.metadata!.name!, p.metadata!.namespace, { gracePeriodSeconds: 0 }).catch(() => undefined)));
+  await s.kube.delete('Node', name);
 }

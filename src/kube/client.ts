@@ -132,10 +132,10 @@ export class Kube {
     ) as Promise<T>;
   }
 
-  /** JSON merge patch (RFC 7386) of one object. */
+  /** JSON merge patch (RFC 7386) of one object; `null` removes a key. */
   async mergePatch<T extends KubeObject = KubeObject>(kind: string, name: string, namespace: string | undefined, patch: object): Promise<T> {
-    const spec = { ...this.header(kind, name, namespace), ...patch } as k8s.KubernetesObject;
-    return this.call(() => this.objects.patch(spec, undefined, undefined, FIELD_MANAGER, undefined, k8s.PatchStrategy.MergePatch)) as Promise<T>;
+    const r = mustResource(kind);
+    return this.request<T>('PATCH', `${collectionPath(r, namespace)}/${encodeURIComponent(name)}?fieldManager=${FIELD_MANAGER}`, patch, 'application/merge-patch+json');
   }
 
   /**
@@ -144,7 +144,7 @@ export class Kube {
    */
   async jsonPatch<T extends KubeObject = KubeObject>(kind: string, name: string, namespace: string | undefined, ops: object[]): Promise<T> {
     const r = mustResource(kind);
-    const path = `${collectionPath(r, namespace)}/${name}`;
+    const path = `${collectionPath(r, namespace)}/${encodeURIComponent(name)}?fieldManager=${FIELD_MANAGER}`;
     return this.request<T>('PATCH', path, ops, 'application/json-patch+json');
   }
 

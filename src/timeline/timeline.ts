@@ -19,6 +19,9 @@ export interface WatchEntry {
   state: string;
   /** Numbers the reports chart (ready replicas, desired replicas, disruptionsAllowed…). */
   figures?: Record<string, number>;
+  /** Pods: their labels and node, so queries can replay which pods of a workload were available when. */
+  labels?: Record<string, string>;
+  node?: string;
 }
 
 export interface ActionEntry {
@@ -158,14 +161,20 @@ export function podDeleting(p: Pod): boolean {
   return Boolean(p.metadata?.deletionTimestamp);
 }
 
-function describe(kind: WatchedKind, o: any, type: Change['type']): { state: string; figures?: Record<string, number> } {
-  if (type === 'deleted') return { state: 'deleted' };
+function describe(kind: WatchedKind, o: any, type: Change['type']): Pick<WatchEntry, 'state' | 'figures' | 'labels' | 'node'> {
+  if (type === 'deleted') return kind === 'Pod' ? { state: 'deleted', figures: { available: 0 }, labels: o.metadata?.labels ?? {}, node: o.spec?.nodeName } : { state: 'deleted' };
   switch (kind) {
     case 'Pod': {
       const p = o as Pod;
       const ready = podReady(p) ? 'Ready' : 'NotReady';
       const where = p.spec?.nodeName ? ` on ${p.spec.nodeName}` : ' unscheduled';
-      return { state: `${p.metadata?.deletionTimestamp ? 'Terminating' : (p.status?.phase ?? 'Pending')} ${ready}${where}` };
+      const available = podReady(p) && !p.metadata?.deletionTimestamp ? 1 : 0;
+      return {
+        state: `${p.metadata?.deletionTimestamp ? 'Terminating' : (p.status?.phase ?? 'Pending')} ${ready}${where}`,
+        figures: { available },
+        labels: p.metadata?.labels ?? {},
+        ...(p.spec?.nodeName ? { node: p.spec.nodeName } : {}),
+      };
     }
     case 'Node': {
       const n = o as Node;

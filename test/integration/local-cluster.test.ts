@@ -13,7 +13,7 @@ import { Informer } from '../../src/kube/informer.js';
 import { ApiError } from '../../src/kube/errors.js';
 import { until } from '../../src/expect/until.js';
 import { podReady } from '../../src/timeline/timeline.js';
-import { KWOK_NODE_ANNOTATION, nodeReadyCondition } from '../../src/cluster/nodes.js';
+import { KWOK_NODE_LABEL, nodeReadyCondition } from '../../src/cluster/nodes.js';
 import type { Pod, Node } from '../../src/kube/types.js';
 
 const ns = 'it';
@@ -116,18 +116,18 @@ describe('local cluster (real control plane, KWOK nodes)', { timeout: 300_000 },
 
   it('a node whose heartbeats stop becomes Unknown through the node-lifecycle controller', async () => {
     const grace = cluster.timings.nodeMonitorGracePeriodSeconds * 1000;
-    // kwok renews the Lease only of nodes carrying its annotation: take it away.
-    await kube.mergePatch('Node', 'node-3', undefined, { metadata: { annotations: { [KWOK_NODE_ANNOTATION]: null } } });
+    // kwok renews the Lease only of nodes carrying its label: take it away.
+    await kube.mergePatch('Node', 'node-3', undefined, { metadata: { labels: { [KWOK_NODE_LABEL]: null } } });
     try {
       const out = await until(
         { description: 'node-3 Ready=Unknown', sources: [nodes], evaluate: () => ({ ok: nodeReadyCondition(nodes.get('node-3')) === 'Unknown', observed: `Ready=${nodeReadyCondition(nodes.get('node-3'))}` }) },
         { within: grace + 30_000 },
       );
       log(`node-3 Unknown ${(out.elapsedMs / 1000).toFixed(1)} s after its heartbeats stopped (grace ${grace / 1000} s)`);
-      const n = nodes.get('node-3')!;
-      assert.ok(n.spec?.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable'), 'unreachable taint added');
+      const unreachable = () => nodes.get('node-3')?.spec?.taints?.some((t) => t.key === 'node.kubernetes.io/unreachable' && t.effect === 'NoExecute') ?? false;
+      await until({ description: 'node-3 tainted unreachable:NoExecute', sources: [nodes], evaluate: () => ({ ok: unreachable(), observed: JSON.stringify(nodes.get('node-3')?.spec?.taints ?? []) }) }, { within: 30_000 });
     } finally {
-      await kube.mergePatch('Node', 'node-3', undefined, { metadata: { annotations: { [KWOK_NODE_ANNOTATION]: 'fake' } } });
+      await kube.mergePatch('Node', 'node-3', undefined, { metadata: { labels: { [KWOK_NODE_LABEL]: 'fake' } } });
     }
     await until({ description: 'node-3 Ready again', sources: [nodes], evaluate: () => ({ ok: nodeReadyCondition(nodes.get('node-3')) === 'True' && !nodes.get('node-3')?.spec?.taints?.length, observed: `Ready=${nodeReadyCondition(nodes.get('node-3'))} taints=${JSON.stringify(nodes.get('node-3')?.spec?.taints ?? [])}` }) }, { within: 30_000 });
   });

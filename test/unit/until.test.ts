@@ -32,9 +32,10 @@ describe('until', () => {
   it('resolves on the event that makes the condition true, with its time', async () => {
     const src = new FakeSource();
     const p = until(atLeast(src, 3), { within: 2000 });
-    await Promise.resolve();
-    src.set(1);
-    src.set(3);
+    setTimeout(() => {
+      src.set(1);
+      src.set(3);
+    }, 5);
     const out = await p;
     assert.equal(out.observed, 'value 3');
     assert.ok(out.change);
@@ -49,7 +50,7 @@ describe('until', () => {
   it('rejects at the deadline with what it saw last and the explanation', async () => {
     const src = new FakeSource();
     const p = until(atLeast(src, 3), { within: 50, explain: () => '  recent events: none' });
-    src.set(2);
+    setTimeout(() => src.set(2), 5);
     await assert.rejects(p, (err: unknown) => err instanceof ConditionTimeout && /value ≥ 3/.test(err.message) && /last seen: value 2/.test(err.message) && /recent events/.test(err.message));
     assert.equal(src.count, 0);
   });
@@ -60,14 +61,14 @@ describe('holds', () => {
     const src = new FakeSource();
     src.value = 3;
     const p = holds(atLeast(src, 2), { forMs: 50 });
-    src.set(4);
+    setTimeout(() => src.set(4), 5);
     await p;
   });
   it('fails at the first event that breaks it, naming that event', async () => {
     const src = new FakeSource();
     src.value = 3;
     const p = holds(atLeast(src, 2), { forMs: 5000 });
-    src.set(1);
+    setTimeout(() => src.set(1), 5);
     await assert.rejects(p, (err: unknown) => err instanceof ConditionBroken && /value 1/.test(err.message) && /modified Test x/.test(err.message));
   });
   it('fails at once when not true at the start', async () => {

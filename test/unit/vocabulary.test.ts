@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { projectRoot } from '../../src/project.js';
-import { vocabulary } from '../../steps/index.js';
+import { loadVocabulary } from '../../src/cli/vocabulary-loader.js';
+
+const vocabulary = await loadVocabulary();
 
 function featureSteps(): Set<string> {
   const dir = join(projectRoot, 'features');

@@ -1,0 +1,86 @@
+/**
+ * The context guard: kubeproof only injects faults into clusters it made (local, kind-*)
+ * or into contexts explicitly allowed, and pins the run to the cluster's kube-system
+ * namespace UID, so a kubeconfig edited mid-run cannot redirect the faults elsewhere.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { BadInputError, EnvironmentError } from '../errors.js';
+import type { Kube } from '../kube/client.js';
+import type { ClusterKind } from './provider.js';
+
+export const PROJECT_CONFIG_FILE = 'kubeproof.config.json';
+
+export interface ClusterFingerprint {
+  context: string;
+  server: string;
+  kubeSystemUid: string;
+}
+
+export interface ProjectConfig {
+  /** Context names (or `*` globs) kubeproof may run against besides its own clusters. */
+  allowContexts: string[];
+}
+
+/** `*` matches any run of characters; everything else is literal. */
+export function contextMatches(pattern: string, context: string): boolean {
+  const literal = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return new RegExp(`^${pattern.split('*').map(literal).join('.*')}$`).test(context);
+}
+
+export function contextAllowed(clusterKind: ClusterKind, context: string, allowContexts: string[]): boolean {
+  return clusterKind === 'local' || context.startsWith('kind-') || allowContexts.some((p) => contextMatches(p, context));
+}
+
+/** Refuse a context that is not allowed (before any request reaches it), else fingerprint its cluster. */
+export async function guardContext(opts: { kube: Kube; clusterKind: ClusterKind; context: string; allowContexts: string[] }): Promise<ClusterFingerprint> {
+  if (!contextAllowed(opts.clusterKind, opts.context, opts.allowContexts)) {
+    throw new BadInputError(`context "${opts.context}" is not on the allowlist`, {
+      hint: `if faults may really be injected there, pass --allow-context ${opts.context}, or add it to "allowContexts" in ${PROJECT_CONFIG_FILE}`,
+    });
+  }
+  return { context: opts.context, server: opts.kube.serverUrl, kubeSystemUid: await kubeSystemUid(opts.kube) };
+}
+
+/** Throws (exit 3) when the cluster behind the context is no longer the one the run started on. */
+export async function checkFingerprint(kube: Kube, fp: ClusterFingerprint): Promise<void> {
+  const uid = await kubeSystemUid(kube);
+  if (uid !== fp.kubeSystemUid) {
+    throw new EnvironmentError(`the cluster behind context ${fp.context} changed mid-run (kube-system uid ${fp.kubeSystemUid} → ${uid}); stopping`, {
+      hint: `the run started on ${fp.server}; now ${kube.serverUrl} answers`,
+    });
+  }
+}
+
+async function kubeSystemUid(kube: Kube): Promise<string> {
+  const ns = await kube.find('Namespace', 'kube-system');
+  const uid = ns?.metadata?.uid;
+  if (!uid) throw new EnvironmentError(`the cluster at ${kube.serverUrl} (context ${kube.contextName}) has no kube-system namespace with a uid; is it a Kubernetes cluster?`);
+  return uid;
+}
+
+/** The optional kubeproof.config.json of a project, e.g. {"allowContexts": ["staging-*"]}. */
+export async function loadProjectConfig(cwd: string): Promise<ProjectConfig> {
+  const file = join(cwd, PROJECT_CONFIG_FILE);
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { allowContexts: [] };
+    throw new BadInputError(`cannot read ${file}: ${(err as Error).message}`, { where: { file } });
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new BadInputError(`${PROJECT_CONFIG_FILE} is not valid JSON: ${(err as Error).message}`, { where: { file } });
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new BadInputError(`${PROJECT_CONFIG_FILE} must hold a JSON object, e.g. {"allowContexts": ["staging-*"]}`, { where: { file } });
+  }
+  const allow = (value as { allowContexts?: unknown }).allowContexts;
+  if (allow !== undefined && !(Array.isArray(allow) && allow.every((c) => typeof c === 'string' && c.length > 0))) {
+    throw new BadInputError(`"allowContexts" in ${PROJECT_CONFIG_FILE} must be a list of context names (or globs with *)`, { where: { file } });
+  }
+  return { allowContexts: (allow as string[] | undefined) ?? [] };
+}

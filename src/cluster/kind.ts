@@ -1,0 +1,217 @@
+/**
+ * A kind cluster: Kubernetes in Docker containers, one container per node, so containers,
+ * kubelets and the network are real and a node can be stopped with `docker stop`.
+ * kind fixes its nodes when it creates the cluster: no nodes can be added later.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import YAML from 'yaml';
+import { BadInputError, EnvironmentError } from '../errors.js';
+import { formatDuration, stderrLog, type Log } from '../log.js';
+import { Kube } from '../kube/client.js';
+import type { Node } from '../kube/types.js';
+import { cacheRoot } from './binaries.js';
+import { UPSTREAM_TIMINGS } from './local.js';
+import { ZONE_LABEL } from './nodes.js';
+import type { Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeSpec } from './provider.js';
+
+export const DEFAULT_KIND_CLUSTER_NAME = 'kubeproof';
+/** kind names containers `<name>-control-plane`, so the name must be a valid, short DNS label. */
+const NAME_RE = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/;
+const CONTROL_PLANE_ROLE = 'node-role.kubernetes.io/control-plane';
+
+export function kindBinary(): string {
+  return process.env.KUBEPROOF_KIND || 'kind';
+}
+
+export function dockerBinary(): string {
+  return process.env.KUBEPROOF_DOCKER || 'docker';
+}
+
+export function kindKubeconfigPath(name: string): string {
+  return join(cacheRoot(), 'kind', `${name}.kubeconfig`);
+}
+
+/** The names kind gives worker nodes (and their containers): <name>-worker, <name>-worker2, … */
+export function kindWorkerNames(name: string, count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `${name}-worker${i === 0 ? '' : i + 1}`);
+}
+
+/** kind's v1alpha4 cluster config: one control plane and `workers` workers spread round-robin over the zones. */
+export function kindConfig(workers: number, zones: string[] = []): object {
+  return {
+    kind: 'Cluster',
+    apiVersion: 'kind.x-k8s.io/v1alpha4',
+    nodes: [
+      { role: 'control-plane' },
+      ...Array.from({ length: workers }, (_, i) => ({
+        role: 'worker',
+        ...(zones.length ? { labels: { [ZONE_LABEL]: zones[i % zones.length] } } : {}),
+      })),
+    ],
+  };
+}
+
+interface ToolResult {
+  exitCode: number;
+  stdout: string;
+  output: string;
+}
+
+/** Run kind or docker; a missing binary is an EnvironmentError naming the env var that points at another one. */
+async function runTool(bin: string, envVar: string, args: string[], opts: { timeoutMs?: number } = {}): Promise<ToolResult> {
+  const r = await execa(bin, args, { reject: false, all: true, timeout: opts.timeoutMs });
+  if (r.code === 'ENOENT') {
+    throw new EnvironmentError(`\`${bin}\` is not installed (not found on PATH)`, {
+      hint: bin === kindBinary() ? `install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation) or set ${envVar} to its path` : `install Docker or set ${envVar} to its path`,
+    });
+  }
+  if (r.timedOut) return { exitCode: -1, stdout: '', output: `timed out after ${formatDuration(opts.timeoutMs ?? 0)}` };
+  return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout ?? ''), output: tail(String(r.all ?? '')) };
+}
+
+function tail(text: string, lines = 20): string {
+  return text.trim().split('\n').slice(-lines).join('\n');
+}
+
+/** kind needs a running Docker engine; say so before kind prints its own, less direct, error. */
+async function checkDockerEngine(): Promise<void> {
+  const r = await runTool(dockerBinary(), 'KUBEPROOF_DOCKER', ['info'], { timeoutMs: 30_000 });
+  if (r.exitCode !== 0) {
+    throw new EnvironmentError(`kind needs a Docker engine; \`${dockerBinary()} info\` failed: ${r.output || `exit code ${r.exitCode}`}`, {
+      hint: 'start Docker (or check that this user may use its socket), or use --cluster local, which needs no Docker',
+    });
+  }
+}
+
+async function docker(verb: 'stop' | 'start', node: string): Promise<void> {
+  const r = await runTool(dockerBinary(), 'KUBEPROOF_DOCKER', [verb, node], { timeoutMs: 120_000 });
+  if (r.exitCode !== 0) throw new EnvironmentError(`\`${dockerBinary()} ${verb} ${node}\` failed: ${r.output || `exit code ${r.exitCode}`}`);
+}
+
+/** Stop a kind node's container: its kubelet stops, its pods die with it, and the control plane sees the node fail. */
+export async function stopKindNode(node: string): Promise<void> {
+  await docker('stop', node);
+}
+
+export async function startKindNode(node: string): Promise<void> {
+  await docker('start', node);
+}
+
+async function deleteKindCluster(name: string): Promise<void> {
+  const r = await runTool(kindBinary(), 'KUBEPROOF_KIND', ['delete', 'cluster', '--name', name], { timeoutMs: 300_000 });
+  if (r.exitCode !== 0) {
+    throw new EnvironmentError(`kind could not delete cluster "${name}": ${r.output || `exit code ${r.exitCode}`}`, { hint: `kind delete cluster --name ${name}` });
+  }
+}
+
+export class KindCluster implements Cluster {
+  readonly kind = 'kind' as const;
+  readonly context: string;
+  readonly capabilities: ClusterCapabilities;
+  readonly timings: ClusterTimings = { ...UPSTREAM_TIMINGS, source: 'upstream-defaults' };
+
+  constructor(
+    readonly name: string,
+    readonly kubeconfigPath: string,
+    readonly apiServerUrl: string,
+    readonly serverVersion: string,
+    readonly nodes: string[],
+    private readonly log: Log,
+  ) {
+    this.context = `kind-${name}`;
+    this.capabilities = {
+      realContainers: true,
+      realNodes: [...nodes],
+      canStopNode: true,
+      readinessMechanism: 'app-endpoint',
+      metricsSource: 'none',
+      simulatedNodes: false,
+    };
+  }
+
+  async addNodes(specs: NodeSpec[]): Promise<void> {
+    throw new BadInputError(`kind cannot add nodes to a running cluster (asked for ${specs.map((s) => s.name).join(', ') || 'none'})`, {
+      hint: `ask for every node when the cluster is created (--nodes), or use --cluster local`,
+    });
+  }
+
+  async stopNode(node: string): Promise<void> {
+    await stopKindNode(node);
+  }
+
+  async startNode(node: string): Promise<void> {
+    await startKindNode(node);
+  }
+
+  /** Delete the cluster and its kubeconfig; `keep` leaves both for inspection. */
+  async down(opts: { keep?: boolean } = {}): Promise<void> {
+    if (opts.keep) {
+      this.log(`kind cluster "${this.name}" kept: export KUBECONFIG=${this.kubeconfigPath}; remove it with kind delete cluster --name ${this.name}`);
+      return;
+    }
+    await deleteKindCluster(this.name);
+    await rm(this.kubeconfigPath, { force: true });
+  }
+}
+
+export class KindProvider implements ClusterProvider {
+  readonly kind = 'kind' as const;
+
+  async up(opts: ClusterUpOptions = {}): Promise<KindCluster> {
+    const log = opts.log ?? stderrLog;
+    const name = opts.name ?? DEFAULT_KIND_CLUSTER_NAME;
+    if (!NAME_RE.test(name)) throw new BadInputError(`cluster name "${name}" must be lower-case letters, digits and '-', at most 40 characters`);
+    const workers = opts.nodes ?? 3;
+    if (!Number.isInteger(workers) || workers < 1) throw new BadInputError(`a kind cluster needs at least one worker node, not ${workers}`);
+    if (opts.nodeSpecs?.length) {
+      throw new BadInputError('kind clusters take a node count and zones, not individual node specs', { hint: 'use --cluster local for nodes with their own labels, taints or sizes' });
+    }
+    const started = Date.now();
+    await checkDockerEngine();
+    await createKindCluster(name, workers, opts.zones ?? [], log);
+
+    const kubeconfigPath = kindKubeconfigPath(name);
+    try {
+      const got = await runTool(kindBinary(), 'KUBEPROOF_KIND', ['get', 'kubeconfig', '--name', name], { timeoutMs: 60_000 });
+      if (got.exitCode !== 0) throw new EnvironmentError(`kind could not give the kubeconfig of cluster "${name}": ${got.output}`);
+      await mkdir(join(cacheRoot(), 'kind'), { recursive: true });
+      await writeFile(kubeconfigPath, got.stdout, { mode: 0o600 });
+
+      const kube = Kube.fromKubeconfig(kubeconfigPath, `kind-${name}`);
+      const serverVersion = await kube.serverVersion();
+      const nodes = await kube.list<Node>('Node');
+      const workerNames = nodes.items
+        .filter((n) => n.metadata?.labels?.[CONTROL_PLANE_ROLE] === undefined)
+        .map((n) => n.metadata?.name ?? '')
+        .filter(Boolean)
+        .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+      log(`kind cluster "${name}" (Kubernetes ${serverVersion}) up with ${workerNames.length} worker(s) in ${formatDuration(Date.now() - started)}`);
+      return new KindCluster(name, kubeconfigPath, kube.serverUrl, serverVersion, workerNames, log);
+    } catch (err) {
+      log(`bringing up kind cluster "${name}" failed; deleting it`);
+      await deleteKindCluster(name).catch(() => undefined);
+      await rm(kubeconfigPath, { force: true });
+      throw err;
+    }
+  }
+}
+
+async function createKindCluster(name: string, workers: number, zones: string[], log: Log): Promise<void> {
+  const tmp = await mkdtemp(join(tmpdir(), `kubeproof-kind-${name}-`));
+  try {
+    const configFile = join(tmp, 'kind.yaml');
+    await writeFile(configFile, YAML.stringify(kindConfig(workers, zones)));
+    log(`creating kind cluster "${name}" (1 control plane, ${workers} worker(s)${zones.length ? ` in zones ${zones.join(', ')}` : ''})`);
+    const r = await runTool(kindBinary(), 'KUBEPROOF_KIND', ['create', 'cluster', '--name', name, '--config', configFile, '--wait', '120s']);
+    if (r.exitCode === 0) return;
+    if (/already exist/i.test(r.output)) {
+      throw new BadInputError(`a kind cluster named "${name}" already exists`, { hint: `kind delete cluster --name ${name}, or choose another --name` });
+    }
+    throw new EnvironmentError(`kind could not create cluster "${name}":\n${r.output}`, { hint: 'kind removes a cluster it failed to create; run the same `kind create cluster` by hand to see more' });
+  } finally {
+    await rm(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,128 @@
+/** Assertions about what faults did, answered from their records and the timeline. */
+import type { Scenario } from '../scenario.js';
+import { BadInputError } from '../errors.js';
+import { formatDuration } from '../log.js';
+import { maxUnavailable, minDisruptionsAllowed } from '../timeline/queries.js';
+import { selectorOf, describeWorkload, type WorkloadRef } from '../workload/pods.js';
+import type { DrainResult } from '../faults/drain.js';
+import type { Condition } from './until.js';
+import { expectWithin } from './expect.js';
+import { nodeFailurePhases } from '../faults/node-down.js';
+import { podReady } from '../timeline/timeline.js';
+import { matches as matchesLabels } from '../workload/selector.js';
+
+function drainOf(s: Scenario, node: string): DrainResult {
+  const r = s.drains.get(node);
+  if (!r) throw new BadInputError(`node ${node} was not drained in this scenario`);
+  return r;
+}
+
+/** The first fault of the scenario: the start of every "at no moment" window. */
+function firstFaultAt(s: Scenario): number {
+  return s.faults[0]?.injectedAt ?? s.startedAt;
+}
+
+export function expectDrainCompletedWithin(s: Scenario, node: string, withinMs: number): void {
+  const r = drainOf(s, node);
+  if (r.completedAt === undefined) throw new Error(`the drain of node ${node} did not complete: ${r.gaveUp?.pods.join(', ')} not evicted${r.gaveUp?.blockedBy.length ? ` (blocked by PodDisruptionBudget ${r.gaveUp.blockedBy.join(', ')})` : ''}`);
+  const took = r.completedAt - r.startedAt;
+  if (took > withinMs) throw new Error(`the drain of node ${node} took ${formatDuration(took)}, more than ${formatDuration(withinMs)}`);
+}
+
+/** How long a budget held the drain up: from the first refusal it caused to the last pod it let go (or the give-up). */
+export function blockedMs(r: DrainResult, pdb: string): number {
+  const held = r.evictions.filter((e) => e.blockedBy.includes(pdb) && e.firstRefusedAt !== undefined);
+  if (held.length === 0) return 0;
+  const from = Math.min(...held.map((e) => e.firstRefusedAt!));
+  const to = Math.max(...held.map((e) => e.evictedAt ?? r.gaveUp?.at ?? from));
+  return to - from;
+}
+
+export function expectDrainBlocked(s: Scenario, node: string, pdb: string, bound: { atLeastMs?: number; atMostMs?: number }): void {
+  const r = drainOf(s, node);
+  const ms = blockedMs(r, pdb);
+  s.timeline.measure({ name: `drain of node ${node} blocked by PodDisruptionBudget ${pdb}`, value: Math.round(ms), unit: 'ms' });
+  if (ms === 0 && bound.atLeastMs !== undefined) {
+    const refusals = r.evictions.filter((e) => e.refusals > 0).map((e) => `${e.pod}: refused ${e.refusals}× by ${e.blockedBy.join(', ') || '?'}`);
+    throw new Error(`PodDisruptionBudget ${pdb} never blocked the drain of node ${node}${refusals.length ? ` (refusals: ${refusals.join('; ')})` : ' (no eviction was refused)'}`);
+  }
+  if (bound.atLeastMs !== undefined && ms < bound.atLeastMs) throw new Error(`PodDisruptionBudget ${pdb} blocked the drain of node ${node} for ${formatDuration(ms)}, less than ${formatDuration(bound.atLeastMs)}`);
+  if (bound.atMostMs !== undefined && ms > bound.atMostMs) throw new Error(`PodDisruptionBudget ${pdb} blocked the drain of node ${node} for ${formatDuration(ms)}, more than ${formatDuration(bound.atMostMs)}`);
+}
+
+export function expectDrainGaveUp(s: Scenario, node: string, pdb: string): void {
+  const r = drainOf(s, node);
+  if (!r.gaveUp) throw new Error(`the drain of node ${node} completed in ${formatDuration((r.completedAt ?? 0) - r.startedAt)}; expected PodDisruptionBudget ${pdb} to block it`);
+  if (!r.gaveUp.blockedBy.includes(pdb)) throw new Error(`the drain of node ${node} gave up, but blocked by ${r.gaveUp.blockedBy.join(', ') || 'no budget'} rather than PodDisruptionBudget ${pdb}`);
+}
+
+export function expectMaxUnavailable(s: Scenario, w: WorkloadRef, atMost: number): void {
+  const selector = selectorOf(s.timeline, { workload: w });
+  if (!selector) throw new Error(`${describeWorkload(w)} does not exist`);
+  const worst = maxUnavailable(s.timeline, { kind: w.kind, name: w.name, selector, since: firstFaultAt(s) });
+  s.timeline.measure({ name: `most pods of ${describeWorkload(w)} unavailable at once`, value: worst.value, unit: 'count', detail: { events: worst.events } });
+  if (worst.value > atMost) {
+    throw new Error(`${worst.value} pods of ${describeWorkload(w)} were unavailable at ${worst.at ? `+${formatDuration(worst.at - s.startedAt)}` : 'some moment'} (at most ${atMost} allowed; ${worst.events} events replayed)`);
+  }
+}
+
+/** The opposite claim, for myth-vs-fact scenarios: at one moment at least `n` pods were unavailable. */
+export function expectUnavailableReached(s: Scenario, w: WorkloadRef, n: number): void {
+  const selector = selectorOf(s.timeline, { workload: w });
+  if (!selector) throw new Error(`${describeWorkload(w)} does not exist`);
+  const worst = maxUnavailable(s.timeline, { kind: w.kind, name: w.name, selector, since: firstFaultAt(s) });
+  s.timeline.measure({ name: `most pods of ${describeWorkload(w)} unavailable at once`, value: worst.value, unit: 'count', detail: { events: worst.events } });
+  if (worst.value < n) throw new Error(`at most ${worst.value} pod(s) of ${describeWorkload(w)} were unavailable at any moment (expected at least ${n})`);
+}
+
+export function expectPdbNeverNegative(s: Scenario, pdb: string): void {
+  const worst = minDisruptionsAllowed(s.timeline, pdb, firstFaultAt(s));
+  if (!Number.isFinite(worst.value)) throw new Error(`PodDisruptionBudget ${pdb} was never seen`);
+  s.timeline.measure({ name: `lowest disruptionsAllowed of PodDisruptionBudget ${pdb}`, value: worst.value, unit: 'count' });
+  if (worst.value < 0) throw new Error(`PodDisruptionBudget ${pdb} reported disruptionsAllowed ${worst.value}`);
+}
+
+/**
+ * The pods of a workload left a node between `minMs` and `maxMs` after the last taint:
+ * measured from the taint's timeline mark to the watch event of the first pod leaving.
+ */
+export function expectEvictionDelay(s: Scenario, w: WorkloadRef, node: string, minMs: number, maxMs: number): void {
+  const taint = s.timeline.lastAction('taint node');
+  if (!taint) throw new BadInputError('no node was tainted in this scenario');
+  const selector = selectorOf(s.timeline, { workload: w });
+  const left = s.timeline
+    .watchEntries('Pod', taint.at)
+    .find((e) => e.node === node && (e.type === 'deleted' || e.state.startsWith('Terminating')) && (!selector || matchesLabels(e.labels, selector)));
+  if (!left) throw new Error(`no pod of ${describeWorkload(w)} has left node ${node} since the taint`);
+  const ms = left.at - taint.at;
+  s.timeline.measure({ name: `${describeWorkload(w)} evicted from node ${node} after the taint`, value: Math.round(ms), unit: 'ms' });
+  if (ms < minMs || ms > maxMs) throw new Error(`the first pod of ${describeWorkload(w)} left node ${node} ${formatDuration(ms)} after the taint, not between ${formatDuration(minMs)} and ${formatDuration(maxMs)}`);
+}
+
+
+/** After a node went down: the scenario has as many Ready pods as before, none on that node; the phases are recorded. */
+export async function expectNodeReplaced(s: Scenario, node: string, withinMs: number): Promise<void> {
+  const down = s.nodeDowns.get(node);
+  if (!down) throw new BadInputError(`node ${node} was not taken down in this scenario`);
+  const tl = s.timeline;
+  const condition: Condition = {
+    description: `${down.readyBefore} Ready pods again, none on node ${node}`,
+    sources: [tl.pods],
+    evaluate: () => {
+      const ready = tl.pods.list().filter((p) => podReady(p) && !p.metadata?.deletionTimestamp && p.spec?.nodeName !== node);
+      return { ok: ready.length >= down.readyBefore, observed: `${ready.length} Ready elsewhere; on ${node}: ${tl.pods.list().filter((p) => p.spec?.nodeName === node).map((p) => `${p.metadata?.name}${p.metadata?.deletionTimestamp ? ' (terminating)' : ''}`).join(', ') || 'none'}` };
+    },
+  };
+  await expectWithin(s, condition, withinMs);
+  const phases = nodeFailurePhases(s, down);
+  const t = s.cluster.timings;
+  tl.measure({
+    name: `failure of node ${node}: replacements Ready`,
+    value: phases.at(-1)?.afterMs ?? 0,
+    unit: 'ms',
+    detail: {
+      phases: phases.map((p) => `${p.name}: +${formatDuration(p.afterMs)}`),
+      timingsInForce: `node-monitor-grace ${t.nodeMonitorGracePeriodSeconds}s, ${down.mode === 'heartbeats' ? 'unreachable' : 'not-ready'} toleration ${down.mode === 'heartbeats' ? t.defaultUnreachableTolerationSeconds : t.defaultNotReadyTolerationSeconds}s`,
+    },
+  });
+}

@@ -1,0 +1,257 @@
+/**
+ * Node drain, as `kubectl drain` does it: cordon, then evict every evictable pod through the
+ * Eviction API (never delete), so PodDisruptionBudgets are honoured. A refused eviction (429)
+ * is retried when a budget it names allows a disruption again, or after a backoff, until the
+ * deadline. Each pod's refusals are recorded: when first refused, by which budget, how often,
+ * when it finally went. Revert: uncordon (only if kubeproof cordoned it).
+ */
+import type { Scenario } from '../scenario.js';
+import { BadInputError } from '../errors.js';
+import { Informer, now } from '../kube/informer.js';
+import { ApiError, isNotFound, isTooManyRequests } from '../kube/errors.js';
+import type { Node, Pod, PodDisruptionBudget } from '../kube/types.js';
+import { matches, requirementsOf, type LabelSelector } from '../workload/selector.js';
+import { injectFault } from './fault.js';
+import { formatDuration } from '../log.js';
+import { resolveNodes, type NodeTarget } from './nodes.js';
+
+export interface PdbState {
+  name: string;
+  namespace: string;
+  disruptionsAllowed: number;
+  currentHealthy: number;
+  desiredHealthy: number;
+}
+
+export interface DrainPlan {
+  node: string;
+  alreadyCordoned: boolean;
+  /** Pods that will be evicted, with the budgets that govern them now. */
+  evict: Array<{ pod: string; namespace: string; owner: string; pdbs: PdbState[] }>;
+  /** Pods left alone (DaemonSet-managed, mirror, already terminating). */
+  skipped: Array<{ pod: string; namespace: string; why: string }>;
+}
+
+export interface PodEviction {
+  pod: string;
+  namespace: string;
+  firstRefusedAt?: number;
+  refusals: number;
+  /** Budgets that refused it (from the API's message, cross-checked with the PDBs selecting the pod). */
+  blockedBy: string[];
+  evictedAt?: number;
+  goneAt?: number;
+  error?: string;
+}
+
+export interface DrainResult {
+  node: string;
+  startedAt: number;
+  completedAt?: number;
+  evictions: PodEviction[];
+  gaveUp?: { at: number; pods: string[]; blockedBy: string[] };
+}
+
+const RETRY_AFTER_MS = 5_000; // as kubectl drain, when no budget event comes first
+
+function ownerOf(p: Pod): { kind: string; name: string } | undefined {
+  const o = p.metadata?.ownerReferences?.find((r) => r.controller);
+  return o ? { kind: o.kind, name: o.name } : undefined;
+}
+
+async function pdbsFor(s: Scenario, pod: Pod): Promise<PdbState[]> {
+  const list = await s.kube.list<PodDisruptionBudget>('PodDisruptionBudget', { namespace: pod.metadata?.namespace });
+  return list.items
+    .filter((b) => b.spec?.selector && matches(pod.metadata?.labels, requirementsOf(b.spec.selector as LabelSelector)))
+    .map((b) => ({
+      name: b.metadata!.name!,
+      namespace: b.metadata!.namespace!,
+      disruptionsAllowed: b.status?.disruptionsAllowed ?? 0,
+      currentHealthy: b.status?.currentHealthy ?? 0,
+      desiredHealthy: b.status?.desiredHealthy ?? 0,
+    }));
+}
+
+/** Work out what a drain would do, changing nothing. */
+export async function planDrain(s: Scenario, node: string, opts: { allowUnmanaged?: boolean } = {}): Promise<DrainPlan> {
+  const n = await s.kube.find<Node>('Node', node);
+  if (!n) throw new BadInputError(`node "${node}" does not exist`);
+  const pods = (await s.kube.list<Pod>('Pod', { fieldSelector: `spec.nodeName=${node}` })).items;
+  const plan: DrainPlan = { node, alreadyCordoned: Boolean(n.spec?.unschedulable), evict: [], skipped: [] };
+  const unmanaged: string[] = [];
+  for (const p of pods) {
+    const ref = { pod: p.metadata!.name!, namespace: p.metadata!.namespace! };
+    const owner = ownerOf(p);
+    if (p.metadata?.annotations?.['kubernetes.io/config.mirror']) plan.skipped.push({ ...ref, why: 'mirror pod' });
+    else if (owner?.kind === 'DaemonSet') plan.skipped.push({ ...ref, why: `managed by DaemonSet ${owner.name}` });
+    else if (p.metadata?.deletionTimestamp) plan.skipped.push({ ...ref, why: 'already terminating' });
+    else {
+      if (!owner && !opts.allowUnmanaged) unmanaged.push(`${ref.namespace}/${ref.pod}`);
+      plan.evict.push({ ...ref, owner: owner ? `${owner.kind}/${owner.name}` : 'none', pdbs: await pdbsFor(s, p) });
+    }
+  }
+  if (unmanaged.length) {
+    throw new BadInputError(`node ${node} runs pods that no controller would recreate: ${unmanaged.join(', ')}`, {
+      hint: 'kubectl drain refuses these too; write "is drained, including pods without a controller" to evict them anyway',
+    });
+  }
+  return plan;
+}
+
+export function describeDrainPlan(plan: DrainPlan): string {
+  const lines = [`drain node ${plan.node}${plan.alreadyCordoned ? ' (already cordoned: stays cordoned after the revert)' : ''}: evict ${plan.evict.length} pod(s)`];
+  for (const e of plan.evict) {
+    const pdbs = e.pdbs.length ? e.pdbs.map((b) => `PDB ${b.name} allows ${b.disruptionsAllowed} disruption(s) (healthy ${b.currentHealthy}/${b.desiredHealthy})`).join('; ') : 'no PDB';
+    lines.push(`  evict ${e.namespace}/${e.pod} (${e.owner}) — ${pdbs}`);
+  }
+  for (const k of plan.skipped) lines.push(`  leave ${k.namespace}/${k.pod}: ${k.why}`);
+  return lines.join('\n');
+}
+
+/** Budget names from a 429's message and details ("The disruption budget web needs 2 healthy pods…"). */
+function budgetsIn(err: ApiError): string[] {
+  const text = `${err.message} ${JSON.stringify(err.details ?? {})}`;
+  return [...text.matchAll(/disruption budget ([a-z0-9]([-a-z0-9.]*[a-z0-9])?) needs/gi)].map((m) => m[1]!);
+}
+
+/**
+ * Cordon the node and evict its pods. Resolves when every evicted pod is gone, or at the
+ * deadline with `gaveUp` set (the node stays cordoned until the scenario's revert).
+ */
+export async function drainNode(s: Scenario, plan: DrainPlan, opts: { deadlineMs: number; gracePeriodSeconds?: number }): Promise<DrainResult> {
+  const result: DrainResult = { node: plan.node, startedAt: now(), evictions: plan.evict.map((e) => ({ pod: e.pod, namespace: e.namespace, refusals: 0, blockedBy: [] })) };
+  s.drains.set(plan.node, result);
+  const pods = new Informer<Pod>(s.kube, 'Pod', { fieldSelector: `spec.nodeName=${plan.node}` });
+  const pdbs = new Informer<PodDisruptionBudget>(s.kube, 'PodDisruptionBudget');
+  await Promise.all([pods.start(), pdbs.start()]);
+  const deadline = result.startedAt + opts.deadlineMs;
+  try {
+    await injectFault(
+      s,
+      { fault: 'drain node', target: { kind: 'Node', name: plan.node }, undo: plan.alreadyCordoned ? undefined : { op: 'uncordon' }, detail: `cordon and evict ${plan.evict.length} pod(s)` },
+      async ({ annotations, at }) => {
+        result.startedAt = at;
+        if (!plan.alreadyCordoned) await s.kube.mergePatch('Node', plan.node, undefined, { spec: { unschedulable: true }, metadata: { annotations } });
+      },
+    );
+    await Promise.all(result.evictions.map((ev) => evictUntilGone(s, ev, pods, pdbs, deadline, opts.gracePeriodSeconds)));
+    const left = result.evictions.filter((e) => e.goneAt === undefined);
+    if (left.length === 0) {
+      result.completedAt = Math.max(result.startedAt, ...result.evictions.map((e) => e.goneAt!));
+      s.timeline.mark('drain complete', `node ${plan.node} in ${formatDuration(result.completedAt - result.startedAt)}`);
+      s.timeline.measure({ name: `drain of node ${plan.node}`, value: Math.round(result.completedAt - result.startedAt), unit: 'ms', detail: drainDetail(result) });
+    } else {
+      const blockedBy = [...new Set(left.flatMap((e) => e.blockedBy))];
+      result.gaveUp = { at: now(), pods: left.map((e) => `${e.namespace}/${e.pod}`), blockedBy };
+      s.timeline.mark('drain gave up', `node ${plan.node}: ${left.length} pod(s) not evicted after ${formatDuration(opts.deadlineMs)}${blockedBy.length ? `, blocked by PodDisruptionBudget ${blockedBy.join(', ')}` : ''}`);
+      s.timeline.measure({ name: `drain of node ${plan.node} (gave up)`, value: Math.round(result.gaveUp.at - result.startedAt), unit: 'ms', detail: drainDetail(result) });
+    }
+    return result;
+  } finally {
+    await Promise.all([pods.stop(), pdbs.stop()]);
+  }
+}
+
+function drainDetail(r: DrainResult): Record<string, unknown> {
+  return {
+    pods: r.evictions.map((e) => ({
+      pod: `${e.namespace}/${e.pod}`,
+      refusals: e.refusals,
+      blockedBy: e.blockedBy,
+      blockedMs: e.firstRefusedAt !== undefined ? Math.round((e.evictedAt ?? r.gaveUp?.at ?? now()) - e.firstRefusedAt) : 0,
+      evictedAfterMs: e.evictedAt !== undefined ? Math.round(e.evictedAt - r.startedAt) : undefined,
+      goneAfterMs: e.goneAt !== undefined ? Math.round(e.goneAt - r.startedAt) : undefined,
+    })),
+    ...(r.gaveUp ? { gaveUp: r.gaveUp } : {}),
+  };
+}
+
+/** Resolve when `test` holds on an event of `source`, or after `ms`, whichever is first. */
+function eventOrTimeout<T extends object>(source: Informer<any>, test: () => boolean, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (test()) return resolve();
+    const off = source.on(() => {
+      if (test()) done();
+    });
+    const timer = setTimeout(done, Math.max(0, ms));
+    function done() {
+      off();
+      clearTimeout(timer);
+      resolve();
+    }
+  });
+}
+
+async function evictUntilGone(s: Scenario, ev: PodEviction, pods: Informer<Pod>, pdbs: Informer<PodDisruptionBudget>, deadline: number, gracePeriodSeconds?: number): Promise<void> {
+  const gone = () => {
+    const p = pods.get(ev.pod, ev.namespace);
+    return !p || p.spec?.nodeName === undefined;
+  };
+  while (ev.evictedAt === undefined && now() < deadline) {
+    try {
+      await s.kube.evict(ev.pod, ev.namespace, { gracePeriodSeconds });
+      ev.evictedAt = now();
+    } catch (err) {
+      if (isNotFound(err)) {
+        ev.evictedAt = now();
+        break;
+      }
+      if (!isTooManyRequests(err)) {
+        ev.error = (err as Error).message;
+        throw err;
+      }
+      ev.refusals += 1;
+      ev.firstRefusedAt ??= now();
+      const pod = pods.get(ev.pod, ev.namespace);
+      const selecting = pdbs
+        .list()
+        .filter((b) => b.metadata?.namespace === ev.namespace && b.spec?.selector && matches(pod?.metadata?.labels, requirementsOf(b.spec.selector as LabelSelector)))
+        .map((b) => b.metadata!.name!);
+      const named = budgetsIn(err as ApiError).filter((n) => selecting.length === 0 || selecting.includes(n));
+      ev.blockedBy = [...new Set([...ev.blockedBy, ...(named.length ? named : selecting)])];
+      if (ev.refusals === 1) s.timeline.mark('eviction refused', `${ev.namespace}/${ev.pod}: ${(err as Error).message}${ev.blockedBy.length ? ` (PodDisruptionBudget ${ev.blockedBy.join(', ')})` : ''}`);
+      // Retry when a budget of this pod allows a disruption again, or after the backoff.
+      const allows = () => ev.blockedBy.some((n) => (pdbs.get(n, ev.namespace)?.status?.disruptionsAllowed ?? 0) > 0);
+      await eventOrTimeout(pdbs, allows, Math.min(RETRY_AFTER_MS, deadline - now()));
+    }
+  }
+  if (ev.evictedAt === undefined) return;
+  await eventOrTimeout(pods, gone, deadline - now());
+  if (gone()) ev.goneAt = now();
+}
+
+export interface DrainRequest {
+  nodes: NodeTarget;
+  deadlineMs: number;
+  /** Fail the step when a node cannot be drained by the deadline (else: give up cleanly and record why). */
+  mustComplete: boolean;
+  allowUnmanaged?: boolean;
+  /** Several nodes: one after another (default) or all at once. */
+  atOnce?: boolean;
+}
+
+/** Drain one or several nodes (in plan mode: print what would happen, change nothing). */
+export async function drain(s: Scenario, req: DrainRequest): Promise<DrainResult[]> {
+  const names = resolveNodes(s, req.nodes);
+  if (s.planOnly) {
+    for (const n of names) s.plans.push(describeDrainPlan(await planDrain(s, n, req)));
+    return [];
+  }
+  const one = async (node: string) => drainNode(s, await planDrain(s, node, req), { deadlineMs: req.deadlineMs });
+  const results = req.atOnce ? await Promise.all(names.map(one)) : await sequentially(names, one);
+  const stuck = results.filter((r) => r.gaveUp);
+  if (req.mustComplete && stuck.length) {
+    throw new Error(
+      stuck
+        .map((r) => `node ${r.node} not drained after ${formatDuration(r.gaveUp!.at - r.startedAt)}: ${r.gaveUp!.pods.join(', ')} could not be evicted${r.gaveUp!.blockedBy.length ? ` (PodDisruptionBudget ${r.gaveUp!.blockedBy.join(', ')} refused)` : ''}`)
+        .join('\n'),
+    );
+  }
+  return results;
+}
+
+async function sequentially<T, R>(items: T[], fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const item of items) out.push(await fn(item));
+  return out;
+}

@@ -1,0 +1,112 @@
+/**
+ * A node goes down. On the local cluster: its heartbeats stop (kwok stops renewing its Lease
+ * once the node loses kwok's label), and the real node-lifecycle controller notices, marks
+ * it Unknown, taints it and evicts its pods; or, second mode, the node reports NotReady
+ * through kwok's node-not-ready stage (a kubelet that is up but unhealthy). On kind: the
+ * node's container is stopped. Revert brings the heartbeats (or the container) back.
+ */
+import type { Scenario } from '../scenario.js';
+import { KWOK_NODE_LABEL } from '../cluster/nodes.js';
+import { NotApplicable } from '../not-applicable.js';
+import { injectFault } from './fault.js';
+import type { Node } from '../kube/types.js';
+import { BadInputError } from '../errors.js';
+import { firstAfter, type Phase } from '../timeline/queries.js';
+import { podReady } from '../timeline/timeline.js';
+import { until } from '../expect/until.js';
+
+export const NOT_READY_STAGE_LABEL = 'node-not-ready.stage.kwok.x-k8s.io';
+
+export type NodeDownMode = 'heartbeats' | 'not-ready';
+
+export interface NodeDown {
+  node: string;
+  mode: NodeDownMode;
+  at: number;
+  /** Pods of the scenario on the node when it went down. */
+  pods: string[];
+  readyBefore: number;
+}
+
+export function planNodeDown(s: Scenario, node: string, mode: NodeDownMode): string {
+  const pods = s.timeline.pods.list().filter((p) => p.spec?.nodeName === node && !p.metadata?.deletionTimestamp);
+  const t = s.cluster.timings;
+  return [
+    `take node ${node} down (${mode === 'heartbeats' ? 'stop its heartbeats' : 'report NotReady'}): ${pods.length} pod(s) of this scenario on it`,
+    `  expected: Ready → ${mode === 'heartbeats' ? 'Unknown' : 'False'} after ~${mode === 'heartbeats' ? t.nodeMonitorGracePeriodSeconds : 1} s, pods evicted ~${mode === 'heartbeats' ? t.defaultUnreachableTolerationSeconds : t.defaultNotReadyTolerationSeconds} s later`,
+    ...pods.map((p) => `  ${p.metadata?.name} would be replaced elsewhere`),
+  ].join('\n');
+}
+
+export async function takeNodeDown(s: Scenario, node: string, mode: NodeDownMode): Promise<NodeDown> {
+  if (!s.cluster.capabilities.canStopNode) throw new NotApplicable(`the ${s.cluster.kind} cluster gives kubeproof no way to stop a node`);
+  if (s.cluster.kind !== 'local') throw new NotApplicable(`taking a node down is implemented for the local cluster; this run uses ${s.cluster.kind}`);
+  const n = await s.kube.find<Node>('Node', node);
+  if (!n) throw new BadInputError(`node "${node}" does not exist`);
+  const key = mode === 'heartbeats' ? KWOK_NODE_LABEL : NOT_READY_STAGE_LABEL;
+  const before = n.metadata?.labels?.[key] ?? null;
+  const after = mode === 'heartbeats' ? null : 'true';
+  if (mode === 'heartbeats' && before !== 'fake') throw new NotApplicable(`node ${node} is not a KWOK node kubeproof manages`);
+  const pods = s.timeline.pods.list().filter((p) => p.spec?.nodeName === node && !p.metadata?.deletionTimestamp);
+  const readyBefore = s.timeline.pods.list().filter((p) => podReady(p) && !p.metadata?.deletionTimestamp).length;
+  const injected = await injectFault(
+    s,
+    { fault: 'stop node', target: { kind: 'Node', name: node }, undo: { op: 'restore-label', key, before, after }, detail: mode === 'heartbeats' ? 'heartbeats stopped' : 'reports NotReady', recovered: () => nodeBack(s, node) },
+    async ({ annotations }) => {
+      await s.kube.mergePatch('Node', node, undefined, { metadata: { labels: { [key]: after }, annotations } });
+    },
+  );
+  return { node, mode, at: injected.at, pods: pods.map((p) => p.metadata!.name!), readyBefore };
+}
+
+/** The phases of a node failure as the watches saw them, for the report. */
+export function nodeFailurePhases(s: Scenario, down: NodeDown): Phase[] {
+  const tl = s.timeline;
+  const phases: Phase[] = [{ name: down.mode === 'heartbeats' ? 'heartbeats stopped' : 'NotReady reported', at: down.at, afterMs: 0 }];
+  const add = (name: string, at: number | undefined) => {
+    if (at !== undefined) phases.push({ name, at, afterMs: Math.round(at - down.at) });
+  };
+  add('node condition changed', firstAfter(tl, down.at, (e) => e.kind === 'Node' && e.name === down.node && /Ready=(Unknown|False)/.test(e.state))?.at);
+  add('NoExecute taint added', firstAfter(tl, down.at, (e) => e.kind === 'Node' && e.name === down.node && /node\.kubernetes\.io\/(unreachable|not-ready):NoExecute/.test(e.state))?.at);
+  add('first pod evicted', firstAfter(tl, down.at, (e) => e.kind === 'Pod' && down.pods.includes(e.name) && (e.type === 'deleted' || e.state.startsWith('Terminating')))?.at);
+  // Replacements Ready: the scenario is back to as many Ready pods as before, none of them on the node.
+  const ready = new Map<string, boolean>();
+  let at: number | undefined;
+  for (const e of tl.entries) {
+    if (e.source !== 'watch' || e.kind !== 'Pod') continue;
+    ready.set(e.name, e.type !== 'deleted' && e.figures?.available === 1 && e.node !== down.node);
+    if (e.at >= down.at && [...ready.values()].filter(Boolean).length >= down.readyBefore) {
+      at = e.at;
+      break;
+    }
+  }
+  add('replacements Ready', at);
+  return phases;
+}
+
+/** Take a node down (in plan mode: print what would follow, change nothing). */
+export async function nodeDown(s: Scenario, node: string, mode: NodeDownMode): Promise<void> {
+  if (s.planOnly) {
+    s.plans.push(planNodeDown(s, node, mode));
+    return;
+  }
+  s.nodeDowns.set(node, await takeNodeDown(s, node, mode));
+}
+
+/** The node is Ready and the node-lifecycle controller has taken its not-ready/unreachable taints off. */
+async function nodeBack(s: Scenario, node: string): Promise<void> {
+  const tl = s.timeline;
+  await until(
+    {
+      description: `node ${node} Ready again without not-ready/unreachable taints`,
+      sources: [tl.nodes],
+      evaluate: () => {
+        const n = tl.nodes.get(node);
+        const ready = n?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+        const taints = (n?.spec?.taints ?? []).filter((t) => /node\.kubernetes\.io\/(unreachable|not-ready)/.test(t.key));
+        return { ok: ready === 'True' && taints.length === 0, observed: `Ready=${ready}, taints ${taints.map((t) => `${t.key}:${t.effect}`).join(',') || 'none'}` };
+      },
+    },
+    { within: 60_000 },
+  );
+}

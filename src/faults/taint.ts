@@ -1,0 +1,60 @@
+/**
+ * Taints on nodes. NoExecute evicts running pods that do not tolerate it (after their
+ * tolerationSeconds); NoSchedule only keeps new pods off. Revert removes exactly the taint
+ * added — a taint that was already there is left alone and nothing is recorded for it.
+ */
+import type { Scenario } from '../scenario.js';
+import { BadInputError } from '../errors.js';
+import type { Node, Taint } from '../kube/types.js';
+import { describeTaint } from '../ledger/undo.js';
+import { injectFault } from './fault.js';
+import { resolveNodes, type NodeTarget } from './nodes.js';
+
+export function parseTaint(text: string): Taint {
+  const m = text.trim().match(/^([\w./-]+)(?:=([\w.-]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$/);
+  if (!m) throw new BadInputError(`"${text}" is not a taint (write key[=value]:NoSchedule|PreferNoSchedule|NoExecute)`);
+  return { key: m[1]!, ...(m[2] ? { value: m[2] } : {}), effect: m[3]! };
+}
+
+export function planTaint(s: Scenario, target: NodeTarget, taint: Taint): string {
+  const nodes = resolveNodes(s, target);
+  const lines = [`taint ${nodes.join(', ')} with ${describeTaint(taint)}`];
+  for (const name of nodes) {
+    const pods = s.timeline.pods.list().filter((p) => p.spec?.nodeName === name && !p.metadata?.deletionTimestamp);
+    for (const p of pods) {
+      const tol = p.spec?.tolerations?.find((t) => (t.key === taint.key || (t.operator === 'Exists' && !t.key)) && (!t.effect || t.effect === taint.effect));
+      const fate = taint.effect !== 'NoExecute' ? 'stays (not NoExecute)' : !tol ? 'evicted at once' : tol.tolerationSeconds !== undefined ? `evicted after ${tol.tolerationSeconds} s` : 'stays (tolerates forever)';
+      lines.push(`  ${p.metadata?.name} on ${name}: ${fate}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+export async function taintNodes(s: Scenario, target: NodeTarget, taint: Taint): Promise<string[]> {
+  const nodes = resolveNodes(s, target);
+  for (const name of nodes) {
+    const node = await s.kube.get<Node>('Node', name);
+    const taints = node.spec?.taints ?? [];
+    const present = taints.some((t) => t.key === taint.key && t.effect === taint.effect && (t.value ?? '') === (taint.value ?? ''));
+    await injectFault(
+      s,
+      { fault: 'taint node', target: { kind: 'Node', name }, undo: present ? undefined : { op: 'remove-taint', taint }, detail: `${describeTaint(taint)}${present ? ' (already there)' : ''}` },
+      async ({ annotations }) => {
+        if (present) return;
+        // The taint list is replaced whole: the resourceVersion makes a concurrent change fail instead of being lost.
+        await s.kube.mergePatch('Node', name, undefined, { metadata: { resourceVersion: node.metadata?.resourceVersion, annotations }, spec: { taints: [...taints, taint] } });
+      },
+    );
+  }
+  return nodes;
+}
+
+/** Taint the target nodes (in plan mode: print which pods would go, change nothing). */
+export async function taint(s: Scenario, target: NodeTarget, text: string): Promise<void> {
+  const t = parseTaint(text);
+  if (s.planOnly) {
+    s.plans.push(planTaint(s, target, t));
+    return;
+  }
+  await taintNodes(s, target, t);
+}

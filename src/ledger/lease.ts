@@ -1,0 +1,71 @@
+/**
+ * A run's Lease in kubeproof-system: renewed while the run lives, so another process can
+ * tell a dead run's ledger (safe to revert) from a live one's (never touched).
+ */
+import { hostname } from 'node:os';
+import type { Kube } from '../kube/client.js';
+import { isConflict, isNotFound } from '../kube/errors.js';
+import { Ledger, SYSTEM_NAMESPACE, ledgerRuns } from './ledger.js';
+import type { KubeObject } from '../kube/types.js';
+
+const DURATION_SECONDS = 30;
+const RENEW_EVERY_MS = 10_000;
+
+function leaseName(runId: string): string {
+  return `run-${runId.toLowerCase()}`;
+}
+
+function microTime(d = new Date()): string {
+  return d.toISOString().replace('Z', '000Z');
+}
+
+export class RunLease {
+  private timer: NodeJS.Timeout | undefined;
+
+  private constructor(
+    private readonly kube: Kube,
+    readonly runId: string,
+  ) {}
+
+  static async acquire(kube: Kube, runId: string): Promise<RunLease> {
+    await Ledger.ensureNamespace(kube);
+    const lease = new RunLease(kube, runId);
+    try {
+      await kube.create({
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name: leaseName(runId), namespace: SYSTEM_NAMESPACE, labels: { 'kubeproof.io/run': runId } },
+        spec: { holderIdentity: `${hostname()}/${process.pid}`, leaseDurationSeconds: DURATION_SECONDS, renewTime: microTime(), acquireTime: microTime() },
+      } as never);
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
+    // A heartbeat, not a wait: the Lease must show this run alive while it runs.
+    lease.timer = setInterval(() => void lease.renew(), RENEW_EVERY_MS);
+    lease.timer.unref();
+    return lease;
+  }
+
+  private async renew(): Promise<void> {
+    await this.kube.mergePatch('Lease', leaseName(this.runId), SYSTEM_NAMESPACE, { spec: { renewTime: microTime() } }).catch(() => undefined);
+  }
+
+  async release(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.kube.delete('Lease', leaseName(this.runId), SYSTEM_NAMESPACE).catch((err) => {
+      if (!isNotFound(err)) throw err;
+    });
+  }
+}
+
+/** Runs with ledger records whose Lease is gone or expired: their process died. */
+export async function orphanedRuns(kube: Kube, now = Date.now()): Promise<string[]> {
+  const out: string[] = [];
+  for (const runId of await ledgerRuns(kube)) {
+    const lease = await kube.find<KubeObject & { spec?: { renewTime?: string; leaseDurationSeconds?: number } }>('Lease', leaseName(runId), SYSTEM_NAMESPACE);
+    const renewed = lease?.spec?.renewTime ? new Date(lease.spec.renewTime).getTime() : 0;
+    const duration = (lease?.spec?.leaseDurationSeconds ?? DURATION_SECONDS) * 1000;
+    if (!lease || renewed + duration < now) out.push(runId);
+  }
+  return out;
+}

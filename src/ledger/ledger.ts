@@ -1,0 +1,144 @@
+/**
+ * The undo ledger. Before a fault changes anything, its undo is written to the cluster: a
+ * ConfigMap per run in the kubeproof-system namespace (one key per fault), and an annotation
+ * on every object the fault touches. Any process can finish the undo from there: the run
+ * itself after each scenario and on Ctrl-C, the next run against the cluster, or
+ * `kubeproof clean` after a crash. A run's Lease (renewed while it lives) tells a live run's
+ * faults from a dead run's, so two runs never undo each other's faults.
+ */
+import { hostname } from 'node:os';
+import type { Kube } from '../kube/client.js';
+import { isConflict, isNotFound } from '../kube/errors.js';
+import type { KubeObject } from '../kube/types.js';
+import { undoOne, type UndoAction, type UndoOutcome } from './undo.js';
+
+export const SYSTEM_NAMESPACE = 'kubeproof-system';
+export const LEDGER_LABEL = 'kubeproof.io/ledger';
+export const RUN_LABEL = 'kubeproof.io/run';
+/** Annotation key prefix on touched objects: fault.kubeproof.io/<fault id> = <run id>. */
+export const FAULT_ANNOTATION_PREFIX = 'fault.kubeproof.io/';
+
+export interface UndoRecord {
+  id: string;
+  runId: string;
+  fault: string;
+  target: { kind: string; name: string; namespace?: string };
+  undo: UndoAction;
+  recordedAt: string;
+  owner: { host: string; pid: number };
+}
+
+export interface RevertReport {
+  record: UndoRecord;
+  outcome: UndoOutcome;
+}
+
+function ledgerName(runId: string): string {
+  return `ledger-${runId.toLowerCase()}`;
+}
+
+export function faultAnnotation(id: string): string {
+  return `${FAULT_ANNOTATION_PREFIX}${id}`;
+}
+
+export class Ledger {
+  private seq = 0;
+
+  constructor(
+    private readonly kube: Kube,
+    readonly runId: string,
+  ) {}
+
+  /** Make sure the system namespace exists (idempotent). */
+  static async ensureNamespace(kube: Kube): Promise<void> {
+    try {
+      await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: SYSTEM_NAMESPACE, labels: { 'kubeproof.io/system': 'true' } } });
+    } catch (err) {
+      if (!isConflict(err)) throw err;
+    }
+  }
+
+  /** A new fault id, unique within the run and usable as an annotation name. */
+  newId(fault: string): string {
+    this.seq += 1;
+    return `${this.runId.slice(-4).toLowerCase()}-${this.seq}-${fault}`.slice(0, 63).replace(/[^a-z0-9-]/g, '-');
+  }
+
+  /** Write the undo record before the fault acts. Resolves once the API server has stored it. */
+  async record(rec: Omit<UndoRecord, 'runId' | 'recordedAt' | 'owner'>): Promise<UndoRecord> {
+    const full: UndoRecord = { ...rec, runId: this.runId, recordedAt: new Date().toISOString(), owner: { host: hostname(), pid: process.pid } };
+    const name = ledgerName(this.runId);
+    const data = { [rec.id]: JSON.stringify(full) };
+    await Ledger.ensureNamespace(this.kube);
+    try {
+      await this.kube.mergePatch('ConfigMap', name, SYSTEM_NAMESPACE, { data });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+      await this.kube.create({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name, namespace: SYSTEM_NAMESPACE, labels: { [LEDGER_LABEL]: 'true', [RUN_LABEL]: this.runId } },
+        data,
+      } as KubeObject);
+    }
+    return full;
+  }
+
+  /** Forget a record whose undo is done. The ConfigMap goes when it is empty. */
+  async forget(id: string): Promise<void> {
+    await forgetRecord(this.kube, this.runId, id);
+  }
+
+  /** Undo one recorded fault and forget it unless the undo failed. */
+  async revert(rec: UndoRecord): Promise<RevertReport> {
+    const outcome = await undoOne(this.kube, rec);
+    if (outcome.status !== 'failed') await this.forget(rec.id);
+    return { record: rec, outcome };
+  }
+
+  /** Every record of this run still in the ledger. */
+  async records(): Promise<UndoRecord[]> {
+    return recordsOf(this.kube, this.runId);
+  }
+
+  /** Undo everything left for this run, newest first. */
+  async revertAll(): Promise<RevertReport[]> {
+    const out: RevertReport[] = [];
+    for (const rec of (await this.records()).reverse()) out.push(await this.revert(rec));
+    return out;
+  }
+}
+
+async function forgetRecord(kube: Kube, runId: string, id: string): Promise<void> {
+  const name = ledgerName(runId);
+  try {
+    const cm = await kube.mergePatch<KubeObject & { data?: Record<string, string> }>('ConfigMap', name, SYSTEM_NAMESPACE, { data: { [id]: null } });
+    if (!cm.data || Object.keys(cm.data).length === 0) await kube.delete('ConfigMap', name, SYSTEM_NAMESPACE).catch(() => undefined);
+  } catch (err) {
+    if (!isNotFound(err)) throw err;
+  }
+}
+
+function parseRecords(cm: KubeObject & { data?: Record<string, string> }): UndoRecord[] {
+  return Object.values(cm.data ?? {})
+    .map((v) => JSON.parse(v) as UndoRecord)
+    .sort((a, b) => a.recordedAt.localeCompare(b.recordedAt) || a.id.localeCompare(b.id, undefined, { numeric: true }));
+}
+
+export async function recordsOf(kube: Kube, runId: string): Promise<UndoRecord[]> {
+  const cm = await kube.find<KubeObject & { data?: Record<string, string> }>('ConfigMap', ledgerName(runId), SYSTEM_NAMESPACE);
+  return cm ? parseRecords(cm) : [];
+}
+
+/** Runs that have records in the ledger. */
+export async function ledgerRuns(kube: Kube): Promise<string[]> {
+  const ns = await kube.find('Namespace', SYSTEM_NAMESPACE);
+  if (!ns) return [];
+  const list = await kube.list('ConfigMap', { namespace: SYSTEM_NAMESPACE, labelSelector: `${LEDGER_LABEL}=true` });
+  return list.items.map((cm) => cm.metadata?.labels?.[RUN_LABEL] ?? '').filter(Boolean);
+}
+
+/** Undo every record of a run (from any process), newest first. */
+export async function revertRun(kube: Kube, runId: string): Promise<RevertReport[]> {
+  return new Ledger(kube, runId).revertAll();
+}

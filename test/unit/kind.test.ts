@@ -1,0 +1,249 @@
+import { describe, it, before, after, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
+import { KindProvider, kindConfig, kindWorkerNames, startKindNode, stopKindNode } from '../../src/cluster/kind.js';
+import { BadInputError, EnvironmentError } from '../../src/errors.js';
+import { silentLog } from '../../src/log.js';
+
+/** dist/test/unit → the source tree's test/fake-bin (the scripts are not compiled). */
+const fakeBin = fileURLToPath(new URL('../../../test/fake-bin/', import.meta.url));
+const fakeKind = join(fakeBin, 'kind');
+const fakeDocker = join(fakeBin, 'docker');
+
+const saved = new Map<string, string | undefined>();
+function setEnv(vars: Record<string, string | undefined>) {
+  for (const [k, v] of Object.entries(vars)) {
+    if (!saved.has(k)) saved.set(k, process.env[k]);
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+}
+afterEach(() => {
+  for (const [k, v] of saved) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+  saved.clear();
+});
+
+/** Just enough API server for the provider: /version and the node list. */
+function fakeApiServer(): Promise<{ server: Server; url: string }> {
+  const routes: Record<string, unknown> = {
+    '/version': { major: '1', minor: '37', gitVersion: 'v1.37.2', gitCommit: 'fake', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.25.0', compiler: 'gc', platform: 'linux/amd64' },
+    '/api/v1/nodes': {
+      kind: 'NodeList',
+      apiVersion: 'v1',
+      metadata: { resourceVersion: '1' },
+      items: [
+        { metadata: { name: 't1-control-plane', labels: { 'node-role.kubernetes.io/control-plane': '' } } },
+        { metadata: { name: 't1-worker2', labels: { 'topology.kubernetes.io/zone': 'b' } } },
+        { metadata: { name: 't1-worker', labels: { 'topology.kubernetes.io/zone': 'a' } } },
+      ],
+    },
+  };
+  const server = createServer((req, res) => {
+    const body = req.method === 'GET' ? routes[new URL(req.url ?? '/', 'http://x').pathname] : undefined;
+    res.writeHead(body ? 200 : 404, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify(body ?? { kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404, message: `${req.url} not found` }));
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
+}
+
+function kubeconfig(name: string, server: string): string {
+  const ctx = `kind-${name}`;
+  return YAML.stringify({
+    apiVersion: 'v1',
+    kind: 'Config',
+    clusters: [{ name: ctx, cluster: { server } }],
+    users: [{ name: ctx, user: { token: 'fake' } }],
+    contexts: [{ name: ctx, context: { cluster: ctx, user: ctx } }],
+    'current-context': ctx,
+  });
+}
+
+interface Call {
+  bin: 'kind' | 'docker';
+  argv: string[];
+  config?: string;
+}
+
+let tmp: string;
+let api: { server: Server; url: string };
+let callsLog: string;
+let fakeKubeconfig: string;
+let testNo = 0;
+
+async function calls(): Promise<Call[]> {
+  if (!existsSync(callsLog)) return [];
+  return (await readFile(callsLog, 'utf8')).trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Call);
+}
+
+before(async () => {
+  tmp = await mkdtemp(join(tmpdir(), 'kubeproof-kind-test-'));
+  // git may not keep the executable bit everywhere.
+  await chmod(fakeKind, 0o755);
+  await chmod(fakeDocker, 0o755);
+  api = await fakeApiServer();
+  fakeKubeconfig = join(tmp, 'fake-kind.kubeconfig');
+  await writeFile(fakeKubeconfig, kubeconfig('t1', api.url));
+});
+after(async () => {
+  api.server.closeAllConnections();
+  await new Promise((r) => api.server.close(r));
+  await rm(tmp, { recursive: true, force: true });
+});
+
+/** Fresh call log and cache for every test. */
+function fakeEnv(extra: Record<string, string | undefined> = {}) {
+  testNo += 1;
+  callsLog = join(tmp, `calls-${testNo}.jsonl`);
+  setEnv({
+    KUBEPROOF_KIND: fakeKind,
+    KUBEPROOF_DOCKER: fakeDocker,
+    KUBEPROOF_CACHE: join(tmp, `cache-${testNo}`),
+    FAKE_CALLS_LOG: callsLog,
+    FAKE_KUBECONFIG: fakeKubeconfig,
+    FAKE_DOCKER_DOWN: undefined,
+    ...extra,
+  });
+}
+
+describe('kind config', () => {
+  it('has one control plane and N workers, zone labels round-robin', () => {
+    assert.deepEqual(kindConfig(3, ['a', 'b']), {
+      kind: 'Cluster',
+      apiVersion: 'kind.x-k8s.io/v1alpha4',
+      nodes: [
+        { role: 'control-plane' },
+        { role: 'worker', labels: { 'topology.kubernetes.io/zone': 'a' } },
+        { role: 'worker', labels: { 'topology.kubernetes.io/zone': 'b' } },
+        { role: 'worker', labels: { 'topology.kubernetes.io/zone': 'a' } },
+      ],
+    });
+  });
+
+  it('gives workers no labels without zones', () => {
+    assert.deepEqual(kindConfig(2), { kind: 'Cluster', apiVersion: 'kind.x-k8s.io/v1alpha4', nodes: [{ role: 'control-plane' }, { role: 'worker' }, { role: 'worker' }] });
+  });
+
+  it('names workers the way kind does', () => {
+    assert.deepEqual(kindWorkerNames('t1', 3), ['t1-worker', 't1-worker2', 't1-worker3']);
+  });
+});
+
+describe('KindProvider', () => {
+  it('creates the cluster with kind, writes its kubeconfig, and deletes both on down()', async () => {
+    fakeEnv();
+    const cluster = await new KindProvider().up({ name: 't1', nodes: 3, zones: ['a', 'b'], log: silentLog });
+
+    const [info, create, getKubeconfig, ...rest] = await calls();
+    assert.deepEqual(rest, []);
+    assert.deepEqual(info, { bin: 'docker', argv: ['info'] });
+    assert.equal(create?.bin, 'kind');
+    const configPath = create!.argv[5]!;
+    assert.deepEqual(create!.argv, ['create', 'cluster', '--name', 't1', '--config', configPath, '--wait', '120s']);
+    assert.equal(existsSync(configPath), false, 'the temporary kind config is removed');
+    const config = YAML.parse(create!.config!) as { kind: string; apiVersion: string; nodes: Array<{ role: string; labels?: Record<string, string> }> };
+    assert.equal(config.kind, 'Cluster');
+    assert.equal(config.apiVersion, 'kind.x-k8s.io/v1alpha4');
+    assert.deepEqual(
+      config.nodes.map((n) => [n.role, n.labels?.['topology.kubernetes.io/zone']]),
+      [['control-plane', undefined], ['worker', 'a'], ['worker', 'b'], ['worker', 'a']],
+    );
+    assert.deepEqual(getKubeconfig, { bin: 'kind', argv: ['get', 'kubeconfig', '--name', 't1'] });
+
+    const expectedPath = join(tmp, `cache-${testNo}`, 'kind', 't1.kubeconfig');
+    assert.equal(cluster.kubeconfigPath, expectedPath);
+    assert.equal(await readFile(expectedPath, 'utf8'), await readFile(fakeKubeconfig, 'utf8'));
+    assert.equal(cluster.kind, 'kind');
+    assert.equal(cluster.name, 't1');
+    assert.equal(cluster.context, 'kind-t1');
+    assert.equal(cluster.apiServerUrl, api.url);
+    assert.equal(cluster.serverVersion, 'v1.37.2');
+    assert.deepEqual(cluster.nodes, ['t1-worker', 't1-worker2']);
+    assert.deepEqual(cluster.capabilities, {
+      realContainers: true,
+      realNodes: ['t1-worker', 't1-worker2'],
+      canStopNode: true,
+      readinessMechanism: 'app-endpoint',
+      metricsSource: 'none',
+      simulatedNodes: false,
+    });
+    assert.equal(cluster.timings.source, 'upstream-defaults');
+    assert.equal(cluster.timings.nodeMonitorGracePeriodSeconds, 50);
+
+    await cluster.down();
+    assert.deepEqual((await calls()).slice(3), [{ bin: 'kind', argv: ['delete', 'cluster', '--name', 't1'] }]);
+    assert.equal(existsSync(expectedPath), false, 'down() removes the kubeconfig');
+  });
+
+  it('refuses to add nodes', async () => {
+    fakeEnv();
+    const cluster = await new KindProvider().up({ name: 't1', nodes: 2, log: silentLog });
+    await assert.rejects(cluster.addNodes([{ name: 'extra' }]), (err: unknown) => err instanceof BadInputError && err.exitCode === 2 && /kind cannot add nodes/.test(err.message));
+    await cluster.down();
+  });
+
+  it('stops with exit 3, before kind runs, when the Docker engine is down', async () => {
+    fakeEnv({ FAKE_DOCKER_DOWN: '1' });
+    await assert.rejects(new KindProvider().up({ name: 't1', nodes: 2, log: silentLog }), (err: unknown) => {
+      assert.ok(err instanceof EnvironmentError);
+      assert.equal(err.exitCode, 3);
+      assert.match(err.message, /kind needs a Docker engine; `.*docker info` failed: Cannot connect to the Docker daemon/);
+      assert.ok(err.hint);
+      return true;
+    });
+    assert.deepEqual(await calls(), [{ bin: 'docker', argv: ['info'] }]);
+  });
+
+  it('stops with exit 3 and a hint when kind is not installed', async () => {
+    fakeEnv({ KUBEPROOF_KIND: join(tmp, 'no-such-kind') });
+    await assert.rejects(new KindProvider().up({ name: 't1', nodes: 2, log: silentLog }), (err: unknown) => {
+      assert.ok(err instanceof EnvironmentError);
+      assert.equal(err.exitCode, 3);
+      assert.match(err.message, /no-such-kind.* is not installed/);
+      assert.match(err.hint ?? '', /KUBEPROOF_KIND/);
+      return true;
+    });
+  });
+
+  it('deletes the cluster again when its API server does not answer', async () => {
+    const dead = join(tmp, 'dead.kubeconfig');
+    const port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as AddressInfo).port;
+        s.close(() => resolve(p));
+      });
+    });
+    await writeFile(dead, kubeconfig('t1', `http://127.0.0.1:${port}`));
+    fakeEnv({ FAKE_KUBECONFIG: dead });
+    await assert.rejects(new KindProvider().up({ name: 't1', nodes: 1, log: silentLog }), (err: unknown) => err instanceof EnvironmentError && err.exitCode === 3);
+    assert.deepEqual((await calls()).map((c) => c.argv.slice(0, 2)), [['info'], ['create', 'cluster'], ['get', 'kubeconfig'], ['delete', 'cluster']]);
+    assert.equal(existsSync(join(tmp, `cache-${testNo}`, 'kind', 't1.kubeconfig')), false);
+  });
+
+  it('rejects a name kind cannot use', async () => {
+    fakeEnv();
+    await assert.rejects(new KindProvider().up({ name: 'Not_Valid', log: silentLog }), BadInputError);
+    assert.deepEqual(await calls(), []);
+  });
+});
+
+describe('kind node containers', () => {
+  it('stop and start a node with docker', async () => {
+    fakeEnv();
+    await stopKindNode('t1-worker2');
+    await startKindNode('t1-worker2');
+    assert.deepEqual(await calls(), [
+      { bin: 'docker', argv: ['stop', 't1-worker2'] },
+      { bin: 'docker', argv: ['start', 't1-worker2'] },
+    ]);
+  });
+});
