@@ -3,7 +3,6 @@
 // (see README), without kubeproof's cluster management and reports.
 const common = {
   import: ['dist/steps/index.js'],
-  paths: ['features/**/*.feature'],
   strict: true,
 };
 

@@ -5,14 +5,19 @@ import type { Scenario } from '../src/scenario.js';
 import type { RunParameters } from '../src/run/parameters.js';
 
 export class KubeproofWorld extends World<RunParameters> {
-  readonly kube: Kube;
+  private client: Kube | undefined;
   private current: Scenario | undefined;
   /** Where the running step is written (set by a BeforeStep hook). */
   step: { file: string; line: number; docStringLine?: number } = { file: '', line: 0 };
 
   constructor(options: IWorldOptions<RunParameters>) {
     super(options);
-    this.kube = Kube.fromKubeconfig(this.parameters.cluster.kubeconfigPath, this.parameters.cluster.context);
+  }
+
+  /** Made on first use: a dry run (step matching) constructs worlds without a cluster. */
+  get kube(): Kube {
+    this.client ??= Kube.fromKubeconfig(this.parameters.cluster.kubeconfigPath, this.parameters.cluster.context);
+    return this.client;
   }
 
   get scenario(): Scenario {

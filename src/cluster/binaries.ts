@@ -742,7 +742,7 @@ async function build(cache: string, go: { version: string; path: string }, log: 
   const flags = RECIPE.flags;
   try {
     progress.say(
-      `building the local cluster's binaries from source with ${go.version} (Go module proxy: ${process.env.GOPROXY || 'default'}) into ${final}; ` +
+      `building the local cluster's binaries from source with ${go.version} (GOPROXY ${process.env.GOPROXY || 'default: https://proxy.golang.org,direct'}) into ${final}; ` +
         `a cold build takes about 13 min on 2 cores (~6 GB of Go build cache), a warm one much less`,
     );
     const seconds: Partial<Record<BuildComponentName, number>> = {};

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import YAML from 'yaml';
-import { BadInputError, EnvironmentError } from '../errors.js';
+import { BadInputError, EnvironmentError, KubeproofError } from '../errors.js';
 import { formatDuration, stderrLog, type Log } from '../log.js';
 import { Kube } from '../kube/client.js';
 import type { Node } from '../kube/types.js';
@@ -60,13 +60,17 @@ interface ToolResult {
   output: string;
 }
 
+const TOOLS = {
+  kind: { bin: kindBinary, envVar: 'KUBEPROOF_KIND', install: 'install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation)' },
+  docker: { bin: dockerBinary, envVar: 'KUBEPROOF_DOCKER', install: 'install Docker' },
+} as const;
+
 /** Run kind or docker; a missing binary is an EnvironmentError naming the env var that points at another one. */
-async function runTool(bin: string, envVar: string, args: string[], opts: { timeoutMs?: number } = {}): Promise<ToolResult> {
-  const r = await execa(bin, args, { reject: false, all: true, timeout: opts.timeoutMs });
+async function runTool(tool: keyof typeof TOOLS, args: string[], opts: { timeoutMs?: number } = {}): Promise<ToolResult> {
+  const { bin, envVar, install } = TOOLS[tool];
+  const r = await execa(bin(), args, { reject: false, all: true, stripFinalNewline: false, timeout: opts.timeoutMs });
   if (r.code === 'ENOENT') {
-    throw new EnvironmentError(`\`${bin}\` is not installed (not found on PATH)`, {
-      hint: bin === kindBinary() ? `install kind (https://kind.sigs.k8s.io/docs/user/quick-start/#installation) or set ${envVar} to its path` : `install Docker or set ${envVar} to its path`,
-    });
+    throw new EnvironmentError(`\`${bin()}\` is not installed (not found on PATH)`, { hint: `${install} or set ${envVar} to its path` });
   }
   if (r.timedOut) return { exitCode: -1, stdout: '', output: `timed out after ${formatDuration(opts.timeoutMs ?? 0)}` };
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout ?? ''), output: tail(String(r.all ?? '')) };
@@ -78,7 +82,7 @@ function tail(text: string, lines = 20): string {
 
 /** kind needs a running Docker engine; say so before kind prints its own, less direct, error. */
 async function checkDockerEngine(): Promise<void> {
-  const r = await runTool(dockerBinary(), 'KUBEPROOF_DOCKER', ['info'], { timeoutMs: 30_000 });
+  const r = await runTool('docker', ['info'], { timeoutMs: 30_000 });
   if (r.exitCode !== 0) {
     throw new EnvironmentError(`kind needs a Docker engine; \`${dockerBinary()} info\` failed: ${r.output || `exit code ${r.exitCode}`}`, {
       hint: 'start Docker (or check that this user may use its socket), or use --cluster local, which needs no Docker',
@@ -87,7 +91,7 @@ async function checkDockerEngine(): Promise<void> {
 }
 
 async function docker(verb: 'stop' | 'start', node: string): Promise<void> {
-  const r = await runTool(dockerBinary(), 'KUBEPROOF_DOCKER', [verb, node], { timeoutMs: 120_000 });
+  const r = await runTool('docker', [verb, node], { timeoutMs: 120_000 });
   if (r.exitCode !== 0) throw new EnvironmentError(`\`${dockerBinary()} ${verb} ${node}\` failed: ${r.output || `exit code ${r.exitCode}`}`);
 }
 
@@ -101,7 +105,7 @@ export async function startKindNode(node: string): Promise<void> {
 }
 
 async function deleteKindCluster(name: string): Promise<void> {
-  const r = await runTool(kindBinary(), 'KUBEPROOF_KIND', ['delete', 'cluster', '--name', name], { timeoutMs: 300_000 });
+  const r = await runTool('kind', ['delete', 'cluster', '--name', name], { timeoutMs: 300_000 });
   if (r.exitCode !== 0) {
     throw new EnvironmentError(`kind could not delete cluster "${name}": ${r.output || `exit code ${r.exitCode}`}`, { hint: `kind delete cluster --name ${name}` });
   }
@@ -175,13 +179,16 @@ export class KindProvider implements ClusterProvider {
 
     const kubeconfigPath = kindKubeconfigPath(name);
     try {
-      const got = await runTool(kindBinary(), 'KUBEPROOF_KIND', ['get', 'kubeconfig', '--name', name], { timeoutMs: 60_000 });
+      const got = await runTool('kind', ['get', 'kubeconfig', '--name', name], { timeoutMs: 60_000 });
       if (got.exitCode !== 0) throw new EnvironmentError(`kind could not give the kubeconfig of cluster "${name}": ${got.output}`);
       await mkdir(join(cacheRoot(), 'kind'), { recursive: true });
       await writeFile(kubeconfigPath, got.stdout, { mode: 0o600 });
 
       const kube = Kube.fromKubeconfig(kubeconfigPath, `kind-${name}`);
-      const serverVersion = await kube.serverVersion();
+      const serverVersion = await kube.serverVersion().catch((err: unknown) => {
+        if (err instanceof KubeproofError) throw err;
+        throw new EnvironmentError(`the API server of kind cluster "${name}" at ${kube.serverUrl} did not answer: ${(err as Error).message}`, { cause: err });
+      });
       const nodes = await kube.list<Node>('Node');
       const workerNames = nodes.items
         .filter((n) => n.metadata?.labels?.[CONTROL_PLANE_ROLE] === undefined)
@@ -205,7 +212,7 @@ async function createKindCluster(name: string, workers: number, zones: string[],
     const configFile = join(tmp, 'kind.yaml');
     await writeFile(configFile, YAML.stringify(kindConfig(workers, zones)));
     log(`creating kind cluster "${name}" (1 control plane, ${workers} worker(s)${zones.length ? ` in zones ${zones.join(', ')}` : ''})`);
-    const r = await runTool(kindBinary(), 'KUBEPROOF_KIND', ['create', 'cluster', '--name', name, '--config', configFile, '--wait', '120s']);
+    const r = await runTool('kind', ['create', 'cluster', '--name', name, '--config', configFile, '--wait', '120s']);
     if (r.exitCode === 0) return;
     if (/already exist/i.test(r.output)) {
       throw new BadInputError(`a kind cluster named "${name}" already exists`, { hint: `kind delete cluster --name ${name}, or choose another --name` });

@@ -8,7 +8,7 @@
 import type { Scenario } from '../scenario.js';
 import { BadInputError } from '../errors.js';
 import { Informer, now } from '../kube/informer.js';
-import { ApiError, isNotFound, isTooManyRequests } from '../kube/errors.js';
+import { ApiError, isApiError, isNotFound, isTooManyRequests } from '../kube/errors.js';
 import type { Node, Pod, PodDisruptionBudget } from '../kube/types.js';
 import { matches, requirementsOf, type LabelSelector } from '../workload/selector.js';
 import { injectFault } from './fault.js';
@@ -192,7 +192,8 @@ async function evictUntilGone(s: Scenario, ev: PodEviction, pods: Informer<Pod>,
       await s.kube.evict(ev.pod, ev.namespace, { gracePeriodSeconds });
       ev.evictedAt = now();
     } catch (err) {
-      if (isNotFound(err)) {
+      // Gone already, or its namespace is being deleted (which removes it): nothing to evict.
+      if (isNotFound(err) || (isApiError(err, 403) && /being terminated/.test((err as Error).message))) {
         ev.evictedAt = now();
         break;
       }

@@ -55,7 +55,7 @@ interface Validated {
 async function validate(opts: RunOptions, log: Log): Promise<Validated> {
   const { runConfiguration } = await loadConfiguration(
     {
-      file: join(projectRoot, 'cucumber.mjs'),
+      file: relative(opts.cwd, join(projectRoot, 'cucumber.mjs')),
       provided: {
         ...(opts.paths.length ? { paths: opts.paths } : { paths: [join(relative(opts.cwd, projectRoot) || '.', 'features/**/*.feature')] }),
         import: [join(projectRoot, 'dist/steps/index.js')],
