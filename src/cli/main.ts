@@ -114,6 +114,15 @@ const commands: Record<string, Command> = {
       }
     },
   },
+  clean: {
+    summary: 'undo what interrupted runs left in a cluster (faults from the ledger, namespaces)',
+    usage: 'kubeproof clean [--run ID | --all] [--name LOCAL-CLUSTER | --kubeconfig F --context C]',
+    options: { ...help, run: { type: 'string' }, all: { type: 'boolean', default: false }, name: { type: 'string' }, kubeconfig: { type: 'string' }, context: { type: 'string' } },
+    async run(v) {
+      const { clean } = await import('./clean.js');
+      return clean({ run: v.run as string | undefined, all: Boolean(v.all), name: v.name as string | undefined, kubeconfig: v.kubeconfig as string | undefined, context: v.context as string | undefined, log: stderrLog });
+    },
+  },
   doctor: {
     summary: 'check what this machine can run: Go, cached binaries, kind/docker, kubeconfig',
     usage: 'kubeproof doctor',

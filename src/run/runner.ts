@@ -17,6 +17,8 @@ import { ExistingProvider } from '../cluster/existing.js';
 import { guardContext } from '../cluster/guard.js';
 import { Kube } from '../kube/client.js';
 import { RUN_LABEL } from '../workload/manifests.js';
+import { revertRun } from '../ledger/ledger.js';
+import { RunLease, orphanedRuns } from '../ledger/lease.js';
 import { SummaryCollector, buildRunSummary } from '../report/summary.js';
 import { writeReports } from '../report/html.js';
 import { renderConsoleSummary } from '../report/console.js';
@@ -145,10 +147,14 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
   const cluster = await getCluster(opts, runId, log);
   const kube = Kube.fromKubeconfig(cluster.kubeconfigPath, cluster.context);
   let interrupted: NodeJS.Signals | undefined;
+  let lease: RunLease | undefined;
   let teardownDone = false;
   const teardown = async () => {
     if (teardownDone) return;
     teardownDone = true;
+    // Whatever a scenario could not undo (or an interrupted one left) is still in the ledger.
+    for (const r of await revertRun(kube, runId).catch(() => [])) log(`undo ${r.record.fault} of ${r.record.target.kind}/${r.record.target.name}: ${r.outcome.status} — ${r.outcome.detail}`);
+    await lease?.release().catch(() => undefined);
     await deleteRunNamespaces(kube, runId).catch((err) => log(`could not delete the run's namespaces: ${describeError(err)}`));
     if (cluster.kind !== 'existing' && !opts.keep) await cluster.down().catch((err) => log(`could not stop cluster ${cluster.name}: ${describeError(err)}`));
     else if (opts.keep && cluster.kind !== 'existing') log(`cluster kept: export KUBECONFIG=${cluster.kubeconfigPath}`);
@@ -164,6 +170,11 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
 
   try {
     const fingerprint = await guardContext({ kube, clusterKind: cluster.kind, context: cluster.context, allowContexts: opts.allowContexts });
+    // Finish what dead runs left behind in this cluster (their Lease expired), then hold our own.
+    for (const dead of await orphanedRuns(kube)) {
+      for (const r of await revertRun(kube, dead)) log(`left by run ${dead}: ${r.record.fault} of ${r.record.target.kind}/${r.record.target.name}: ${r.outcome.status} — ${r.outcome.detail}`);
+    }
+    lease = await RunLease.acquire(kube, runId);
     const dir = resolve(opts.reportsDir, runId);
     await mkdir(dir, { recursive: true });
     const parameters: RunParameters = {
