@@ -1,6 +1,6 @@
 import { step } from './vocabulary.js';
 import { expect } from 'chai';
-import { killPods, planPodKill, type HowMany } from '../src/faults/pod-kill.js';
+import { killScenarioPods, type HowMany } from '../src/faults/pod-kill.js';
 import { repeatPodKill } from '../src/faults/trials.js';
 import { readyReplicas } from '../src/expect/conditions.js';
 import { percentile } from '../src/timeline/stats.js';
@@ -10,27 +10,23 @@ import type { WorkloadKind } from '../src/workload/pods.js';
 const { when, then } = step('faults');
 
 when('{howMany} of {workload} {string} is/are killed', 'When 2 pods of deployment "web" are killed', async function (howMany: HowMany, kind: WorkloadKind, name: string) {
-  const s = this.scenario;
-  await killPods(s.kube, s.timeline, planPodKill(s.timeline, { target: { workload: { kind, name } }, howMany }));
+  await killScenarioPods(this.scenario, { target: { workload: { kind, name } }, howMany });
 });
 
 when('{howMany} of {workload} {string} is/are killed with seed {int}', 'When 50% of the pods of deployment "web" are killed with seed 42', async function (howMany: HowMany, kind: WorkloadKind, name: string, seed: number) {
-  const s = this.scenario;
-  await killPods(s.kube, s.timeline, planPodKill(s.timeline, { target: { workload: { kind, name } }, howMany, seed }));
+  await killScenarioPods(this.scenario, { target: { workload: { kind, name } }, howMany, seed });
 });
 
 when(
   '{howMany} of {workload} {string} is/are killed with a grace period of {duration}',
   'When 1 pod of deployment "web" is killed with a grace period of 0 s',
   async function (howMany: HowMany, kind: WorkloadKind, name: string, grace: number) {
-    const s = this.scenario;
-    await killPods(s.kube, s.timeline, planPodKill(s.timeline, { target: { workload: { kind, name } }, howMany, gracePeriodSeconds: Math.round(grace / 1000) }));
+    await killScenarioPods(this.scenario, { target: { workload: { kind, name } }, howMany, gracePeriodSeconds: Math.round(grace / 1000) });
   },
 );
 
 when('the pods matching {string} are killed', 'When the pods matching "app=web" are killed', async function (selector: string) {
-  const s = this.scenario;
-  await killPods(s.kube, s.timeline, planPodKill(s.timeline, { target: { selector }, howMany: { percent: 100 } }));
+  await killScenarioPods(this.scenario, { target: { selector }, howMany: { percent: 100 } });
 });
 
 when(

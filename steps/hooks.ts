@@ -14,6 +14,7 @@ Before(async function (this: KubeproofWorld) {
     }
   }
   this.scenario = new Scenario(this.kube, { ...p.cluster }, p.runId, Scenario.namespaceFor(p.runId), p.projectDir);
+  this.scenario.planOnly = Boolean(p.plan);
   await this.scenario.begin();
 });
 
@@ -21,6 +22,7 @@ After(async function (this: KubeproofWorld, { result }) {
   if (!this.hasScenario) return;
   const s = this.scenario;
   const failures = await s.end();
+  if (s.planOnly) this.log(s.plans.length ? s.plans.join('\n') : 'plan: this scenario injects no fault');
   if (result?.status === Status.FAILED) s.timeline.mark('scenario failed', result.message?.split('\n')[0] ?? '');
   this.attach(JSON.stringify(s.data()), SCENARIO_MEDIA_TYPE);
   if (failures.length) throw new Error(`cleanup incomplete:\n  ${failures.join('\n  ')}`);

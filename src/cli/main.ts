@@ -32,7 +32,7 @@ const commands: Record<string, Command> = {
   run: {
     summary: 'run feature files against a cluster (default: the shipped features on a fresh local cluster)',
     usage: `kubeproof run [paths…] [--cluster local|kind|existing] [--context C] [--kubeconfig F] [--allow-context C]
-              [--tags EXPR] [--name N] [--nodes 3] [--zones a,b,c] [--keep] [--parallel N] [--reports DIR] [--upstream-timings]`,
+              [--tags EXPR] [--name N] [--nodes 3] [--zones a,b,c] [--keep] [--parallel N] [--reports DIR] [--upstream-timings] [--plan]`,
     options: {
       ...help,
       cluster: { type: 'string', default: 'local' },
@@ -47,6 +47,7 @@ const commands: Record<string, Command> = {
       parallel: { type: 'string' },
       reports: { type: 'string' },
       'upstream-timings': { type: 'boolean', default: false },
+      plan: { type: 'boolean', default: false },
     },
     positionals: true,
     async run(v, paths) {
@@ -71,6 +72,7 @@ const commands: Record<string, Command> = {
         zones: v.zones === undefined ? ['a', 'b', 'c'] : list(v.zones),
         upstreamTimings: Boolean(v['upstream-timings']),
         cwd: process.cwd(),
+        plan: Boolean(v.plan),
       });
     },
   },

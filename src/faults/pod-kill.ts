@@ -10,6 +10,7 @@ import type { Timeline, ActionEntry } from '../timeline/timeline.js';
 import { describeTarget, podsOf, type PodTarget } from '../workload/pods.js';
 import { choose, newSeed } from './random.js';
 import { until } from '../expect/until.js';
+import type { Scenario } from '../scenario.js';
 
 /** How many pods: a count, or a percentage of the live pods (rounded up, at least 1). */
 export type HowMany = { count: number } | { percent: number };
@@ -61,4 +62,14 @@ export async function killPods(kube: Kube, tl: Timeline, plan: PodKillPlan): Pro
     { within: 30_000 },
   );
   return mark;
+}
+
+/** Kill pods of a scenario (in plan mode: print the victims, change nothing). */
+export async function killScenarioPods(s: Scenario, kill: PodKill): Promise<void> {
+  const plan = planPodKill(s.timeline, kill);
+  if (s.planOnly) {
+    s.plans.push(`kill ${plan.victims.length} of ${plan.of} pod(s) of ${describeTarget(kill.target)}: ${plan.victims.join(', ')} (seed ${plan.seed}); the controller is expected to replace them`);
+    return;
+  }
+  await killPods(s.kube, s.timeline, plan);
 }

@@ -17,6 +17,10 @@ export interface TrialResult {
 export async function repeatPodKill(s: Scenario, kill: PodKill, times: number, recovered: Condition, withinMs: number): Promise<TrialResult> {
   const valuesMs: number[] = [];
   const seeds: number[] = [];
+  if (s.planOnly) {
+    s.plans.push(`kill ${JSON.stringify(kill.howMany)} pod(s) of ${describeTarget(kill.target)} ${times} times, waiting each time for: ${recovered.description}`);
+    return { valuesMs, seeds };
+  }
   for (let i = 0; i < times; i++) {
     // Start each trial from a recovered state, so trials are comparable.
     await until(recovered, { within: withinMs });

@@ -17,4 +17,6 @@ export interface RunParameters {
   };
   /** kube-system namespace UID the run is pinned to (context guard). */
   kubeSystemUid?: string;
+  /** Plan mode: faults print what they would do; nothing is injected, checks are skipped. */
+  plan?: boolean;
 }

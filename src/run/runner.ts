@@ -40,6 +40,7 @@ export interface RunOptions {
   zones: string[];
   upstreamTimings: boolean;
   cwd: string;
+  plan?: boolean;
 }
 
 export function newRunId(): string {
@@ -192,6 +193,7 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
         nodes: cluster.nodes,
       },
       kubeSystemUid: fingerprint.kubeSystemUid,
+      plan: Boolean(opts.plan),
     };
     const collector = new SummaryCollector();
     const exceptionTypes: string[] = [];
