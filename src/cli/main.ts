@@ -76,6 +76,15 @@ const commands: Record<string, Command> = {
       });
     },
   },
+  plan: {
+    summary: 'walk the scenarios without injecting: print each fault\'s victims, governing PDBs and what stays up',
+    usage: `kubeproof plan [paths…] (the options of kubeproof run; same as kubeproof run --plan)`,
+    options: {},
+    positionals: true,
+    async run(v, paths) {
+      return commands.run!.run({ ...v, plan: true }, paths);
+    },
+  },
   steps: {
     summary: 'list every step sentence with an example',
     usage: 'kubeproof steps [--json]',
@@ -135,6 +144,8 @@ const commands: Record<string, Command> = {
     },
   },
 };
+
+commands.plan!.options = commands.run!.options;
 
 function usage(): string {
   const width = Math.max(...Object.keys(commands).map((c) => c.length));

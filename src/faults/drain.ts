@@ -30,6 +30,8 @@ export interface DrainPlan {
   evict: Array<{ pod: string; namespace: string; owner: string; pdbs: PdbState[] }>;
   /** Pods left alone (DaemonSet-managed, mirror, already terminating). */
   skipped: Array<{ pod: string; namespace: string; why: string }>;
+  /** Per owner of an evicted pod: its Ready pods on other nodes, i.e. what keeps serving while replacements start. */
+  leftRunning: Array<{ owner: string; namespace: string; readyElsewhere: number; total: number }>;
 }
 
 export interface PodEviction {
@@ -77,7 +79,7 @@ export async function planDrain(s: Scenario, node: string, opts: { allowUnmanage
   const n = await s.kube.find<Node>('Node', node);
   if (!n) throw new BadInputError(`node "${node}" does not exist`);
   const pods = (await s.kube.list<Pod>('Pod', { fieldSelector: `spec.nodeName=${node}` })).items;
-  const plan: DrainPlan = { node, alreadyCordoned: Boolean(n.spec?.unschedulable), evict: [], skipped: [] };
+  const plan: DrainPlan = { node, alreadyCordoned: Boolean(n.spec?.unschedulable), evict: [], skipped: [], leftRunning: [] };
   const unmanaged: string[] = [];
   for (const p of pods) {
     const ref = { pod: p.metadata!.name!, namespace: p.metadata!.namespace! };
@@ -95,6 +97,15 @@ export async function planDrain(s: Scenario, node: string, opts: { allowUnmanage
       hint: 'kubectl drain refuses these too; write "is drained, including pods without a controller" to evict them anyway',
     });
   }
+  for (const key of new Set(plan.evict.filter((e) => e.owner !== 'none').map((e) => `${e.namespace}/${e.owner}`))) {
+    const [namespace, owner] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
+    const siblings = (await s.kube.list<Pod>('Pod', { namespace })).items.filter((p) => {
+      const o = ownerOf(p);
+      return o && `${o.kind}/${o.name}` === owner && !p.metadata?.deletionTimestamp;
+    });
+    const readyElsewhere = siblings.filter((p) => p.spec?.nodeName !== node && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+    plan.leftRunning.push({ owner, namespace, readyElsewhere, total: siblings.length });
+  }
   return plan;
 }
 
@@ -105,6 +116,7 @@ export function describeDrainPlan(plan: DrainPlan): string {
     lines.push(`  evict ${e.namespace}/${e.pod} (${e.owner}) — ${pdbs}`);
   }
   for (const k of plan.skipped) lines.push(`  leave ${k.namespace}/${k.pod}: ${k.why}`);
+  for (const r of plan.leftRunning) lines.push(`  ${r.owner} keeps ${r.readyElsewhere} of ${r.total} pod(s) Ready on other nodes until its replacements are Ready`);
   return lines.join('\n');
 }
 

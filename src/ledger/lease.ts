@@ -11,7 +11,7 @@ import type { KubeObject } from '../kube/types.js';
 const DURATION_SECONDS = 30;
 const RENEW_EVERY_MS = 10_000;
 
-function leaseName(runId: string): string {
+export function leaseName(runId: string): string {
   return `run-${runId.toLowerCase()}`;
 }
 
@@ -58,14 +58,30 @@ export class RunLease {
   }
 }
 
-/** Runs with ledger records whose Lease is gone or expired: their process died. */
+/** Whether the Lease's holder is a process on this machine that no longer exists. */
+function holderIsDeadHere(holder: string | undefined): boolean {
+  const m = holder?.match(/^(.*)\/(\d+)$/);
+  if (!m || m[1] !== hostname()) return false;
+  try {
+    process.kill(Number(m[2]), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+}
+
+/**
+ * Runs with ledger records whose process died: their Lease is gone or expired, or its holder
+ * was a process on this machine that no longer exists (so `kubeproof clean` right after a
+ * SIGKILL need not wait out the Lease).
+ */
 export async function orphanedRuns(kube: Kube, now = Date.now()): Promise<string[]> {
   const out: string[] = [];
   for (const runId of await ledgerRuns(kube)) {
-    const lease = await kube.find<KubeObject & { spec?: { renewTime?: string; leaseDurationSeconds?: number } }>('Lease', leaseName(runId), SYSTEM_NAMESPACE);
+    const lease = await kube.find<KubeObject & { spec?: { renewTime?: string; leaseDurationSeconds?: number; holderIdentity?: string } }>('Lease', leaseName(runId), SYSTEM_NAMESPACE);
     const renewed = lease?.spec?.renewTime ? new Date(lease.spec.renewTime).getTime() : 0;
     const duration = (lease?.spec?.leaseDurationSeconds ?? DURATION_SECONDS) * 1000;
-    if (!lease || renewed + duration < now) out.push(runId);
+    if (!lease || renewed + duration < now || holderIsDeadHere(lease.spec?.holderIdentity)) out.push(runId);
   }
   return out;
 }

@@ -85,6 +85,10 @@ export function renderConsoleSummary(summary: RunSummary, opts: { color?: boolea
   ].filter(Boolean);
   lines.push('');
   lines.push(`${t.scenarios} scenario${t.scenarios === 1 ? '' : 's'}${parts.length ? `: ${parts.join(', ')}` : ''} in ${formatDuration(summary.durationMs)}; exit code ${summary.exitCode}`);
+  const laf = summary.leftAsFound;
+  if (laf?.checked) {
+    lines.push(laf.residue.length ? paint(COLORS.failed, `cluster NOT left as found:\n  ${laf.residue.join('\n  ')}`) : `cluster left as found (${laf.nodes} node${laf.nodes === 1 ? '' : 's'}: schedulability, taints, labels, annotations)`);
+  }
   if (opts.reports) {
     lines.push(`summary:  ${opts.reports.summaryPath}`);
     lines.push(`timeline: ${opts.reports.timelinePath}`);

@@ -60,5 +60,15 @@ export interface RunSummary {
   cluster?: ClusterInfo;
   totals: { scenarios: number; passed: number; failed: number; skipped: number; notApplicable: number };
   exitCode: number;
+  /** Whether the nodes were back to their state before the run once every fault was undone (absent in plan mode). */
+  leftAsFound?: LeftAsFound;
   scenarios: ScenarioSummary[];
+}
+
+export interface LeftAsFound {
+  checked: boolean;
+  /** Nodes compared (schedulability, taints, labels, annotations). */
+  nodes: number;
+  /** What still differed after the undo, one line each; empty when the cluster was left as found. */
+  residue: string[];
 }

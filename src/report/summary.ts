@@ -4,7 +4,7 @@
  * arrival order, so interleaved parallel workers and retried attempts come out right.
  */
 import { AttachmentContentEncoding, TestStepResultStatus, type Envelope, type FeatureChild, type GherkinDocument, type RuleChild, type Hook, type Pickle, type TestCase, type TestStepResult, type Timestamp } from '@cucumber/messages';
-import { SCENARIO_MEDIA_TYPE, SUMMARY_SCHEMA_VERSION, type ClusterInfo, type RunSummary, type ScenarioData, type ScenarioStatus, type ScenarioSummary } from './schema.js';
+import { SCENARIO_MEDIA_TYPE, SUMMARY_SCHEMA_VERSION, type ClusterInfo, type LeftAsFound, type RunSummary, type ScenarioData, type ScenarioStatus, type ScenarioSummary } from './schema.js';
 
 interface Attempt {
   testCaseId: string;
@@ -169,6 +169,7 @@ export function buildRunSummary(opts: {
   cluster?: ClusterInfo;
   scenarios: ScenarioSummary[];
   exitCode: number;
+  leftAsFound?: LeftAsFound;
 }): RunSummary {
   const count = (...statuses: ScenarioStatus[]) => opts.scenarios.filter((s) => statuses.includes(s.status)).length;
   const cluster = opts.cluster ?? opts.scenarios.find((s) => s.data)?.data?.cluster;
@@ -189,6 +190,7 @@ export function buildRunSummary(opts: {
       notApplicable: count('not-applicable'),
     },
     exitCode: opts.exitCode,
+    ...(opts.leftAsFound ? { leftAsFound: opts.leftAsFound } : {}),
     scenarios: opts.scenarios,
   };
 }

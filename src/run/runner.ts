@@ -19,6 +19,8 @@ import { Kube } from '../kube/client.js';
 import { RUN_LABEL } from '../workload/manifests.js';
 import { revertRun } from '../ledger/ledger.js';
 import { RunLease, orphanedRuns } from '../ledger/lease.js';
+import { finishRun, describeRevert } from '../ledger/finish.js';
+import { snapshotNodes, awaitLeftAsFound, kubeproofTraces, type NodeSnapshot } from '../ledger/residue.js';
 import { SummaryCollector, buildRunSummary } from '../report/summary.js';
 import { writeReports } from '../report/html.js';
 import { renderConsoleSummary } from '../report/console.js';
@@ -42,6 +44,9 @@ export interface RunOptions {
   cwd: string;
   plan?: boolean;
 }
+
+/** How long the nodes get to settle back after the last undo (controllers lift their taints asynchronously). */
+const LEFT_AS_FOUND_WITHIN_MS = 30_000;
 
 export function newRunId(): string {
   const t = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -149,14 +154,25 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
   const kube = Kube.fromKubeconfig(cluster.kubeconfigPath, cluster.context);
   let interrupted: NodeJS.Signals | undefined;
   let lease: RunLease | undefined;
-  let teardownDone = false;
-  const teardown = async () => {
-    if (teardownDone) return;
-    teardownDone = true;
-    // Whatever a scenario could not undo (or an interrupted one left) is still in the ledger.
-    for (const r of await revertRun(kube, runId).catch(() => [])) log(`undo ${r.record.fault} of ${r.record.target.kind}/${r.record.target.name}: ${r.outcome.status} — ${r.outcome.detail}`);
-    await lease?.release().catch(() => undefined);
-    await deleteRunNamespaces(kube, runId).catch((err) => log(`could not delete the run's namespaces: ${describeError(err)}`));
+  let before: NodeSnapshot | undefined;
+  let undone: Promise<string[]> | undefined;
+  /** Undo the run (idempotent): ledger, Lease, namespaces; then what still differs from the nodes as found. */
+  const undoRun = (): Promise<string[]> =>
+    (undone ??= (async () => {
+      // Whatever a scenario could not undo (or an interrupted one left) is still in the ledger.
+      for (const r of await revertRun(kube, runId).catch(() => [])) log(`undo ${describeRevert(r)}`);
+      await lease?.release().catch(() => undefined);
+      await deleteRunNamespaces(kube, runId).catch((err) => log(`could not delete the run's namespaces: ${describeError(err)}`));
+      if (!before || opts.plan) return [];
+      const diff = await awaitLeftAsFound(kube, before, LEFT_AS_FOUND_WITHIN_MS).catch((err) => [`could not check the nodes: ${describeError(err)}`]);
+      // A cluster kubeproof does not own changes under other hands too: there, only kubeproof's own traces count.
+      const residue = cluster.kind === 'existing' ? kubeproofTraces(diff) : diff;
+      for (const d of diff.filter((x) => !residue.includes(x))) log(`note: ${d} (not kubeproof's doing, left alone)`);
+      if (residue.length) log(`the cluster is NOT as the run found it:\n  ${residue.join('\n  ')}`);
+      else log(`cluster left as found: ${before.size} node(s) checked`);
+      return residue;
+    })());
+  const stopCluster = async () => {
     if (cluster.kind !== 'existing' && !opts.keep) await cluster.down().catch((err) => log(`could not stop cluster ${cluster.name}: ${describeError(err)}`));
     else if (opts.keep && cluster.kind !== 'existing') log(`cluster kept: export KUBECONFIG=${cluster.kubeconfigPath}`);
   };
@@ -164,7 +180,9 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
     if (interrupted) return;
     interrupted = sig;
     log(`\n${sig}: undoing this run's changes and stopping…`);
-    void teardown().finally(() => process.exit(sig === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated));
+    void undoRun()
+      .then(stopCluster)
+      .finally(() => process.exit(sig === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
@@ -173,8 +191,10 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
     const fingerprint = await guardContext({ kube, clusterKind: cluster.kind, context: cluster.context, allowContexts: opts.allowContexts });
     // Finish what dead runs left behind in this cluster (their Lease expired), then hold our own.
     for (const dead of await orphanedRuns(kube)) {
-      for (const r of await revertRun(kube, dead)) log(`left by run ${dead}: ${r.record.fault} of ${r.record.target.kind}/${r.record.target.name}: ${r.outcome.status} — ${r.outcome.detail}`);
+      const report = await finishRun(kube, dead);
+      for (const r of report.reverts) log(`left by run ${dead}: ${describeRevert(r)}`);
     }
+    before = await snapshotNodes(kube);
     lease = await RunLease.acquire(kube, runId);
     const dir = resolve(opts.reportsDir, runId);
     await mkdir(dir, { recursive: true });
@@ -198,7 +218,7 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
     const collector = new SummaryCollector();
     const exceptionTypes: string[] = [];
     const { runConfiguration, support } = validated;
-    log(`run ${runId} on ${cluster.kind} cluster "${cluster.name}" (context ${cluster.context}, Kubernetes ${cluster.serverVersion})`);
+    log(`run ${runId} on ${cluster.kind} cluster "${cluster.name}" (context ${cluster.context}, Kubernetes ${cluster.serverVersion})${opts.plan ? ' — plan only: no fault is injected' : ''}`);
     const result = await runCucumber(
       {
         ...runConfiguration,
@@ -218,11 +238,12 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
         if (ex?.type) exceptionTypes.push(ex.type);
       },
     );
+    const residue = interrupted ? [] : await undoRun();
     const scenarios = collector.scenarios();
     let exitCode: number = result.success ? ExitCode.ok : ExitCode.scenarioFailed;
     if (exceptionTypes.includes('BadInputError')) exitCode = ExitCode.badInput;
     else if (exceptionTypes.includes('EnvironmentError')) exitCode = ExitCode.environment;
-    if (scenarios.some((s) => s.error?.startsWith('cleanup incomplete'))) exitCode = ExitCode.cleanupIncomplete;
+    if (residue.length || scenarios.some((s) => s.error?.startsWith('cleanup incomplete'))) exitCode = ExitCode.cleanupIncomplete;
     const summary = buildRunSummary({
       runId,
       startedAt: started,
@@ -231,6 +252,7 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
       cluster: { kind: cluster.kind, name: cluster.name, context: cluster.context, serverVersion: cluster.serverVersion, timings: cluster.timings },
       scenarios,
       exitCode,
+      leftAsFound: { checked: !opts.plan, nodes: before.size, residue },
     });
     const paths = await writeReports(dir, summary);
     const latest = join(opts.reportsDir, 'latest');
@@ -245,6 +267,9 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    if (!interrupted) await teardown();
+    if (!interrupted) {
+      await undoRun();
+      await stopCluster();
+    }
   }
 }

@@ -210,10 +210,15 @@ function describe(kind: WatchedKind, o: any, type: Change['type']): Pick<WatchEn
       return { state: `disruptionsAllowed ${figures.disruptionsAllowed}, healthy ${figures.currentHealthy}/${figures.desiredHealthy}`, figures };
     }
     case 'HorizontalPodAutoscaler': {
+      // The HPA's decision as it reported it: replicas now → wanted, the metric it acted on, and why (its conditions' reasons).
       const h = o as HorizontalPodAutoscaler;
-      const figures = { current: h.status?.currentReplicas ?? 0, desired: h.status?.desiredReplicas ?? 0 };
+      const figures = { current: h.status?.currentReplicas ?? 0, desired: h.status?.desiredReplicas ?? 0, min: h.spec?.minReplicas ?? 1, max: h.spec?.maxReplicas ?? 0 };
       const metric = h.status?.currentMetrics?.[0]?.resource?.current?.averageUtilization;
-      return { state: `replicas ${figures.current} → ${figures.desired}${metric !== undefined ? `, cpu ${metric}%` : ''}`, figures: metric !== undefined ? { ...figures, cpuUtilization: metric } : figures };
+      const reasons = (h.status?.conditions ?? []).map((c) => `${c.type}=${c.status}(${c.reason ?? ''})`).join(' ');
+      return {
+        state: `replicas ${figures.current} → ${figures.desired}${metric !== undefined ? `, cpu ${metric}%` : ''}${reasons ? `; ${reasons}` : ''}`,
+        figures: metric !== undefined ? { ...figures, cpuUtilization: metric } : figures,
+      };
     }
     case 'Event': {
       const e = o as Event;

@@ -16,7 +16,9 @@ export interface LocatedManifest {
   where: ErrorLocation;
 }
 
-export const RUN_LABEL = 'kubeproof.io/run';
+/** The label on everything a run creates (one name, defined with the ledger). */
+import { RUN_LABEL } from '../ledger/ledger.js';
+export { RUN_LABEL };
 
 /** Parse YAML text (one or more documents) into manifests with their file:line. */
 export function parseManifests(text: string, file: string, firstLine = 1): LocatedManifest[] {
