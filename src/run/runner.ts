@@ -20,6 +20,7 @@ import { RUN_LABEL } from '../workload/manifests.js';
 import { revertRun } from '../ledger/ledger.js';
 import { RunLease, orphanedRuns } from '../ledger/lease.js';
 import { finishRun, describeRevert } from '../ledger/finish.js';
+import { explainUndefined } from './suggest.js';
 import { snapshotNodes, awaitLeftAsFound, kubeproofTraces, type NodeSnapshot } from '../ledger/residue.js';
 import { SummaryCollector, buildRunSummary } from '../report/summary.js';
 import { writeReports } from '../report/html.js';
@@ -82,6 +83,8 @@ async function validate(opts: RunOptions, log: Log): Promise<Validated> {
   const support = await loadSupport(runConfiguration, { cwd: opts.cwd });
 
   const problems: string[] = [];
+  const expressions: string[] = [];
+  const undefinedSteps: Array<{ where: string; text: string }> = [];
   const pickles = new Map<string, { uri: string }>();
   const stepLines = new Map<string, string>();
   const steps = new Map<string, { text: string; where: string }>();
@@ -89,6 +92,7 @@ async function validate(opts: RunOptions, log: Log): Promise<Validated> {
     { ...runConfiguration, support, runtime: { ...runConfiguration.runtime, dryRun: true, parallel: 0 }, formats: { stdout: 'summary', files: {}, publish: false, options: {} } },
     { cwd: opts.cwd, stdout: devNull(), stderr: process.stderr },
     (env: Envelope) => {
+      if (env.stepDefinition) expressions.push(env.stepDefinition.pattern.source);
       if (env.gherkinDocument) {
         const walk = (children: NonNullable<typeof env.gherkinDocument.feature>['children']) => {
           for (const c of children) {
@@ -107,16 +111,17 @@ async function validate(opts: RunOptions, log: Log): Promise<Validated> {
           if (!ts.pickleStepId) continue;
           const st = steps.get(ts.pickleStepId);
           const n = ts.stepDefinitionIds?.length ?? 0;
-          if (n === 0) problems.push(`${st?.where}: no step matches "${st?.text}" (kubeproof steps lists the vocabulary)`);
+          if (n === 0) undefinedSteps.push({ where: st?.where ?? '?', text: st?.text ?? '' });
           if (n > 1) problems.push(`${st?.where}: ${n} steps match "${st?.text}" (ambiguous)`);
         }
       }
     },
   );
+  problems.unshift(...undefinedSteps.map((u) => `${u.where}: "${u.text}": ${explainUndefined(u.text, expressions)}`));
   if (problems.length) {
     const unique = [...new Set(problems)];
     const [file, line] = unique[0]!.split(':');
-    throw new BadInputError(unique.map((p) => p.slice(p.indexOf(': ') + 2)).length === 1 ? unique[0]!.slice(unique[0]!.indexOf(': ') + 2) : `${unique.length} steps are undefined or ambiguous:\n  ${unique.join('\n  ')}`, {
+    throw new BadInputError(unique.length === 1 ? unique[0]!.slice(unique[0]!.indexOf(': ') + 2) : `${unique.length} steps are undefined or ambiguous:\n  ${unique.join('\n  ')}`, {
       where: { file: file!, line: Number(line) },
     });
   }
