@@ -1,45 +1,76 @@
 #!/usr/bin/env node
-// Benchmark: warm start of a local cluster (binaries cached) to N Ready nodes, and the resident
-// memory of its processes. Usage: node bench/cluster-up.mjs [runs=3] [nodes=3]
-import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { LocalProvider, clusterDir } from '../dist/src/cluster/local.js';
-import { findBinaries } from '../dist/src/cluster/binaries.js';
+// Local cluster benchmark: the cold build time (as recorded by the build in manifest.json),
+// then N warm starts of `kubeproof cluster up --nodes 3` (wall time until the command exits,
+// i.e. every node Ready), the memory (RSS) of each component of the running cluster right
+// after it is up and after a minute at idle, and `cluster down`.
+// Usage: npx tsc -p . && node bench/cluster-up.mjs [--runs 3] [--idle 60]
+import { spawnSync } from 'node:child_process';
+import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { setTimeout as delay } from 'node:timers/promises';
+import { cpus, totalmem } from 'node:os';
+import { clusterDir } from '../dist/src/cluster/local.js';
 
-const runs = Number(process.argv[2] ?? 3);
-const nodes = Number(process.argv[3] ?? 3);
-const bins = await findBinaries();
-if (!bins) {
-  console.error('binaries are not cached: run `node scripts/build-binaries.mjs` first (its output states the cold build time)');
-  process.exit(3);
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, idle: { type: 'string', default: '60' } } });
+const runs = Number(values.runs);
+const idleSeconds = Number(values.idle);
+const kp = (...args) => spawnSync(process.execPath, [join(root, 'bin/kubeproof.js'), ...args], { cwd: root, encoding: 'utf8' });
+
+const dir = spawnSync(process.execPath, [join(root, 'scripts/build-binaries.mjs')], { encoding: 'utf8' }).stdout.trim();
+const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+
+function rssMiB(pid) {
+  try {
+    const kb = Number(readFileSync(`/proc/${pid}/status`, 'utf8').match(/^VmRSS:\s+(\d+)/m)?.[1] ?? 0);
+    return Math.round(kb / 1024);
+  } catch {
+    return 0;
+  }
 }
-const manifest = JSON.parse(readFileSync(join(bins.dir, 'manifest.json'), 'utf8'));
-console.log(`binaries ${bins.versionSetId}: last build took ${manifest.buildSeconds} s (cold ≈ 13 min on 2 cores; this figure is whatever the cache's build took)`);
 
-function rssMiB(name) {
+function componentMemory(name) {
   const pids = join(clusterDir(name), 'pids');
   const out = {};
-  for (const f of readdirSync(pids)) {
-    const pid = readFileSync(join(pids, f), 'utf8').trim();
-    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-    out[f.replace('.pid', '')] = Math.round(Number(status.match(/VmRSS:\s+(\d+)/)[1]) / 1024);
-  }
+  if (!existsSync(pids)) return out;
+  for (const f of readdirSync(pids).filter((f) => f.endsWith('.pid'))) out[f.replace(/\.pid$/, '')] = rssMiB(Number(readFileSync(join(pids, f), 'utf8').trim()));
   return out;
 }
 
-const times = [];
+const sum = (o) => Object.values(o).reduce((a, b) => a + b, 0);
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const results = [];
 for (let i = 0; i < runs; i++) {
   const name = `bench-${process.pid}-${i}`;
   const t0 = performance.now();
-  const c = await new LocalProvider().up({ name, nodes, zones: ['a', 'b', 'c'], log: () => {} });
-  const ms = performance.now() - t0;
-  times.push(ms);
-  const mem = rssMiB(name);
-  const total = Object.values(mem).reduce((a, b) => a + b, 0);
-  console.log(`run ${i + 1}: ${nodes} nodes Ready in ${(ms / 1000).toFixed(2)} s; RSS MiB ${JSON.stringify(mem)} total ${total}`);
-  const d0 = performance.now();
-  await c.down();
-  console.log(`        down in ${((performance.now() - d0) / 1000).toFixed(2)} s`);
+  const up = kp('cluster', 'up', '--name', name, '--nodes', '3');
+  const upMs = performance.now() - t0;
+  if (up.status !== 0) {
+    process.stderr.write(up.stderr);
+    kp('cluster', 'down', '--name', name);
+    process.exit(1);
+  }
+  const atUp = componentMemory(name);
+  // A sampling interval for the idle figure, not a wait for a condition.
+  if (i === runs - 1 && idleSeconds > 0) await delay(idleSeconds * 1000);
+  const idle = i === runs - 1 && idleSeconds > 0 ? componentMemory(name) : undefined;
+  const t1 = performance.now();
+  const down = kp('cluster', 'down', '--name', name);
+  const downMs = performance.now() - t1;
+  if (down.status !== 0) process.stderr.write(down.stderr);
+  results.push({ upMs, downMs, atUp, idle });
+  process.stderr.write(`run ${i + 1}/${runs}: up ${(upMs / 1000).toFixed(2)} s, down ${(downMs / 1000).toFixed(2)} s, RSS at up ${sum(atUp)} MiB\n`);
 }
-times.sort((a, b) => a - b);
-console.log(`warm start to ${nodes} Ready nodes: min ${(times[0] / 1000).toFixed(2)} s, median ${(times[Math.floor(times.length / 2)] / 1000).toFixed(2)} s, max ${(times.at(-1) / 1000).toFixed(2)} s`);
+
+const last = results.at(-1);
+const lines = [
+  `machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; node ${process.version}; ${manifest.go}`,
+  `cold build (${manifest.builtAt}, recorded in manifest.json): ${Math.round(manifest.buildSeconds)} s — ${manifest.components.map((c) => `${c.name} ${Math.round(c.seconds)} s`).join(', ')}`,
+  `cluster up --nodes 3 (warm cache, to every node Ready), ${runs} runs: ${results.map((r) => (r.upMs / 1000).toFixed(2)).join(' / ')} s (median ${(median(results.map((r) => r.upMs)) / 1000).toFixed(2)} s)`,
+  `cluster down: ${results.map((r) => (r.downMs / 1000).toFixed(2)).join(' / ')} s`,
+  `RSS right after up: ${sum(last.atUp)} MiB — ${Object.entries(last.atUp).map(([k, v]) => `${k} ${v}`).join(', ')}`,
+  ...(last.idle ? [`RSS after ${idleSeconds} s idle: ${sum(last.idle)} MiB — ${Object.entries(last.idle).map(([k, v]) => `${k} ${v}`).join(', ')}`] : []),
+];
+process.stdout.write(`${lines.join('\n')}\n`);

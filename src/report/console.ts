@@ -102,6 +102,7 @@ function scenarioLines(s: ScenarioSummary, paint: (code: number, text: string) =
   const out = [`${mark} ${s.name}${status}  ${dim(`${s.location}  ${formatDuration(s.durationMs)}`)}`];
   const indent = '      ';
   if (s.status === 'not-applicable' && s.data?.notApplicable) out.push(`${indent}${paint(COLORS['not-applicable'], `not applicable: ${s.data.notApplicable}`)}`);
+  for (const plan of s.data?.plans ?? []) for (const l of `plan: ${plan}`.split('\n')) out.push(`${indent}${l}`);
   if (s.error) {
     if (s.failedStep) out.push(`${indent}${paint(COLORS.failed, `failed at "${s.failedStep.text}"`)} ${dim(`(${s.failedStep.location})`)}`);
     const errorLines = s.error.split('\n');

@@ -32,6 +32,49 @@ export interface ScenarioData {
   faults: Array<{ id: string; type: string; target: string; injectedAt: number; revertedAt?: number; revert: 'reverted' | 'failed' | 'pending'; detail?: string }>;
   /** Set when a step needed a capability the cluster lacks: the scenario is reported not applicable. */
   notApplicable?: string;
+  /** Plan mode (`kubeproof plan`): what each fault would have done; nothing was injected. */
+  plans?: string[];
+  /** Services whose availability was measured, with their figures and ready-endpoint curve. */
+  availability?: AvailabilityReport[];
+  /** HorizontalPodAutoscalers seen in the scenario: their replica curve and the windows in force. */
+  hpa?: HpaCurve[];
+}
+
+export interface AvailabilityReport {
+  service: string;
+  /** How the figures were measured, e.g. "EndpointSlice ready endpoints (watch)". */
+  mechanism: string;
+  /** Epoch ms of the measured window: from the probe's start to the end of the scenario (its undo included). */
+  from: number;
+  to: number;
+  /** Percentage of the window with at least one ready endpoint. */
+  availablePercent: number;
+  /** Fewest ready endpoints at any moment. */
+  minReady: number;
+  /** Ready endpoints when measuring began; `belowThresholdMs` is the time with fewer. */
+  threshold: number;
+  belowThresholdMs: number;
+  /** Windows with no ready endpoint: how many, their total and the longest (ms). */
+  outages: number;
+  outageMs: number;
+  longestOutageMs: number;
+  /** Ready endpoints over time: each value holds from `at` until the next point. */
+  points: Array<{ at: number; ready: number }>;
+}
+
+export interface HpaCurve {
+  name: string;
+  /** The scaled workload, e.g. "Deployment/shop". */
+  target?: string;
+  minReplicas?: number;
+  maxReplicas?: number;
+  /** Scale-down stabilization window in force (s) and where it came from: the HPA's behavior, or the cluster's controller flag. */
+  scaleDownStabilizationSeconds?: number;
+  scaleDownStabilizationSource?: 'hpa-behavior' | 'cluster';
+  /** The HPA's status over time: replicas it had, replicas it wanted, the CPU utilisation it acted on (%), its conditions' reasons. */
+  points: Array<{ at: number; current: number; desired: number; cpuUtilization?: number; reasons?: string }>;
+  /** The target workload's replicas over time (spec.replicas as the HPA set it, and Ready). */
+  replicas: Array<{ at: number; replicas: number; ready: number }>;
 }
 
 export type ScenarioStatus = 'passed' | 'failed' | 'skipped' | 'not-applicable' | 'undefined' | 'ambiguous' | 'pending' | 'unknown';

@@ -1,0 +1,241 @@
+/**
+ * The `kubeproof` command, end to end, against one local cluster used as an existing cluster:
+ * exit codes and messages for bad input and failing scenarios, Ctrl-C and SIGKILL in the
+ * middle of real faults (then `kubeproof clean`), and `--plan` changing nothing. The cluster's
+ * state is read independently of the runner (nodes, annotations, ledger, Leases, namespaces)
+ * before and after each run.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { LocalProvider, type LocalCluster } from '../../src/cluster/local.js';
+import { Kube } from '../../src/kube/client.js';
+import { Informer } from '../../src/kube/informer.js';
+import { until } from '../../src/expect/until.js';
+import type { KubeObject, Node } from '../../src/kube/types.js';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+const bin = join(root, 'bin/kubeproof.js');
+const tmp = mkdtempSync(join(tmpdir(), 'kubeproof-cli-'));
+const name = `cli-${randomBytes(2).toString('hex')}`;
+let cluster: LocalCluster;
+let kube: Kube;
+let nodes: Informer<Node>;
+let target: string[];
+let baseline: string[];
+
+interface Done {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  out: string;
+}
+
+function start(args: string[]): { child: ChildProcess; done: Promise<Done>; output: () => string } {
+  const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+  const done = new Promise<Done>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, out })));
+  return { child, done, output: () => out };
+}
+
+const kp = (args: string[]) => start(args).done;
+
+function feature(file: string, text: string): string {
+  const path = join(tmp, file);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** Everything a run could leave behind, read from the cluster (not from the runner's own records). */
+async function traces(): Promise<string[]> {
+  const out: string[] = [];
+  for (const n of (await kube.list<Node>('Node')).items) {
+    const name = n.metadata!.name!;
+    if (n.spec?.unschedulable) out.push(`${name} cordoned`);
+    for (const t of n.spec?.taints ?? []) out.push(`${name} taint ${t.key}:${t.effect}`);
+    if (n.metadata?.labels?.['kwok.x-k8s.io/node'] !== 'fake') out.push(`${name} heartbeats stopped`);
+    for (const [k, v] of Object.entries(n.metadata?.labels ?? {})) if (k.includes('stage.kwok')) out.push(`${name} label ${k}=${v}`);
+    for (const k of Object.keys(n.metadata?.annotations ?? {})) if (k.includes('kubeproof')) out.push(`${name} annotation ${k}`);
+  }
+  const sys = await kube.find('Namespace', 'kubeproof-system');
+  if (sys) {
+    for (const cm of (await kube.list('ConfigMap', { namespace: 'kubeproof-system', labelSelector: 'kubeproof.io/ledger=true' })).items) out.push(`ledger ${cm.metadata!.name}`);
+    for (const l of (await kube.list('Lease', { namespace: 'kubeproof-system' })).items) out.push(`lease ${l.metadata!.name}`);
+  }
+  for (const ns of (await kube.list('Namespace', { labelSelector: 'kubeproof.io/run' })).items) if (!ns.metadata?.deletionTimestamp) out.push(`namespace ${ns.metadata!.name}`);
+  return out.sort();
+}
+
+/** Wait (on node events, with a deadline) until the nodes are back, then compare everything with the baseline. */
+async function expectClean(within = 30_000): Promise<void> {
+  await until(
+    {
+      description: 'every node schedulable, untainted, heart-beating and without kubeproof annotations',
+      sources: [nodes],
+      evaluate: () => {
+        const bad = nodes.list().filter((n) => n.spec?.unschedulable || n.spec?.taints?.length || n.metadata?.labels?.['kwok.x-k8s.io/node'] !== 'fake' || Object.keys(n.metadata?.annotations ?? {}).some((k) => k.includes('kubeproof')));
+        return { ok: bad.length === 0, observed: bad.map((n) => n.metadata?.name).join(', ') || 'all clean' };
+      },
+    },
+    { within },
+  );
+  assert.deepEqual(await traces(), baseline);
+}
+
+const FAULTS = `Feature: faults held until the runner is stopped
+  Scenario: a blocked drain, a NoExecute taint and a silent node at once
+    Given deployment "ledger" from "scenarios/drain/ledger.yaml" is ready
+    When node "node-2" is tainted "cli-test=held:NoExecute"
+    And node "node-3" stops sending heartbeats
+    And node "node-1" is drained, giving up after 10 min
+`;
+
+/** Wait until the three faults of FAULTS are really in the cluster. */
+async function faultsInPlace(): Promise<void> {
+  await until(
+    {
+      description: 'node-1 cordoned, node-2 tainted, node-3 without heartbeats',
+      sources: [nodes],
+      evaluate: () => {
+        const n = (x: string) => nodes.list().find((o) => o.metadata?.name === x);
+        const state = [Boolean(n('node-1')?.spec?.unschedulable), Boolean(n('node-2')?.spec?.taints?.some((t) => t.key === 'cli-test')), n('node-3')?.metadata?.labels?.['kwok.x-k8s.io/node'] !== 'fake'];
+        return { ok: state.every(Boolean), observed: `cordoned ${state[0]}, tainted ${state[1]}, silent ${state[2]}` };
+      },
+    },
+    { within: 90_000 },
+  );
+}
+
+describe('kubeproof CLI against a local cluster', { timeout: 900_000 }, () => {
+  before(async () => {
+    cluster = await new LocalProvider().up({ name, nodes: 3, zones: ['a', 'b', 'c'], log: (l) => process.stderr.write(`  [cluster] ${l}\n`) });
+    kube = Kube.fromKubeconfig(cluster.kubeconfigPath);
+    nodes = new Informer<Node>(kube, 'Node');
+    await nodes.start();
+    target = ['--cluster', 'existing', '--kubeconfig', cluster.kubeconfigPath, '--allow-context', cluster.context, '--reports', join(tmp, 'reports')];
+    baseline = await traces();
+  });
+
+  after(async () => {
+    await nodes?.stop();
+    await cluster?.down();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('a misspelt word: exit 2, file:line and the closest step, nothing created', async () => {
+    const f = feature('misspelt.feature', `Feature: typo\n  Scenario: one\n    Given deployment "web" from "scenarios/web" is ready\n    When node "node-1" is drainned\n`);
+    const r = await kp(['run', f, ...target]);
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.out, /misspelt\.feature:4/);
+    assert.match(r.out, /closest is "node \{string\} is drained"/);
+    assert.deepEqual(await traces(), baseline);
+  });
+
+  it('an argument of the wrong type: exit 2 naming the argument and what it should be', async () => {
+    const f = feature('argument.feature', `Feature: argument\n  Scenario: one\n    Given deployment "web" from "scenarios/web" is ready\n    Then within 30 parsecs 3 pods of deployment "web" are Ready\n`);
+    const r = await kp(['run', f, ...target]);
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.out, /argument\.feature:4/);
+    assert.match(r.out, /"30 parsecs" is not a \{duration\}/);
+    assert.deepEqual(await traces(), baseline);
+  });
+
+  it('a broken manifest: exit 2 with the manifest file:line, and no object of it half-applied', async () => {
+    const manifest = join(tmp, 'broken.yaml');
+    writeFileSync(manifest, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: half\ndata:\n  a: b\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: broken\nspec:\n  replicas: three\n`);
+    const f = feature('broken.feature', `Feature: broken\n  Scenario: one\n    Given the manifest "${manifest}" is applied\n`);
+    const seen: string[] = [];
+    const configMaps = new Informer<KubeObject>(kube, 'ConfigMap');
+    configMaps.on((c) => seen.push(c.object.metadata?.name ?? ''));
+    await configMaps.start();
+    try {
+      const r = await kp(['run', f, ...target]);
+      assert.equal(r.code, 2, r.out);
+      assert.match(r.out, /broken\.yaml:\d+/);
+      assert.match(r.out, /replicas/);
+    } finally {
+      await configMaps.stop();
+    }
+    assert.ok(!seen.includes('half'), 'the valid ConfigMap of a broken manifest was applied');
+    assert.deepEqual(await traces(), baseline);
+  });
+
+  it('a context not on the allowlist: exit 2 before anything is written', async () => {
+    const f = feature('ok.feature', `Feature: ok\n  Scenario: one\n    Given deployment "web" from "scenarios/web" is ready\n`);
+    const r = await kp(['run', f, '--cluster', 'existing', '--kubeconfig', cluster.kubeconfigPath, '--reports', join(tmp, 'reports')]);
+    assert.equal(r.code, 2, r.out);
+    assert.match(r.out, new RegExp(`context "${cluster.context}" is not on the allowlist`));
+    assert.match(r.out, /--allow-context/);
+    assert.deepEqual(await traces(), baseline);
+  });
+
+  it('a failing scenario: exit 1 with expected, last seen and the recent Events', async () => {
+    const f = feature('fails.feature', `Feature: fails\n  Scenario: expects a fourth pod\n    Given deployment "web" from "scenarios/web" is ready\n    Then within 3 s 4 pods of deployment "web" are Ready\n`);
+    const r = await kp(['run', f, ...target]);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /timed out after 3 s waiting for: .*4/);
+    assert.match(r.out, /last seen: .*3/);
+    assert.match(r.out, /[Ee]vents/);
+    assert.deepEqual(await traces(), baseline);
+  });
+
+  it('--plan on a drain prints the victims, the budgets and what stays up, and changes nothing', async () => {
+    const f = feature('plan.feature', `Feature: plan\n  Scenario: drain\n    Given deployment "api" from "scenarios/drain/api.yaml" is ready\n    When node "node-1" is drained\n    Then the drain of node "node-1" completed within 60 s\n`);
+    const nodeVersions = new Map(nodes.list().map((n) => [n.metadata!.name!, JSON.stringify({ spec: n.spec, labels: n.metadata?.labels, annotations: n.metadata?.annotations })]));
+    const changed: string[] = [];
+    const off = nodes.on((c) => {
+      const now = JSON.stringify({ spec: c.object.spec, labels: c.object.metadata?.labels, annotations: c.object.metadata?.annotations });
+      if (nodeVersions.get(c.object.metadata!.name!) !== now) changed.push(`${c.type} node ${c.object.metadata?.name}`);
+    });
+    const evictions: string[] = [];
+    const pods = new Informer<KubeObject>(kube, 'Pod');
+    pods.on((c) => {
+      if (c.type !== 'added' && c.object.metadata?.deletionTimestamp) evictions.push(c.object.metadata.name ?? '');
+    });
+    await pods.start();
+    try {
+      const r = await kp(['plan', f, ...target]);
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.out, /drain node node-1: evict 3 pod\(s\)/);
+      assert.match(r.out, /PDB api allows 1 disruption\(s\)/);
+      assert.match(r.out, /keeps \d+ of \d+ pod\(s\) Ready on other nodes/);
+    } finally {
+      off();
+      await pods.stop();
+    }
+    assert.deepEqual(changed, [], 'plan mode changed a node');
+    assert.deepEqual(evictions, [], 'plan mode evicted or deleted a pod before the namespace went');
+    assert.deepEqual(await traces(), baseline);
+  });
+
+  it('Ctrl-C in the middle of a drain, a taint and a node failure: every fault undone, exit 130', async () => {
+    const f = feature('faults.feature', FAULTS);
+    const run = start(['run', f, ...target]);
+    await faultsInPlace();
+    run.child.kill('SIGINT');
+    const r = await run.done;
+    assert.equal(r.code, 130, r.out);
+    await expectClean();
+  });
+
+  it('SIGKILL in the middle of the same faults: `kubeproof clean` undoes them all', async () => {
+    const f = feature('faults.feature', FAULTS);
+    const run = start(['run', f, ...target]);
+    await faultsInPlace();
+    run.child.kill('SIGKILL');
+    const r = await run.done;
+    assert.equal(r.signal, 'SIGKILL');
+    assert.notDeepEqual(await traces(), baseline, 'a killed run left nothing to clean: the faults were not real');
+    const c = await kp(['clean', '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context]);
+    assert.equal(c.code, 0, c.out);
+    assert.match(c.out, /uncordon|drain node/);
+    assert.match(c.out, /cleaned 1 run/);
+    await expectClean();
+  });
+});
