@@ -3,8 +3,8 @@ import { LocalProvider, listLocalClusters, deleteLocalCluster, DEFAULT_CLUSTER_N
 import { ExitCode } from '../errors.js';
 import { stderrLog } from '../log.js';
 
-export async function clusterUp(opts: { name?: string; nodes: number; zones: string[]; upstreamTimings: boolean }): Promise<number> {
-  const cluster = await new LocalProvider().up({ name: opts.name, nodes: opts.nodes, zones: opts.zones, upstreamTimings: opts.upstreamTimings, log: stderrLog });
+export async function clusterUp(opts: { name?: string; nodes: number; zones: string[]; realNodes: number; upstreamTimings: boolean }): Promise<number> {
+  const cluster = await new LocalProvider().up({ name: opts.name, nodes: opts.nodes, zones: opts.zones, realNodes: opts.realNodes, upstreamTimings: opts.upstreamTimings, log: stderrLog });
   const t = cluster.timings;
   stderrLog(
     `timings (${t.source}): node-monitor-grace ${t.nodeMonitorGracePeriodSeconds}s, heartbeat ${t.nodeHeartbeatSeconds}s, ` +
@@ -29,7 +29,7 @@ function age(d: Date | undefined): string {
 
 export async function clusterList(): Promise<number> {
   const clusters = await listLocalClusters();
-  const rows = [['NAME', 'AGE', 'API SERVER', 'NODES', 'STATE'], ...clusters.map((c) => [c.name, age(c.createdAt), c.apiServerUrl ?? '?', String(c.nodes.length), c.alive ? 'alive' : `dead (${c.dead.join(', ') || 'no processes'})`])];
+  const rows = [['NAME', 'AGE', 'API SERVER', 'NODES', 'STATE'], ...clusters.map((c) => [c.name, age(c.createdAt), c.apiServerUrl ?? '?', `${c.nodes.length}${c.realNodes.length ? ` (${c.realNodes.length} real)` : ''}`, c.alive ? 'alive' : `dead (${c.dead.join(', ') || 'no processes'})`])];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
   return ExitCode.ok;

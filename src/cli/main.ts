@@ -97,7 +97,7 @@ const commands: Record<string, Command> = {
   },
   cluster: {
     summary: 'start, stop and list local clusters (up | down | list)',
-    usage: `kubeproof cluster up [--name N] [--nodes 3] [--zones a,b,c] [--upstream-timings]
+    usage: `kubeproof cluster up [--name N] [--nodes 3] [--zones a,b,c] [--real-nodes 1] [--upstream-timings]
        kubeproof cluster down [--name N] [--keep]
        kubeproof cluster list`,
     options: {
@@ -105,6 +105,7 @@ const commands: Record<string, Command> = {
       name: { type: 'string' },
       nodes: { type: 'string' },
       zones: { type: 'string' },
+      'real-nodes': { type: 'string' },
       'upstream-timings': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
     },
@@ -115,7 +116,7 @@ const commands: Record<string, Command> = {
       if (rest.length) throw new BadInputError(`unexpected argument "${rest[0]}"`);
       switch (sub) {
         case 'up':
-          return clusterUp({ name: v.name as string | undefined, nodes: int(v.nodes, 'nodes', 0) ?? 3, zones: list(v.zones), upstreamTimings: Boolean(v['upstream-timings']) });
+          return clusterUp({ name: v.name as string | undefined, nodes: int(v.nodes, 'nodes', 0) ?? 3, zones: list(v.zones), realNodes: int(v['real-nodes'], 'real-nodes', 1) ?? 0, upstreamTimings: Boolean(v['upstream-timings']) });
         case 'down':
           return clusterDown({ name: v.name as string | undefined, keep: Boolean(v.keep) });
         case 'list':

@@ -18,6 +18,9 @@ import { until } from '../expect/until.js';
 import { ensureBinaries, findBinaries, cacheRoot, type BinarySet } from './binaries.js';
 import { withLock } from './lock.js';
 import { kwokNode, nodeSpecsFor, nodeReadyCondition, KWOK_NODE_LABEL } from './nodes.js';
+import { assertRealNodeHost } from './real-host.js';
+import { realNodeName, startRealNode } from './real-node.js';
+import { hasRealNode, mountsUnder, tearDownRealNode } from './real-teardown.js';
 import type { Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeSpec } from './provider.js';
 
 import { projectRoot } from '../project.js';
@@ -72,6 +75,8 @@ interface ClusterMeta {
   versionSetId: string;
   timings: ClusterTimings;
   nodes: string[];
+  /** Nodes that run real containers (kubelet + containerd), a subset of `nodes`. */
+  realNodes?: string[];
 }
 
 function kwokEnv(bins: BinarySet): Record<string, string> {
@@ -82,7 +87,7 @@ function kwokEnv(bins: BinarySet): Record<string, string> {
   };
 }
 
-function kwokctlConfig(bins: BinarySet, t: ClusterTimings): object[] {
+function kwokctlConfig(bins: BinarySet, t: ClusterTimings, withRealNodes: boolean): object[] {
   const seconds = (s: number) => `${s}s`;
   const config = {
     apiVersion: 'config.kwok.x-k8s.io/v1alpha1',
@@ -113,6 +118,9 @@ function kwokctlConfig(bins: BinarySet, t: ClusterTimings): object[] {
         extraArgs: [
           { key: 'default-not-ready-toleration-seconds', value: String(t.defaultNotReadyTolerationSeconds) },
           { key: 'default-unreachable-toleration-seconds', value: String(t.defaultUnreachableTolerationSeconds) },
+          // A real kubelet's node name resolves nowhere: logs, exec and port-forward go to its InternalIP.
+          // KWOK nodes have no InternalIP and keep going to their Hostname address.
+          ...(withRealNodes ? [{ key: 'kubelet-preferred-address-types', value: 'InternalIP,Hostname,InternalDNS,ExternalDNS,ExternalIP' }] : []),
         ],
       },
       {
@@ -135,7 +143,8 @@ function kwokctlConfig(bins: BinarySet, t: ClusterTimings): object[] {
       },
       {
         name: 'metrics-server',
-        extraArgs: [{ key: 'kubelet-preferred-address-types', value: 'Hostname,InternalIP,ExternalIP', override: true }],
+        // KWOK nodes have only a Hostname address; a real node's name resolves nowhere, so it is scraped on its InternalIP.
+        extraArgs: [{ key: 'kubelet-preferred-address-types', value: withRealNodes ? 'InternalIP,Hostname,ExternalIP' : 'Hostname,InternalIP,ExternalIP', override: true }],
       },
     ],
   };
@@ -173,6 +182,7 @@ export interface LocalClusterInfo {
   createdAt?: Date;
   apiServerUrl?: string;
   nodes: string[];
+  realNodes: string[];
   alive: boolean;
   /** Component processes whose pid files point at dead processes. */
   dead: string[];
@@ -217,6 +227,7 @@ export async function localClusterInfo(name: string): Promise<LocalClusterInfo |
     createdAt,
     apiServerUrl,
     nodes: meta?.nodes ?? [],
+    realNodes: meta?.realNodes ?? [],
     alive: pids.length > 0 && pids.every((p) => p.alive),
     dead: pids.filter((p) => !p.alive).map((p) => p.component),
     kubeconfigPath,
@@ -234,8 +245,18 @@ export async function deleteLocalCluster(name: string, opts: { keep?: boolean; l
   const log = opts.log ?? stderrLog;
   if (!existsSync(clusterDir(name))) throw new BadInputError(`no local cluster named "${name}"`, { hint: 'kubeproof cluster list' });
   const bins = await findBinaries();
+  let realNodeError: unknown;
+  if (hasRealNode(name)) {
+    // First, while the API server may still answer: the real node's pods, kubelet, containerd, mounts, network.
+    const alive = (await componentPids(name)).some((p) => p.component === 'kube-apiserver' && p.alive);
+    const kube = alive && existsSync(kubeconfigPathOf(name)) ? Kube.fromKubeconfig(kubeconfigPathOf(name)) : undefined;
+    await tearDownRealNode(name, { kube, bins, keepDir: opts.keep, log }).catch((err) => (realNodeError = err));
+  }
+  // Never let kwokctl remove a directory that still has mounts under it: stop only, and report.
+  const mounted = (await mountsUnder(clusterDir(name))).length > 0;
+  const keep = opts.keep || mounted;
   if (bins) {
-    const verb = opts.keep ? 'stop' : 'delete';
+    const verb = keep ? 'stop' : 'delete';
     const r = await execa(bins.path('kwokctl'), [verb, 'cluster', '--name', name], { env: kwokEnv(bins), reject: false, all: true });
     if (r.exitCode !== 0) log(`kwokctl ${verb} cluster ${name} failed: ${r.all?.trim().split('\n').slice(-5).join('\n')}`);
   }
@@ -249,20 +270,14 @@ export async function deleteLocalCluster(name: string, opts: { keep?: boolean; l
       }
     }
   }
-  if (!opts.keep) await rm(clusterDir(name), { recursive: true, force: true });
+  if (!keep) await rm(clusterDir(name), { recursive: true, force: true });
+  if (realNodeError) throw realNodeError;
 }
 
 export class LocalCluster implements Cluster {
   readonly kind = 'local' as const;
   readonly context: string;
-  readonly capabilities: ClusterCapabilities = {
-    realContainers: false,
-    realNodes: [],
-    canStopNode: true,
-    readinessMechanism: 'kwok-stage',
-    metricsSource: 'kwok-annotation',
-    simulatedNodes: true,
-  };
+  readonly capabilities: ClusterCapabilities;
   nodes: string[];
 
   constructor(
@@ -274,9 +289,19 @@ export class LocalCluster implements Cluster {
     nodes: string[],
     private readonly kube: Kube,
     private readonly log: Log,
+    realNodes: string[] = [],
   ) {
     this.context = kube.contextName;
     this.nodes = nodes;
+    this.capabilities = {
+      // Pods on realNodes run as containers; pods on the other (KWOK) nodes are simulated.
+      realContainers: realNodes.length > 0,
+      realNodes: [...realNodes],
+      canStopNode: true,
+      readinessMechanism: 'kwok-stage',
+      metricsSource: 'kwok-annotation',
+      simulatedNodes: true,
+    };
   }
 
   async addNodes(specs: NodeSpec[]): Promise<void> {
@@ -309,7 +334,8 @@ export async function createNodes(kube: Kube, specs: NodeSpec[], log: Log, withi
         description: `${names.size} node(s) Ready: ${[...names].join(', ')}`,
         sources: [nodes],
         evaluate: () => {
-          const notReady = [...names].filter((n) => nodeReadyCondition(nodes.get(n)) !== 'True');
+          // Ready, and the node-lifecycle controller has lifted its node.kubernetes.io/not-ready taint (a run snapshots the nodes next).
+          const notReady = [...names].filter((n) => nodeReadyCondition(nodes.get(n)) !== 'True' || nodes.get(n)?.spec?.taints?.some((t) => t.key.startsWith('node.kubernetes.io/')));
           return { ok: notReady.length === 0, observed: notReady.length ? `not Ready yet: ${notReady.join(', ')}` : 'all Ready' };
         },
       },
@@ -334,6 +360,13 @@ export class LocalProvider implements ClusterProvider {
     const specs = [...nodeSpecsFor(opts.nodes ?? 3, opts.zones), ...(opts.nodeSpecs ?? [])];
     const duplicate = specs.map((s) => s.name).find((n, i, all) => all.indexOf(n) !== i);
     if (duplicate) throw new BadInputError(`node "${duplicate}" is asked for twice`);
+    const realNodes = Array.from({ length: opts.realNodes ?? 0 }, (_, i) => realNodeName(i + 1));
+    if (realNodes.length > 1) {
+      throw new BadInputError(`--real-nodes ${realNodes.length}: one real node per machine for now`, {
+        hint: 'a kubelet holds fixed host ports (10250, 10248) and one kube-proxy owns the host\'s Service rules; several would need a network namespace each (not implemented)',
+      });
+    }
+    if (realNodes.length) await assertRealNodeHost();
 
     // kwokctl picks free ports while it creates a cluster: serialise creations.
     await withLock(join(kwokWorkdir(), '.create.lock'), async () => {
@@ -346,17 +379,34 @@ export class LocalProvider implements ClusterProvider {
           { hint: `kubeproof cluster down --name ${name}, or choose another --name` },
         );
       }
-      await createWithKwokctl(name, bins, timings, log);
+      if (realNodes.length) {
+        const other = (await listLocalClusters()).find((c) => hasRealNode(c.name));
+        if (other) {
+          throw new BadInputError(`cluster "${other.name}" already has a real node on this machine; only one can exist at a time`, {
+            hint: `kubeproof cluster down --name ${other.name}`,
+          });
+        }
+      }
+      await createWithKwokctl(name, bins, timings, log, realNodes.length > 0);
     }, () => log('another cluster is being created; waiting for it'));
 
     const kubeconfigPath = kubeconfigPathOf(name);
     try {
       const kube = Kube.fromKubeconfig(kubeconfigPath);
       const serverVersion = await kube.serverVersion();
-      await writeMeta(name, { name, createdAt: new Date().toISOString(), versionSetId: bins.versionSetId, timings, nodes: [] });
-      const cluster = new LocalCluster(name, kubeconfigPath, kube.serverUrl, timings, serverVersion, [], kube, log);
-      await cluster.addNodes(specs);
-      log(`local cluster "${name}" (Kubernetes ${serverVersion}) up with ${specs.length} node(s) in ${formatDuration(now() - started)}`);
+      await writeMeta(name, { name, createdAt: new Date().toISOString(), versionSetId: bins.versionSetId, timings, nodes: [], realNodes });
+      const cluster = new LocalCluster(name, kubeconfigPath, kube.serverUrl, timings, serverVersion, [], kube, log, realNodes);
+      await Promise.all([
+        cluster.addNodes(specs),
+        ...realNodes.map((n) =>
+          startRealNode({ cluster: name, nodeName: n, adminKubeconfig: kubeconfigPath, pki: join(clusterDir(name), 'pki'), apiServerUrl: kube.serverUrl, bins, timings, kube, log }),
+        ),
+      ]);
+      if (realNodes.length) {
+        cluster.nodes = [...cluster.nodes, ...realNodes];
+        await writeMeta(name, { nodes: cluster.nodes });
+      }
+      log(`local cluster "${name}" (Kubernetes ${serverVersion}) up with ${specs.length} KWOK node(s)${realNodes.length ? ` and ${realNodes.length} real node(s)` : ''} in ${formatDuration(now() - started)}`);
       return cluster;
     } catch (err) {
       log(`bringing up "${name}" failed; removing it`);
@@ -364,13 +414,28 @@ export class LocalProvider implements ClusterProvider {
       throw err;
     }
   }
+
+  /**
+   * A handle on a local cluster that is already running (`kubeproof cluster up --name N`, or a
+   * kept run's), with the timings it was started with. Its `down()` is the caller's choice: a
+   * run that attached to a cluster leaves it running.
+   */
+  async attach(name: string, log: Log = stderrLog): Promise<LocalCluster> {
+    const info = await localClusterInfo(name);
+    if (!info) throw new BadInputError(`no local cluster named "${name}"`, { hint: 'kubeproof cluster list shows them; kubeproof cluster up --name N starts one' });
+    if (!info.alive) throw new EnvironmentError(`local cluster "${name}" is dead (stopped: ${info.dead.join(', ') || 'all components'})`, { hint: `kubeproof cluster down --name ${name}, then start it again` });
+    const meta = JSON.parse(await readFile(metaPath(name), 'utf8')) as ClusterMeta;
+    const kube = Kube.fromKubeconfig(info.kubeconfigPath);
+    const serverVersion = await kube.serverVersion();
+    return new LocalCluster(name, info.kubeconfigPath, kube.serverUrl, meta.timings, serverVersion, meta.nodes, kube, log, meta.realNodes ?? []);
+  }
 }
 
-async function createWithKwokctl(name: string, bins: BinarySet, timings: ClusterTimings, log: Log): Promise<void> {
+async function createWithKwokctl(name: string, bins: BinarySet, timings: ClusterTimings, log: Log, withRealNodes: boolean): Promise<void> {
   const tmp = await mkdtemp(join(tmpdir(), `kubeproof-${name}-`));
   try {
     const configFile = join(tmp, 'kwokctl.yaml');
-    const docs = [...kwokctlConfig(bins, timings).map((d) => YAML.stringify(d)), ...(await stageDocuments(bins))];
+    const docs = [...kwokctlConfig(bins, timings, withRealNodes).map((d) => YAML.stringify(d)), ...(await stageDocuments(bins))];
     await writeFile(configFile, docs.map((d) => d.replace(/^---\n/, '')).join('\n---\n'));
     await mkdir(kwokWorkdir(), { recursive: true });
     const t0 = now();

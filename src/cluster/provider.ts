@@ -76,6 +76,8 @@ export interface ClusterUpOptions {
   zones?: string[];
   /** Extra node specs beyond the `nodes` count. */
   nodeSpecs?: NodeSpec[];
+  /** Real nodes (kubelet + containerd + runc) beside the simulated ones; local clusters only, at most 1 per machine. */
+  realNodes?: number;
   /** Use Kubernetes' own default timings instead of kubeproof's fast ones. */
   upstreamTimings?: boolean;
   /** Override individual timings. */

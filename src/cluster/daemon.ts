@@ -1,0 +1,90 @@
+/**
+ * The real node's long-running processes (containerd, kubelet, kube-proxy): started detached
+ * so they outlive `kubeproof cluster up`, each with a pid file and a log file, and stopped
+ * later — by any process — through that pid file only. Nothing is ever ended by name.
+ */
+import { spawn } from 'node:child_process';
+import { openSync, closeSync } from 'node:fs';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { EnvironmentError } from '../errors.js';
+
+export interface Daemon {
+  name: string;
+  pid: number;
+  log: string;
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** A started process's kernel start time (field 22 of /proc/pid/stat), so a reused pid is never mistaken for ours. */
+async function startTime(pid: number): Promise<string | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  // The command name (field 2) may contain spaces and parentheses: fields are counted after the last ')'.
+  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+}
+
+export async function startDaemon(opts: { name: string; command: string; args: string[]; pidDir: string; logDir: string; env?: Record<string, string> }): Promise<Daemon> {
+  const log = join(opts.logDir, `${opts.name}.log`);
+  const fd = openSync(log, 'a');
+  try {
+    const child = spawn(opts.command, opts.args, { detached: true, stdio: ['ignore', fd, fd], env: { ...process.env, ...opts.env } });
+    const pid = await new Promise<number>((resolve, reject) => {
+      child.once('spawn', () => resolve(child.pid!));
+      child.once('error', (err) => reject(new EnvironmentError(`cannot start ${opts.name} (${opts.command}): ${err.message}`)));
+    });
+    child.unref();
+    await writeFile(join(opts.pidDir, `${opts.name}.pid`), `${pid} ${(await startTime(pid)) ?? ''}\n`);
+    return { name: opts.name, pid, log };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** The process a pid file names, if it is still that process. */
+export async function daemonPid(pidDir: string, name: string): Promise<number | undefined> {
+  const text = await readFile(join(pidDir, `${name}.pid`), 'utf8').catch(() => '');
+  const [pidText, started] = text.trim().split(' ');
+  const pid = Number(pidText);
+  if (!pid || !alive(pid)) return undefined;
+  if (started && (await startTime(pid)) !== started) return undefined;
+  return pid;
+}
+
+/**
+ * Resolves when `pid` has exited, false at the deadline. Linux tells only a parent when a
+ * process exits (Node has no pidfd), and these processes were started by another kubeproof
+ * process: so this is the one place that checks in a loop, every 20 ms, bounded by `withinMs`.
+ */
+export async function exited(pid: number, withinMs: number): Promise<boolean> {
+  const deadline = performance.now() + withinMs;
+  while (alive(pid) && !(await readFile(`/proc/${pid}/stat`, 'utf8').then((s) => s.slice(s.lastIndexOf(')') + 2).startsWith('Z')).catch(() => true))) {
+    if (performance.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return true;
+}
+
+/** SIGTERM, then SIGKILL after `graceMs`; the pid file goes once the process is gone. Returns how it ended. */
+export async function stopDaemon(pidDir: string, name: string, graceMs = 10_000): Promise<'not running' | 'stopped' | 'killed'> {
+  const pid = await daemonPid(pidDir, name);
+  let how: 'not running' | 'stopped' | 'killed' = 'not running';
+  if (pid) {
+    process.kill(pid, 'SIGTERM');
+    how = 'stopped';
+    if (!(await exited(pid, graceMs))) {
+      process.kill(pid, 'SIGKILL');
+      how = 'killed';
+      if (!(await exited(pid, 5000))) throw new EnvironmentError(`${name} (pid ${pid}) did not exit after SIGKILL`);
+    }
+  }
+  await rm(join(pidDir, `${name}.pid`), { force: true });
+  return how;
+}

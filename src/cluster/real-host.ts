@@ -1,0 +1,77 @@
+/**
+ * What a real node needs of this machine: root, containerd, runc, ctr, the CNI plugins,
+ * iptables and iproute2 (all from the distribution), each with the command that installs it.
+ * Shared by `kubeproof doctor` and by `cluster up --real-nodes`, which refuses with the same words.
+ */
+import { access, constants, readFile, stat } from 'node:fs/promises';
+import { delimiter, join } from 'node:path';
+import { EnvironmentError } from '../errors.js';
+import { CNI_BIN_DIRS } from './containerd.js';
+
+export interface HostRequirement {
+  name: string;
+  ok: boolean;
+  detail: string;
+  /** The command that makes it ok, when there is one. */
+  fix?: string;
+}
+
+async function onPath(command: string): Promise<string | undefined> {
+  // Root's PATH on Debian has the sbin dirs; a user's may not (runc and iptables live there).
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'];
+  for (const dir of dirs) {
+    if (!dir) continue;
+    const p = join(dir, command);
+    try {
+      await access(p, constants.X_OK);
+      if ((await stat(p)).isFile()) return p;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
+}
+
+export async function cniBinDir(): Promise<string | undefined> {
+  for (const d of CNI_BIN_DIRS) {
+    if (await stat(join(d, 'bridge')).then((s) => s.isFile(), () => false)) return d;
+  }
+  return undefined;
+}
+
+export async function cgroupVersion(): Promise<'v1' | 'v2'> {
+  // cgroup v2 exposes cgroup.controllers at the root of /sys/fs/cgroup.
+  return (await readFile('/sys/fs/cgroup/cgroup.controllers', 'utf8').then(() => true, () => false)) ? 'v2' : 'v1';
+}
+
+const APT = 'apt-get install -y';
+
+export async function realNodeRequirements(): Promise<HostRequirement[]> {
+  const bin = async (name: string, command: string, pkg: string): Promise<HostRequirement> => {
+    const p = await onPath(command);
+    return { name, ok: Boolean(p), detail: p ?? 'missing', fix: p ? undefined : `${APT} ${pkg}` };
+  };
+  const root = process.getuid?.() === 0;
+  const cni = await cniBinDir();
+  return [
+    { name: 'root', ok: root, detail: root ? 'running as root' : `running as uid ${process.getuid?.()}`, fix: root ? undefined : 'run as root (sudo): a kubelet, containerd and iptables need it' },
+    await bin('containerd', 'containerd', 'containerd'),
+    await bin('ctr', 'ctr', 'containerd'),
+    await bin('runc', 'runc', 'runc'),
+    { name: 'CNI plugins', ok: Boolean(cni), detail: cni ?? `missing (${CNI_BIN_DIRS.map((d) => `${d}/bridge`).join(', ')})`, fix: cni ? undefined : `${APT} containernetworking-plugins` },
+    await bin('iptables', 'iptables', 'iptables'),
+    await bin('ip', 'ip', 'iproute2'),
+    await bin('openssl', 'openssl', 'openssl'),
+  ];
+}
+
+/** Throws EnvironmentError (exit 3) naming everything missing and the one command that installs it. */
+export async function assertRealNodeHost(): Promise<void> {
+  const missing = (await realNodeRequirements()).filter((r) => !r.ok);
+  if (missing.length === 0) return;
+  const packages = [...new Set(missing.flatMap((m) => (m.fix?.startsWith(APT) ? m.fix.slice(APT.length + 1).split(' ') : [])))];
+  const notRoot = missing.some((m) => m.name === 'root');
+  throw new EnvironmentError(`real nodes need ${missing.map((m) => `${m.name} (${m.detail})`).join(', ')}`, {
+    hint: [packages.length ? `${APT} ${packages.join(' ')}` : '', notRoot ? 'run kubeproof as root' : ''].filter(Boolean).join('; then '),
+  });
+}
