@@ -6,6 +6,7 @@
 import { Given, When, Then, setDefaultTimeout } from '@cucumber/cucumber';
 import type { KubeproofWorld } from './world.js';
 import { NotApplicable } from '../src/not-applicable.js';
+import { KubeproofError } from '../src/errors.js';
 
 // Steps carry their own deadlines ("within 30 s"); cucumber's 5 s default would cut them short.
 setDefaultTimeout(15 * 60 * 1000);
@@ -36,6 +37,12 @@ function define(keyword: StepDoc['keyword'], group: string) {
           if (err instanceof NotApplicable) {
             this.scenario.notApplicable = err.message;
             return 'skipped';
+          }
+          // Reports show the message: put the file:line and hint of kubeproof's own errors into it.
+          if (err instanceof KubeproofError && (err.where || err.hint)) {
+            const plain = err.message;
+            err.message = err.describe();
+            if (err.stack) err.stack = err.stack.replace(plain, err.message);
           }
           throw err;
         }

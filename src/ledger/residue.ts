@@ -58,7 +58,8 @@ export function differences(before: NodeSnapshot, after: NodeSnapshot): string[]
     }
     if (a.unschedulable !== b.unschedulable) out.push(`node ${name} is ${a.unschedulable ? 'cordoned' : 'uncordoned'} (was ${b.unschedulable ? 'cordoned' : 'schedulable'})`);
     for (const t of a.taints) if (!b.taints.includes(t)) out.push(`node ${name}: taint ${t} added`);
-    for (const t of b.taints) if (!a.taints.includes(t)) out.push(`node ${name}: taint ${t} removed`);
+    // The node-lifecycle controller lifts its own taints (not-ready, unreachable) when a node recovers: not a loss.
+    for (const t of b.taints) if (!a.taints.includes(t) && !t.startsWith('node.kubernetes.io/')) out.push(`node ${name}: taint ${t} removed`);
     out.push(...diffMaps('label', name, b.labels, a.labels), ...diffMaps('annotation', name, b.annotations, a.annotations));
   }
   for (const name of after.keys()) if (!before.has(name)) out.push(`node ${name} was added and is still there`);

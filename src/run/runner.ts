@@ -11,7 +11,7 @@ import { Writable } from 'node:stream';
 import { BadInputError, ExitCode, describeError, exitCodeOf } from '../errors.js';
 import { stderrLog, formatDuration, type Log } from '../log.js';
 import type { Cluster, ClusterKind } from '../cluster/provider.js';
-import { LocalProvider } from '../cluster/local.js';
+import { LocalProvider, localClusterInfo, listLocalClusters } from '../cluster/local.js';
 import { KindProvider } from '../cluster/kind.js';
 import { ExistingProvider } from '../cluster/existing.js';
 import { guardContext } from '../cluster/guard.js';
@@ -133,14 +133,31 @@ function devNull(): Writable {
   return new Writable({ write: (_chunk, _enc, cb) => cb() });
 }
 
-async function getCluster(opts: RunOptions, runId: string, log: Log): Promise<Cluster> {
+/** The cluster for a run, and whether the run made it (and so stops it at the end). */
+async function getCluster(opts: RunOptions, runId: string, log: Log): Promise<{ cluster: Cluster; made: boolean }> {
+  const local = new LocalProvider();
   switch (opts.cluster) {
-    case 'local':
-      return new LocalProvider().up({ name: opts.name ?? `run-${runId.slice(-4)}${runId.slice(9, 13)}`, nodes: opts.nodes, zones: opts.zones, upstreamTimings: opts.upstreamTimings, log });
+    case 'local': {
+      // A running local cluster of that name (kubeproof cluster up --name N) is used as it is, and left running.
+      const existing = opts.name ? await localClusterInfo(opts.name) : undefined;
+      if (existing) {
+        log(`using the running local cluster "${opts.name}" (left running at the end)`);
+        return { cluster: await local.attach(opts.name!, log), made: false };
+      }
+      return { cluster: await local.up({ name: opts.name ?? `run-${runId.slice(-4)}${runId.slice(9, 13)}`, nodes: opts.nodes, zones: opts.zones, upstreamTimings: opts.upstreamTimings, log }), made: true };
+    }
     case 'kind':
-      return new KindProvider().up({ name: opts.name ?? `kubeproof-${runId.slice(-4)}`, nodes: opts.nodes, zones: opts.zones, log });
-    case 'existing':
-      return new ExistingProvider({ kubeconfigPath: opts.kubeconfig, context: opts.context }).up({ log });
+      return { cluster: await new KindProvider().up({ name: opts.name ?? `kubeproof-${runId.slice(-4)}`, nodes: opts.nodes, zones: opts.zones, log }), made: true };
+    case 'existing': {
+      // A kubeconfig of one of kubeproof's own local clusters: that cluster, with its capabilities and timings.
+      const path = opts.kubeconfig ? resolve(opts.cwd, opts.kubeconfig) : undefined;
+      const own = path ? (await listLocalClusters()).find((c) => c.kubeconfigPath === path) : undefined;
+      if (own && (!opts.context || opts.context === `kwok-${own.name}`)) {
+        log(`${path} is kubeproof's local cluster "${own.name}": using it as a local cluster`);
+        return { cluster: await local.attach(own.name, log), made: false };
+      }
+      return { cluster: await new ExistingProvider({ kubeconfigPath: opts.kubeconfig, context: opts.context }).up({ log }), made: false };
+    }
   }
 }
 
@@ -155,7 +172,7 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
   const started = new Date();
   const validated = await validate(opts, log);
 
-  const cluster = await getCluster(opts, runId, log);
+  const { cluster, made } = await getCluster(opts, runId, log);
   const kube = Kube.fromKubeconfig(cluster.kubeconfigPath, cluster.context);
   let interrupted: NodeJS.Signals | undefined;
   let lease: RunLease | undefined;
@@ -178,8 +195,8 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
       return residue;
     })());
   const stopCluster = async () => {
-    if (cluster.kind !== 'existing' && !opts.keep) await cluster.down().catch((err) => log(`could not stop cluster ${cluster.name}: ${describeError(err)}`));
-    else if (opts.keep && cluster.kind !== 'existing') log(`cluster kept: export KUBECONFIG=${cluster.kubeconfigPath}`);
+    if (made && !opts.keep) await cluster.down().catch((err) => log(`could not stop cluster ${cluster.name}: ${describeError(err)}`));
+    else if (cluster.kind !== 'existing') log(`cluster ${made ? 'kept' : 'left running'}: export KUBECONFIG=${cluster.kubeconfigPath}`);
   };
   const onSignal = (sig: NodeJS.Signals) => {
     if (interrupted) return;

@@ -79,7 +79,9 @@ function prepare(m: Manifest, namespace: string, runId: string): Manifest {
 const CLUSTER_SCOPED = new Set(['Namespace', 'Node', 'ClusterRole', 'ClusterRoleBinding', 'PersistentVolume', 'StorageClass', 'PriorityClass', 'CustomResourceDefinition', 'APIService']);
 
 function located(err: unknown, where: ErrorLocation, obj: Manifest): unknown {
-  if (err instanceof ApiError && (err.status === 400 || err.status === 404 || err.status === 422 || err.status === 415)) {
+  // A field of the wrong type fails server-side apply with a 500 "failed to create typed patch object": bad input too.
+  const typeError = err instanceof ApiError && err.status === 500 && /failed to create typed patch object/.test(err.message);
+  if (err instanceof ApiError && (err.status === 400 || err.status === 404 || err.status === 422 || err.status === 415 || typeError)) {
     return new BadInputError(`${obj.kind} ${obj.metadata?.name ?? ''} is invalid: ${err.message}`, { where, cause: err });
   }
   return err;

@@ -8,7 +8,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -96,9 +96,13 @@ const FAULTS = `Feature: faults held until the runner is stopped
     And node "node-1" is drained, giving up after 10 min
 `;
 
-/** Wait until the three faults of FAULTS are really in the cluster. */
-async function faultsInPlace(): Promise<void> {
-  await until(
+/** Wait until the three faults of FAULTS are really in the cluster (failing at once if the run ends first). */
+async function faultsInPlace(run: ReturnType<typeof start>): Promise<void> {
+  const ended = run.done.then((r) => {
+    throw new Error(`the run ended (exit ${r.code}) before its faults were in place:\n${r.out}`);
+  });
+  ended.catch(() => undefined); // only the race below reads it
+  const inPlace = until(
     {
       description: 'node-1 cordoned, node-2 tainted, node-3 without heartbeats',
       sources: [nodes],
@@ -110,6 +114,12 @@ async function faultsInPlace(): Promise<void> {
     },
     { within: 90_000 },
   );
+  try {
+    await Promise.race([inPlace, ended]);
+  } catch (err) {
+    run.child.kill('SIGKILL');
+    throw err;
+  }
 }
 
 describe('kubeproof CLI against a local cluster', { timeout: 900_000 }, () => {
@@ -168,7 +178,10 @@ describe('kubeproof CLI against a local cluster', { timeout: 900_000 }, () => {
 
   it('a context not on the allowlist: exit 2 before anything is written', async () => {
     const f = feature('ok.feature', `Feature: ok\n  Scenario: one\n    Given deployment "web" from "scenarios/web" is ready\n`);
-    const r = await kp(['run', f, '--cluster', 'existing', '--kubeconfig', cluster.kubeconfigPath, '--reports', join(tmp, 'reports')]);
+    // A copy: the cluster's own kubeconfig would be recognised as kubeproof's local cluster (allowed).
+    const copy = join(tmp, 'kubeconfig.yaml');
+    copyFileSync(cluster.kubeconfigPath, copy);
+    const r = await kp(['run', f, '--cluster', 'existing', '--kubeconfig', copy, '--reports', join(tmp, 'reports')]);
     assert.equal(r.code, 2, r.out);
     assert.match(r.out, new RegExp(`context "${cluster.context}" is not on the allowlist`));
     assert.match(r.out, /--allow-context/);
@@ -179,7 +192,7 @@ describe('kubeproof CLI against a local cluster', { timeout: 900_000 }, () => {
     const f = feature('fails.feature', `Feature: fails\n  Scenario: expects a fourth pod\n    Given deployment "web" from "scenarios/web" is ready\n    Then within 3 s 4 pods of deployment "web" are Ready\n`);
     const r = await kp(['run', f, ...target]);
     assert.equal(r.code, 1, r.out);
-    assert.match(r.out, /timed out after 3 s waiting for: .*4/);
+    assert.match(r.out, /timed out after 3(?:\.0+)? s waiting for: 4 Ready pod/);
     assert.match(r.out, /last seen: .*3/);
     assert.match(r.out, /[Ee]vents/);
     assert.deepEqual(await traces(), baseline);
@@ -202,9 +215,9 @@ describe('kubeproof CLI against a local cluster', { timeout: 900_000 }, () => {
     try {
       const r = await kp(['plan', f, ...target]);
       assert.equal(r.code, 0, r.out);
-      assert.match(r.out, /drain node node-1: evict 3 pod\(s\)/);
-      assert.match(r.out, /PDB api allows 1 disruption\(s\)/);
-      assert.match(r.out, /keeps \d+ of \d+ pod\(s\) Ready on other nodes/);
+      assert.match(r.out, /drain node node-1: evict \d+ pod\(s\)/);
+      assert.equal(r.out.match(/evict kp-[a-z0-9-]+\/api-\S+ \(ReplicaSet\/api-\S+\) — PDB api allows 1 disruption\(s\)/g)?.length, 3, r.out);
+      assert.match(r.out, /ReplicaSet\/api-\S+ keeps 0 of 3 pod\(s\) Ready on other nodes/);
     } finally {
       off();
       await pods.stop();
@@ -217,7 +230,7 @@ describe('kubeproof CLI against a local cluster', { timeout: 900_000 }, () => {
   it('Ctrl-C in the middle of a drain, a taint and a node failure: every fault undone, exit 130', async () => {
     const f = feature('faults.feature', FAULTS);
     const run = start(['run', f, ...target]);
-    await faultsInPlace();
+    await faultsInPlace(run);
     run.child.kill('SIGINT');
     const r = await run.done;
     assert.equal(r.code, 130, r.out);
@@ -227,7 +240,7 @@ describe('kubeproof CLI against a local cluster', { timeout: 900_000 }, () => {
   it('SIGKILL in the middle of the same faults: `kubeproof clean` undoes them all', async () => {
     const f = feature('faults.feature', FAULTS);
     const run = start(['run', f, ...target]);
-    await faultsInPlace();
+    await faultsInPlace(run);
     run.child.kill('SIGKILL');
     const r = await run.done;
     assert.equal(r.signal, 'SIGKILL');
