@@ -11,6 +11,7 @@ import YAML from 'yaml';
 import { ExitCode, KubeproofError, describeError } from '../errors.js';
 import type { Log } from '../log.js';
 import { BINARY_NAMES, VERSION_SET_ID, cacheRoot, checkGo, findBinaries, readManifest, verifyBinaries } from '../cluster/binaries.js';
+import { cgroupVersion, realNodeRequirements } from '../cluster/real-host.js';
 import { COLD_BUILD_TOTAL_SECONDS, ETCD_VERSION, KUBERNETES_VERSION, KWOK_VERSION, METRICS_SERVER_VERSION, MIN_GO_VERSION } from '../cluster/versions.js';
 
 async function onPath(command: string): Promise<string | undefined> {
@@ -134,16 +135,15 @@ export async function doctor(opts: { log: Log; out: (line: string) => void }): P
   row('kubeconfig', kc.detail);
   flush();
 
-  // For real nodes (later).
+  // Real nodes (cluster up --real-nodes): packages from the distribution.
   out('');
-  out('Real nodes (not used yet)');
-  const containerd = await onPath('containerd');
-  const runc = await onPath('runc');
-  const cni = (await Promise.all(['/usr/lib/cni/bridge', '/opt/cni/bin/bridge'].map(async (p) => ((await exists(p)) ? p : undefined)))).find(Boolean);
-  row('containerd', containerd ?? 'missing');
-  row('runc', runc ?? 'missing');
-  row('CNI plugins', cni ?? 'missing (/usr/lib/cni/bridge, /opt/cni/bin/bridge)');
+  out('Real nodes (kubeproof cluster up --real-nodes 1)');
+  const real = await realNodeRequirements();
+  for (const r of real) row(r.name, r.ok ? `${r.detail}: ok` : `${r.detail}${r.fix ? ` → ${r.fix}` : ''}`);
+  row('cgroup', `${await cgroupVersion()}`);
   flush();
+  const realMissing = real.filter((r) => !r.ok);
+  const realPackages = [...new Set(realMissing.flatMap((r) => (r.fix?.startsWith('apt-get install -y ') ? r.fix.slice('apt-get install -y '.length).split(' ') : [])))];
 
   // What that enables.
   let local: string;
@@ -169,6 +169,12 @@ export async function doctor(opts: { log: Log; out: (line: string) => void }): P
   row('--cluster local', local);
   row('--cluster kind', kindWhy);
   row('--cluster existing', existing);
+  row(
+    '--real-nodes',
+    realMissing.length === 0
+      ? 'yes: root, containerd, runc, CNI plugins, iptables'
+      : `no: needs ${realMissing.map((r) => r.name).join(', ')}${realPackages.length ? ` (apt-get install -y ${realPackages.join(' ')})` : ''}`,
+  );
   flush();
   out('');
   out(localOk ? 'local cluster: ready' : 'local cluster: NOT ready (exit 3)');

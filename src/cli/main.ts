@@ -126,6 +126,18 @@ const commands: Record<string, Command> = {
       }
     },
   },
+  image: {
+    summary: 'load an image tarball (docker save / OCI archive) into the local cluster\'s real node',
+    usage: 'kubeproof image load <tarball> [--name IMAGE] [--cluster NAME]',
+    options: { ...help, name: { type: 'string' }, cluster: { type: 'string' } },
+    positionals: true,
+    async run(v, pos) {
+      const [sub, tarball, ...rest] = pos;
+      if (sub !== 'load' || !tarball || rest.length) throw new BadInputError('usage: kubeproof image load <tarball> [--name IMAGE] [--cluster NAME]');
+      const { imageLoad } = await import('./image.js');
+      return imageLoad({ tarball, name: v.name as string | undefined, cluster: v.cluster as string | undefined, log: stderrLog });
+    },
+  },
   clean: {
     summary: 'undo what interrupted runs left in a cluster (faults from the ledger, namespaces)',
     usage: 'kubeproof clean [--run ID | --all] [--name LOCAL-CLUSTER | --kubeconfig F --context C]',

@@ -1,0 +1,48 @@
+/**
+ * `kubeproof image load <tarball> [--name N] [--cluster C]`: put a user's image (docker-archive
+ * from `docker save`/`podman save`, or an OCI archive) into a local cluster's real node, where
+ * pods use it with imagePullPolicy: Never — there is no registry. Prints the loaded names on stdout.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { BadInputError, EnvironmentError, ExitCode } from '../errors.js';
+import type { Log } from '../log.js';
+import { importImage } from '../cluster/containerd.js';
+import { daemonPid } from '../cluster/daemon.js';
+import { imageNamesInArchive } from '../cluster/images.js';
+import { listLocalClusters } from '../cluster/local.js';
+import { realNodeLayout } from '../cluster/real-layout.js';
+import { hasRealNode } from '../cluster/real-teardown.js';
+
+async function clusterWithRealNode(name: string | undefined): Promise<string> {
+  if (name) {
+    if (!hasRealNode(name)) throw new BadInputError(`local cluster "${name}" has no real node`, { hint: 'kubeproof cluster up --name N --real-nodes 1' });
+    return name;
+  }
+  const withReal = (await listLocalClusters()).filter((c) => hasRealNode(c.name));
+  if (withReal.length !== 1) {
+    throw new BadInputError(withReal.length ? `several clusters have real nodes (${withReal.map((c) => c.name).join(', ')}): say which with --cluster` : 'no local cluster has a real node', {
+      hint: 'kubeproof cluster up --real-nodes 1',
+    });
+  }
+  return withReal[0]!.name;
+}
+
+export async function imageLoad(opts: { tarball: string; name?: string; cluster?: string; log: Log }): Promise<number> {
+  const tarball = resolve(opts.tarball);
+  if (!existsSync(tarball)) throw new BadInputError(`no such file: ${tarball}`);
+  const cluster = await clusterWithRealNode(opts.cluster);
+  const l = realNodeLayout(cluster);
+  if (!(await daemonPid(l.pids, 'containerd'))) {
+    throw new EnvironmentError(`the real node's containerd of cluster "${cluster}" is not running`, { hint: `kubeproof cluster down --name ${cluster}, then cluster up --real-nodes 1` });
+  }
+  const inArchive = await imageNamesInArchive(tarball);
+  if (inArchive.names.length === 0 && !opts.name) {
+    throw new BadInputError(`${tarball} names no image (${inArchive.format}): give it one with --name`, { hint: `kubeproof image load ${opts.tarball} --name my-app:dev` });
+  }
+  const loaded = await importImage(l, tarball, { indexName: opts.name });
+  const names = [...new Set([...loaded, ...(opts.name ? [opts.name] : [])])];
+  opts.log(`loaded into cluster "${cluster}": ${names.join(', ')} (use imagePullPolicy: Never)`);
+  for (const n of names) process.stdout.write(`${n}\n`);
+  return ExitCode.ok;
+}
