@@ -14,6 +14,10 @@ import { isNotFound } from './kube/errors.js';
 import { Ledger } from './ledger/ledger.js';
 import type { DrainResult } from './faults/drain.js';
 import type { NodeDown } from './faults/node-down.js';
+import type { ReadinessBreak } from './faults/readiness.js';
+import type { LoadDriver } from './faults/load.js';
+import type { AvailabilityProbe } from './probes/availability.js';
+import { scenarioFigures } from './report/figures.js';
 
 export interface Cleanup {
   what: string;
@@ -34,6 +38,12 @@ export class Scenario {
   readonly drains = new Map<string, DrainResult>();
   /** Nodes this scenario took down, for the steps that assert on their failure. */
   readonly nodeDowns = new Map<string, NodeDown>();
+  /** Readiness breaks of this scenario, for the steps that assert on their victims. */
+  readonly readinessBreaks: ReadinessBreak[] = [];
+  /** Load offered to workloads, by workload ("deployment shop"). */
+  readonly loads = new Map<string, LoadDriver>();
+  /** Availability probes, by Service name. */
+  readonly availability = new Map<string, AvailabilityProbe>();
   /** Set in plan mode: faults are planned and printed, never injected. */
   planOnly = false;
   readonly plans: string[] = [];
@@ -97,6 +107,7 @@ export class Scenario {
       entries: dropped ? [...entries.slice(0, maxEntries / 2), ...entries.slice(-maxEntries / 2)] : entries,
       entriesDropped: dropped,
       faults: this.faults,
+      ...scenarioFigures(this),
       ...(this.notApplicable ? { notApplicable: this.notApplicable } : {}),
     };
   }

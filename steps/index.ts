@@ -7,4 +7,5 @@ import './workload.steps.js';
 import './expect.steps.js';
 import './faults.steps.js';
 import './node-faults.steps.js';
+import './app-faults.steps.js';
 export { vocabulary } from './vocabulary.js';

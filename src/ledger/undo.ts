@@ -6,7 +6,7 @@
  */
 import type { Kube } from '../kube/client.js';
 import { isConflict, isNotFound } from '../kube/errors.js';
-import type { Node, Taint } from '../kube/types.js';
+import type { Node, Pod, Taint } from '../kube/types.js';
 import type { UndoRecord } from './ledger.js';
 import { FAULT_ANNOTATION_PREFIX } from './ledger.js';
 
@@ -18,7 +18,12 @@ export type UndoAction =
   /** The fault changed a label from `before` to `after` (null: absent). */
   | { op: 'restore-label'; key: string; before: string | null; after: string | null }
   /** The fault stopped a machine by running a command; this starts it again. */
-  | { op: 'run'; command: string[] };
+  | { op: 'run'; command: string[] }
+  /**
+   * The fault wrote usage `annotation` on the pods (of the target workload) matching `selector`,
+   * noting each value in `written`: put each such pod back to `idle` (null: no annotation).
+   */
+  | { op: 'idle-usage'; annotation: string; written: string; idle: string | null; selector: string };
 
 export interface UndoOutcome {
   /** reverted: undone now; already: nothing left to undo; conflict: changed by someone else, left alone; failed: could not. */
@@ -88,6 +93,8 @@ export async function undoOne(kube: Kube, rec: UndoRecord): Promise<UndoOutcome>
           if (now !== u.after) return { outcome: { status: 'conflict', detail: `label ${u.key} of ${what} is now "${now}" (kubeproof set "${u.after}"); left as it is` } };
           return { outcome: { status: 'reverted', detail: `label ${u.key} of ${what} restored to ${u.before === null ? '(none)' : `"${u.before}"`}` }, patch: { metadata: { labels: { [u.key]: u.before } } } };
         });
+      case 'idle-usage':
+        return await idleUsage(kube, rec, u);
       case 'run': {
         const { execa } = await import('execa');
         const [cmd, ...args] = u.command;
@@ -100,4 +107,40 @@ export async function undoOne(kube: Kube, rec: UndoRecord): Promise<UndoOutcome>
   } catch (err) {
     return { status: 'failed', detail: `${what}: ${(err as Error).message}` };
   }
+}
+
+/**
+ * Each pod carrying the fault's annotation goes back to idle, unless its usage is no longer
+ * what kubeproof wrote (someone else changed it: left alone, reported as a conflict).
+ */
+async function idleUsage(kube: Kube, rec: UndoRecord, u: Extract<UndoAction, { op: 'idle-usage' }>): Promise<UndoOutcome> {
+  const marker = `${FAULT_ANNOTATION_PREFIX}${rec.id}`;
+  const ns = rec.target.namespace;
+  const reverted: string[] = [];
+  const conflicts: string[] = [];
+  const pods = await kube.list<Pod>('Pod', { namespace: ns, labelSelector: u.selector });
+  for (const listed of pods.items.filter((p) => Object.hasOwn(p.metadata?.annotations ?? {}, marker))) {
+    const name = listed.metadata!.name!;
+    for (let attempt = 1; ; attempt++) {
+      const pod = attempt === 1 ? listed : await kube.find<Pod>('Pod', name, ns);
+      const ann = pod?.metadata?.annotations ?? {};
+      if (!pod || !Object.hasOwn(ann, marker)) break;
+      const current = ann[u.annotation] ?? null;
+      const mine = current === (ann[u.written] || null);
+      const annotations: Record<string, string | null> = { [marker]: null, [u.written]: null, ...(mine ? { [u.annotation]: u.idle } : {}) };
+      try {
+        await kube.mergePatch('Pod', name, ns, { metadata: { resourceVersion: pod.metadata?.resourceVersion, annotations } });
+        if (!mine) conflicts.push(`${name} (now ${current ?? 'none'})`);
+        else if (current !== u.idle) reverted.push(name);
+        break;
+      } catch (err) {
+        if (isNotFound(err)) break;
+        if (!isConflict(err) || attempt >= MAX_ATTEMPTS) throw err;
+      }
+    }
+  }
+  const idle = u.idle ?? '(none)';
+  if (conflicts.length) return { status: 'conflict', detail: `${u.annotation} of ${conflicts.join(', ')} changed by someone else; left as it is${reverted.length ? `; ${reverted.length} pod(s) back to ${idle}` : ''}` };
+  if (reverted.length) return { status: 'reverted', detail: `${u.annotation} back to ${idle} on ${reverted.join(', ')}` };
+  return { status: 'already', detail: `no pod of ${rec.target.kind.toLowerCase()} ${rec.target.name} carries the load any more` };
 }

@@ -1,0 +1,23 @@
+/** Assertions on a Service's availability, from its probe's figures so far (see probes/availability.ts). */
+import type { Scenario } from '../scenario.js';
+import { availabilityProbe, type AvailabilityFigures } from '../probes/availability.js';
+import { formatDuration } from '../log.js';
+
+function words(f: AvailabilityFigures): string {
+  return `${f.availablePercent.toFixed(3)} % available over ${formatDuration(f.to - f.from)}; ${f.outages} outage(s), longest ${formatDuration(f.longestOutageMs)}; fewest ready endpoints ${f.min} (${f.threshold} at start); ${f.mechanism}`;
+}
+
+export function expectAvailability(s: Scenario, service: string, minPercent: number): void {
+  const f = availabilityProbe(s, service).figures();
+  if (f.availablePercent < minPercent) throw new Error(`service ${service} was available ${f.availablePercent.toFixed(3)} % of the time, less than ${minPercent} % (${words(f)})`);
+}
+
+export function expectNoOutageLongerThan(s: Scenario, service: string, maxMs: number): void {
+  const f = availabilityProbe(s, service).figures();
+  if (f.longestOutageMs > maxMs) throw new Error(`service ${service} had an outage of ${formatDuration(f.longestOutageMs)}, longer than ${formatDuration(maxMs)} (${words(f)})`);
+}
+
+export function expectReadyEndpointsAlways(s: Scenario, service: string, min: number): void {
+  const f = availabilityProbe(s, service).figures();
+  if (f.min < min) throw new Error(`service ${service} had only ${f.min} ready endpoint(s) at one moment, fewer than ${min} (${words(f)})`);
+}

@@ -1,0 +1,87 @@
+/**
+ * How a PodDisruptionBudget treats pods whose readiness broke: it counts them unhealthy, so
+ * it allows fewer disruptions, and (unless its unhealthyPodEvictionPolicy is AlwaysAllow) the
+ * Eviction API refuses with 429 what it does not allow. These steps ask the real API server.
+ */
+import type { Scenario } from '../scenario.js';
+import { BadInputError } from '../errors.js';
+import { isTooManyRequests } from '../kube/errors.js';
+import type { PodDisruptionBudget, Pod } from '../kube/types.js';
+import { podReady } from '../timeline/timeline.js';
+import { describeWorkload, podsOf, type WorkloadRef } from '../workload/pods.js';
+import { matches, requirementsOf, type LabelSelector } from '../workload/selector.js';
+import { compare, formatAmount, type Amount } from './amount.js';
+import type { Condition } from './until.js';
+import { until } from './until.js';
+import { unreadyVictims } from '../faults/readiness.js';
+
+function healthyPods(s: Scenario, pdb: PodDisruptionBudget): Pod[] {
+  const reqs = requirementsOf(pdb.spec?.selector as LabelSelector | undefined);
+  return s.timeline.pods.list().filter((p) => p.metadata?.namespace === s.namespace && matches(p.metadata?.labels, reqs) && podReady(p) && !p.metadata?.deletionTimestamp);
+}
+
+function describePdb(pdb: PodDisruptionBudget | undefined): string {
+  const st = pdb?.status;
+  return st ? `healthy ${st.currentHealthy}/${st.desiredHealthy}, disruptionsAllowed ${st.disruptionsAllowed}, unhealthyPodEvictionPolicy ${pdb?.spec?.unhealthyPodEvictionPolicy ?? 'IfHealthyBudget (default)'}` : 'no status yet';
+}
+
+/** The budget's own count of healthy pods (status.currentHealthy). */
+export function pdbHealthy(s: Scenario, name: string, amount: Amount): Condition {
+  const tl = s.timeline;
+  return {
+    description: `PodDisruptionBudget ${name} counts ${formatAmount(amount)} healthy pod(s)`,
+    sources: [tl.pdbs],
+    evaluate: () => {
+      const pdb = tl.pdbs.get(name, tl.namespace);
+      if (!pdb) return { ok: false, observed: `PodDisruptionBudget ${name} does not exist` };
+      return { ok: compare(pdb.status?.currentHealthy ?? -1, amount), observed: describePdb(pdb) };
+    },
+  };
+}
+
+/** The budgets that govern a workload's pods. */
+function budgetsOf(s: Scenario, pods: Pod[]): PodDisruptionBudget[] {
+  return s.timeline.pdbs.list().filter((b) => b.metadata?.namespace === s.namespace && pods.some((p) => matches(p.metadata?.labels, requirementsOf(b.spec?.selector as LabelSelector | undefined))));
+}
+
+/**
+ * Evict one pod of the workload — a Ready one, or one whose readiness this scenario broke —
+ * and expect the API server to refuse it (429) or to allow it. First waits until every budget
+ * governing the pods has caught up with their readiness, so the answer is about the state the
+ * scenario set up, not a stale budget.
+ */
+export async function expectEviction(s: Scenario, w: WorkloadRef, which: 'Ready' | 'unready', expected: 'refused' | 'allowed'): Promise<void> {
+  const tl = s.timeline;
+  const pods = podsOf(tl, { workload: w }) ?? [];
+  const budgets = budgetsOf(s, pods);
+  if (budgets.length === 0) throw new BadInputError(`no PodDisruptionBudget governs the pods of ${describeWorkload(w)}`);
+  const unready = new Set(unreadyVictims(s, { workload: w }).map((v) => v.name));
+  await until(
+    {
+      description: `PodDisruptionBudget(s) ${budgets.map((b) => b.metadata?.name).join(', ')} in step with the pods' readiness`,
+      sources: [tl.pdbs, tl.pods],
+      evaluate: () => {
+        const lagging = budgets
+          .map((b) => tl.pdbs.get(b.metadata!.name!, tl.namespace) ?? b)
+          .filter((b) => (b.status?.observedGeneration ?? 0) < (b.metadata?.generation ?? 0) || b.status?.currentHealthy !== healthyPods(s, b).length);
+        return { ok: lagging.length === 0, observed: lagging.map((b) => `${b.metadata?.name}: ${describePdb(b)} vs ${healthyPods(s, b).length} Ready pods`).join('; ') || 'in step' };
+      },
+    },
+    { within: 30_000 },
+  );
+  const candidates = pods.filter((p) => (which === 'Ready' ? podReady(p) && !unready.has(p.metadata!.name!) : unready.has(p.metadata!.name!) && !podReady(p)));
+  const pod = candidates[0];
+  if (!pod) throw new Error(`no ${which} pod of ${describeWorkload(w)} to evict (pods: ${pods.map((p) => `${p.metadata?.name}${podReady(p) ? ' Ready' : ' NotReady'}`).join(', ')})`);
+  const name = pod.metadata!.name!;
+  const budgetWords = budgets.map((b) => `${b.metadata?.name}: ${describePdb(tl.pdbs.get(b.metadata!.name!, tl.namespace))}`).join('; ');
+  let refusal: string | undefined;
+  try {
+    await s.kube.evict(name, s.namespace);
+  } catch (err) {
+    if (!isTooManyRequests(err)) throw err;
+    refusal = (err as Error).message;
+  }
+  s.timeline.mark(refusal ? 'eviction refused' : 'evicted', `${which} pod ${name}: ${refusal ?? 'allowed'} (${budgetWords})`);
+  if (expected === 'refused' && !refusal) throw new Error(`the eviction of ${which} pod ${name} was allowed, expected 429 (${budgetWords})`);
+  if (expected === 'allowed' && refusal) throw new Error(`the eviction of ${which} pod ${name} was refused: ${refusal} (${budgetWords})`);
+}

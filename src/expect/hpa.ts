@@ -1,0 +1,126 @@
+/**
+ * What a HorizontalPodAutoscaler did under load: scaled its target up within a deadline,
+ * never past its maximum, and back down once the load went and its stabilization window
+ * passed. Read from the watch (the target's spec.replicas is the HPA's decision in force).
+ */
+import type { Scenario } from '../scenario.js';
+import { BadInputError } from '../errors.js';
+import type { HorizontalPodAutoscaler } from '../kube/types.js';
+import type { WatchEntry } from '../timeline/timeline.js';
+import type { Condition } from './until.js';
+import { expectWithin } from './expect.js';
+import { scaleDownWindow } from '../report/figures.js';
+import { formatDuration } from '../log.js';
+
+interface Target {
+  hpa: HorizontalPodAutoscaler;
+  kind: string;
+  name: string;
+}
+
+function targetOf(s: Scenario, hpa: string): Target {
+  const h = s.timeline.hpas.get(hpa, s.namespace);
+  if (!h) throw new BadInputError(`HorizontalPodAutoscaler ${hpa} does not exist in namespace ${s.namespace}`);
+  const ref = h.spec?.scaleTargetRef;
+  if (!ref || !s.timeline.watches(ref.kind)) throw new BadInputError(`HorizontalPodAutoscaler ${hpa} scales ${ref?.kind ?? '?'}/${ref?.name ?? '?'}, which kubeproof does not watch`);
+  return { hpa: h, kind: ref.kind, name: ref.name };
+}
+
+function replicasNow(s: Scenario, t: Target): number | undefined {
+  return (s.timeline.informer(t.kind).get(t.name, s.namespace) as { spec?: { replicas?: number } } | undefined)?.spec?.replicas;
+}
+
+function hpaWords(s: Scenario, hpa: string): string {
+  const h = s.timeline.hpas.get(hpa, s.namespace);
+  const st = h?.status;
+  const cpu = st?.currentMetrics?.[0]?.resource?.current?.averageUtilization;
+  const reasons = (st?.conditions ?? []).map((c) => `${c.type}=${c.status}(${c.reason})`).join(' ');
+  return `HPA ${hpa}: current ${st?.currentReplicas ?? '?'}, desired ${st?.desiredReplicas ?? '?'}${cpu !== undefined ? `, cpu ${cpu}%` : ''}${reasons ? `, ${reasons}` : ''}`;
+}
+
+function replicasCondition(s: Scenario, hpa: string, t: Target, test: (n: number) => boolean, words: string): Condition {
+  return {
+    description: `HorizontalPodAutoscaler ${hpa} has scaled ${t.kind.toLowerCase()} ${t.name} ${words}`,
+    sources: [s.timeline.informer(t.kind), s.timeline.hpas],
+    evaluate: () => {
+      const n = replicasNow(s, t);
+      return { ok: n !== undefined && test(n), observed: `${t.kind.toLowerCase()} ${t.name} at ${n ?? '?'} replicas; ${hpaWords(s, hpa)}` };
+    },
+  };
+}
+
+/** The target's replicas as the timeline had them at `at`. */
+function replicasAt(s: Scenario, t: Target, at: number): number | undefined {
+  let n: number | undefined;
+  for (const e of s.timeline.watchEntries(t.kind)) {
+    if (e.at > at) break;
+    if (e.name === t.name && e.figures?.replicas !== undefined) n = e.figures.replicas;
+  }
+  return n;
+}
+
+/** The HPA had `from` replicas when the load began and reaches at least `to` within the deadline. */
+export async function expectScaleUp(s: Scenario, hpa: string, from: number, to: number, withinMs: number): Promise<void> {
+  const t = targetOf(s, hpa);
+  const load = s.timeline.lastAction('apply load');
+  const before = load ? replicasAt(s, t, load.at) : replicasNow(s, t);
+  if (before !== from) throw new Error(`${t.kind.toLowerCase()} ${t.name} had ${before ?? '?'} replicas ${load ? 'when the load began' : 'now'}, not ${from}`);
+  await expectWithin(s, replicasCondition(s, hpa, t, (n) => n >= to, `from ${from} to at least ${to} replicas`), withinMs);
+}
+
+/** Back down to `to` replicas; records how long after the load was removed, with the window in force. */
+export async function expectScaleDown(s: Scenario, hpa: string, to: number, withinMs: number): Promise<void> {
+  const t = targetOf(s, hpa);
+  const outcome = await expectWithin(s, replicasCondition(s, hpa, t, (n) => n === to, `back down to ${to} replicas`), withinMs);
+  const removed = s.timeline.lastAction('remove load');
+  const window = scaleDownWindow(t.hpa, s.cluster.timings);
+  if (removed) {
+    s.timeline.measure({
+      name: `HPA ${hpa} scale-down to ${to} replicas after the load was removed`,
+      value: Math.round(outcome.at - removed.at),
+      unit: 'ms',
+      detail: { stabilizationWindowSeconds: window.seconds, stabilizationWindowFrom: window.source === 'hpa-behavior' ? "the HPA's behavior.scaleDown" : 'kube-controller-manager --horizontal-pod-autoscaler-downscale-stabilization', hpaSyncPeriodSeconds: s.cluster.timings.hpaSyncPeriodSeconds },
+    });
+  }
+}
+
+/** At no moment since the HPA appeared did it want, or its target have, more than maxReplicas. */
+export function expectNeverAboveMax(s: Scenario, hpa: string): void {
+  const t = targetOf(s, hpa);
+  const max = t.hpa.spec?.maxReplicas;
+  if (max === undefined) throw new Error(`HorizontalPodAutoscaler ${hpa} has no maxReplicas`);
+  const entries = s.timeline.watchEntries();
+  const first = entries.find((e) => e.kind === 'HorizontalPodAutoscaler' && e.name === hpa)?.at ?? s.startedAt;
+  let peak: WatchEntry | undefined;
+  let peakValue = 0;
+  for (const e of entries) {
+    if (e.at < first || e.type === 'deleted') continue;
+    const v = e.kind === 'HorizontalPodAutoscaler' && e.name === hpa ? Math.max(e.figures?.desired ?? 0, e.figures?.current ?? 0) : e.kind === t.kind && e.name === t.name ? (e.figures?.replicas ?? 0) : -1;
+    if (v > peakValue) {
+      peakValue = v;
+      peak = e;
+    }
+  }
+  s.timeline.measure({ name: `peak replicas under HPA ${hpa}`, value: peakValue, unit: 'replicas', detail: { maxReplicas: max } });
+  if (peakValue > max) throw new Error(`HPA ${hpa} went to ${peakValue} replicas, above its maximum ${max} (${peak?.kind} ${peak?.name}: ${peak?.state}, ${formatDuration((peak?.at ?? first) - first)} after it appeared)`);
+}
+
+/** The HPA reads a CPU metric (metrics-server answers for its pods). */
+export function hpaHasMetrics(s: Scenario, hpa: string): Condition {
+  return {
+    description: `HorizontalPodAutoscaler ${hpa} reads its CPU metric`,
+    sources: [s.timeline.hpas],
+    evaluate: () => {
+      const h = s.timeline.hpas.get(hpa, s.namespace);
+      const cpu = h?.status?.currentMetrics?.[0]?.resource?.current?.averageUtilization;
+      const active = h?.status?.conditions?.find((c) => c.type === 'ScalingActive');
+      return { ok: cpu !== undefined && active?.status === 'True', observed: h ? hpaWords(s, hpa) : `HPA ${hpa} does not exist` };
+    },
+  };
+}
+
+/** Wait until the HPA reads its metric, so the load that follows is what it reacts to (plan mode: no wait, nothing is loaded). */
+export async function awaitHpaMetrics(s: Scenario, hpa: string, withinMs: number): Promise<void> {
+  if (s.planOnly) return;
+  await expectWithin(s, hpaHasMetrics(s, hpa), withinMs);
+}

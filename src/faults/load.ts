@@ -1,0 +1,221 @@
+/**
+ * Load offered to a workload, as CPU cores spread over its Ready pods — like traffic that a
+ * Service balances over its ready endpoints, so when the HPA adds pods each one's share (and
+ * the utilisation it reports) falls.
+ *
+ * Local cluster: no container runs, so CPU use is KWOK's, read from the pod annotation
+ * kwok.x-k8s.io/usage-cpu (kwok's usage-from-annotation ResourceUsage, loaded by
+ * src/cluster/local.ts) and served by metrics-server. The running pods are annotated, never
+ * the template (that would roll the Deployment out). A pod watch keeps the spread current as
+ * pods come, go, or change readiness. The undo — in the ledger before the first pod is
+ * touched — puts every loaded pod back to the template's idle value (absent: kwok's default).
+ */
+import type { Scenario } from '../scenario.js';
+import { BadInputError } from '../errors.js';
+import { NotApplicable } from '../not-applicable.js';
+import { isNotFound } from '../kube/errors.js';
+import type { Change } from '../kube/informer.js';
+import type { Pod } from '../kube/types.js';
+import type { UndoRecord } from '../ledger/ledger.js';
+import { podReady } from '../timeline/timeline.js';
+import { describeWorkload, selectorOf, workloadObject, type WorkloadRef } from '../workload/pods.js';
+import { formatSelector, matches, type Requirement } from '../workload/selector.js';
+import { injectFault } from './fault.js';
+
+/** Read by kwok's usage-from-annotation ResourceUsage. */
+export const USAGE_CPU_ANNOTATION = 'kwok.x-k8s.io/usage-cpu';
+/** What kubeproof last wrote into USAGE_CPU_ANNOTATION on a pod: the undo leaves a pod alone if it now says something else. */
+export const LOAD_WRITTEN_ANNOTATION = 'kubeproof.io/load-cpu';
+
+/** Split `millicores` over the pods (sorted by name), the remainder one millicore each to the first. */
+export function spreadLoad(millicores: number, pods: string[]): Map<string, string> {
+  const sorted = [...pods].sort();
+  const out = new Map<string, string>();
+  if (sorted.length === 0) return out;
+  const share = Math.floor(millicores / sorted.length);
+  const rest = millicores - share * sorted.length;
+  sorted.forEach((p, i) => out.set(p, `${share + (i < rest ? 1 : 0)}m`));
+  return out;
+}
+
+export function parseCores(text: string): number {
+  const cores = Number(text);
+  if (!Number.isFinite(cores) || cores <= 0 || cores > 1000) throw new BadInputError(`"${text}" is not a number of CPU cores (e.g. 0.4 or 2)`);
+  return cores;
+}
+
+export class LoadDriver {
+  /** Pods this driver wrote to, with the resourceVersion of its last write. */
+  private readonly written = new Map<string, bigint>();
+  private off: (() => void) | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = false;
+  private lastSpread = '';
+  /** Set when the undo ran elsewhere (Ctrl-C, `kubeproof clean`): the driver stops writing. */
+  revertedElsewhere = false;
+  lastError: string | undefined;
+  /** The ledger record whose undo puts the pods back to idle. */
+  record: UndoRecord | undefined;
+
+  constructor(
+    private readonly s: Scenario,
+    readonly workload: WorkloadRef,
+    readonly millicores: number,
+    readonly idle: string | null,
+    private readonly selector: Requirement[],
+    /** The fault's annotation (fault.kubeproof.io/<id> → run id), written with every load value. */
+    private readonly marker: Record<string, string>,
+  ) {}
+
+  /** Start watching and resolve once the first spread is written. */
+  async start(): Promise<void> {
+    this.off = this.s.timeline.pods.on((c) => this.onPod(c));
+    this.kick();
+    await this.running;
+  }
+
+  /** Stop writing; resolves when no write is in flight. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.off?.();
+    this.off = undefined;
+    await this.running;
+  }
+
+  private mine(p: Pod | undefined): boolean {
+    return Boolean(p && p.metadata?.namespace === this.s.namespace && matches(p.metadata?.labels, this.selector));
+  }
+
+  private onPod(c: Change<Pod>): void {
+    if (this.stopped || !this.mine(c.object)) return;
+    const name = c.object.metadata!.name!;
+    const wroteAt = this.written.get(name);
+    const rv = c.object.metadata?.resourceVersion;
+    const markerKey = Object.keys(this.marker)[0]!;
+    // Our marker gone from a pod after our last write to it: the ledger's undo ran in another hand.
+    if (wroteAt !== undefined && c.type !== 'deleted' && rv && /^\d+$/.test(rv) && BigInt(rv) > wroteAt && !c.object.metadata?.annotations?.[markerKey]) {
+      this.revertedElsewhere = true;
+      this.stopped = true;
+      this.off?.();
+      this.s.timeline.mark('load stopped', `${describeWorkload(this.workload)}: its undo ran elsewhere (pod ${name} was put back to idle)`);
+      return;
+    }
+    this.kick();
+  }
+
+  private kick(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.loop().finally(() => (this.running = undefined));
+  }
+
+  private async loop(): Promise<void> {
+    do {
+      this.again = false;
+      try {
+        await this.reconcile();
+      } catch (err) {
+        this.lastError = (err as Error).message;
+        this.s.timeline.mark('load error', `${describeWorkload(this.workload)}: ${this.lastError}`);
+      }
+    } while (this.again && !this.stopped);
+  }
+
+  /** Write each pod's share: Ready pods split the load; pods not Ready (starting, broken) are idle. */
+  private async reconcile(): Promise<void> {
+    const tl = this.s.timeline;
+    const pods = tl.pods.list().filter((p) => this.mine(p) && !p.metadata?.deletionTimestamp && p.status?.phase === 'Running');
+    const ready = pods.filter((p) => podReady(p)).map((p) => p.metadata!.name!);
+    const spread = spreadLoad(this.millicores, ready);
+    const summary = `${this.millicores}m over ${ready.length} Ready pod(s)${ready.length ? `: ${[...new Set(spread.values())].join('/')} each` : ' (none Ready: offered to nobody)'}`;
+    if (summary !== this.lastSpread) {
+      this.lastSpread = summary;
+      tl.mark('load spread', `${describeWorkload(this.workload)}: ${summary}`);
+    }
+    for (const p of pods) {
+      if (this.stopped) return;
+      const name = p.metadata!.name!;
+      // kwok applies the annotation to each container of the pod: split the pod's share between them.
+      const share = spread.get(name);
+      const containers = Math.max(1, p.spec?.containers?.length ?? 1);
+      const want = share !== undefined ? `${Math.round(parseInt(share, 10) / containers)}m` : this.written.has(name) ? this.idle : undefined;
+      if (want === undefined) continue; // never loaded and not Ready: leave it as its template made it
+      const ann = p.metadata?.annotations ?? {};
+      if ((ann[USAGE_CPU_ANNOTATION] ?? null) === want && ann[LOAD_WRITTEN_ANNOTATION] === (want ?? '') && this.written.has(name)) continue;
+      try {
+        const out = await this.s.kube.mergePatch('Pod', name, this.s.namespace, {
+          metadata: { annotations: { [USAGE_CPU_ANNOTATION]: want, [LOAD_WRITTEN_ANNOTATION]: want ?? '', ...this.marker } },
+        });
+        const rv = out.metadata?.resourceVersion;
+        this.written.set(name, rv && /^\d+$/.test(rv) ? BigInt(rv) : 0n);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
+  }
+}
+
+function loadKey(w: WorkloadRef): string {
+  return describeWorkload(w);
+}
+
+/** The template's usage annotation: what the pods use when nobody loads them (null: kwok's default). */
+function idleOf(s: Scenario, w: WorkloadRef): string | null {
+  const obj = workloadObject(s.timeline, w) as { spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } } | undefined;
+  if (!obj) throw new BadInputError(`${describeWorkload(w)} does not exist in namespace ${s.namespace}`);
+  return obj.spec?.template?.metadata?.annotations?.[USAGE_CPU_ANNOTATION] ?? null;
+}
+
+/** Offer `cores` CPU cores to a workload until removed or the scenario ends (in plan mode: print, change nothing). */
+export async function applyLoad(s: Scenario, w: WorkloadRef, cores: number): Promise<void> {
+  const millicores = Math.round(cores * 1000);
+  if (s.planOnly) {
+    s.plans.push(`offer ${cores} CPU core(s) to ${describeWorkload(w)}, spread over its Ready pods (${USAGE_CPU_ANNOTATION}), until removed`);
+    return;
+  }
+  if (s.cluster.capabilities.metricsSource !== 'kwok-annotation') {
+    throw new NotApplicable(`load needs simulated CPU usage (metrics source kwok-annotation); this cluster's metrics come from "${s.cluster.capabilities.metricsSource}" and kubeproof does not generate real CPU load yet`);
+  }
+  if (s.loads.has(loadKey(w))) throw new BadInputError(`${describeWorkload(w)} is already under load in this scenario`);
+  const selector = selectorOf(s.timeline, { workload: w });
+  if (!selector?.length) throw new BadInputError(`${describeWorkload(w)} does not exist in namespace ${s.namespace} or selects no pods`);
+  const idle = idleOf(s, w);
+  let driver: LoadDriver | undefined;
+  await injectFault(
+    s,
+    {
+      fault: 'apply load',
+      target: { kind: w.kind, name: w.name, namespace: s.namespace },
+      undo: { op: 'idle-usage', annotation: USAGE_CPU_ANNOTATION, written: LOAD_WRITTEN_ANNOTATION, idle, selector: formatSelector(selector) },
+      detail: `${cores} CPU core(s) spread over the Ready pods (${USAGE_CPU_ANNOTATION}; idle ${idle ?? "kwok's default"})`,
+    },
+    async (injected) => {
+      driver = new LoadDriver(s, w, millicores, idle, selector, injected.annotations);
+      driver.record = injected.record;
+      s.loads.set(loadKey(w), driver);
+      await driver.start();
+    },
+  );
+  // Cleanups run last-in first-out: this one, registered after the fault's revert, stops the driver before that revert runs.
+  const d = driver!;
+  s.onCleanup(`stop the load on ${describeWorkload(w)}`, () => d.stop());
+}
+
+/** Remove the load now: stop the driver, then undo through the ledger (the pods go back to idle). */
+export async function removeLoad(s: Scenario, w: WorkloadRef): Promise<void> {
+  if (s.planOnly) {
+    s.plans.push(`remove the load on ${describeWorkload(w)}`);
+    return;
+  }
+  const driver = s.loads.get(loadKey(w));
+  if (!driver) throw new BadInputError(`no load was applied to ${describeWorkload(w)} in this scenario`);
+  await driver.stop();
+  s.timeline.mark('remove load', `${describeWorkload(w)}: pods back to ${driver.idle ?? "kwok's default usage"}`);
+  if (!driver.record) return;
+  const { outcome } = await s.ledger.revert(driver.record);
+  if (outcome.status === 'failed' || outcome.status === 'conflict') throw new Error(`could not remove the load on ${describeWorkload(w)}: ${outcome.detail}`);
+}
