@@ -253,8 +253,9 @@ export async function deleteLocalCluster(name: string, opts: { keep?: boolean; l
     await tearDownRealNode(name, { kube, bins, keepDir: opts.keep, log }).catch((err) => (realNodeError = err));
   }
   // Never let kwokctl remove a directory that still has mounts under it: stop only, and report.
+  // Nor one whose real node is not fully torn down: its record (real-node.json) lets the next `down` finish.
   const mounted = (await mountsUnder(clusterDir(name))).length > 0;
-  const keep = opts.keep || mounted;
+  const keep = opts.keep || mounted || realNodeError !== undefined;
   if (bins) {
     const verb = keep ? 'stop' : 'delete';
     const r = await execa(bins.path('kwokctl'), [verb, 'cluster', '--name', name], { env: kwokEnv(bins), reject: false, all: true });

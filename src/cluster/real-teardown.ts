@@ -11,7 +11,7 @@
  *   6. the node's dir removed — only once nothing is mounted under it.
  * The control plane is stopped by the caller afterwards: nothing here needs it after step 1.
  */
-import { readFile, readdir, rm, rmdir, stat } from 'node:fs/promises';
+import { readFile, readdir, readlink, rm, rmdir, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -91,12 +91,20 @@ async function unmountAll(dir: string): Promise<string[]> {
   return done;
 }
 
-/** HOST_PATHS this node created, removed if empty (files in them belong to someone else, or are reported). */
-async function removeCreatedHostPaths(record: RealNodeRecord, log: Log): Promise<void> {
-  // Leftovers that are certainly this node's: CNI result caches of its network.
+/**
+ * Files this node left in shared host dirs — CNI result caches named after its sandboxes (or its
+ * network), log symlinks pointing into its dir — then the HOST_PATHS it created, if now empty.
+ */
+async function removeHostLeftovers(l: RealNodeLayout, record: RealNodeRecord, note: (s: string) => void): Promise<void> {
+  const sandboxes = await readdir(join(l.containerd.root, 'io.containerd.grpc.v1.cri', 'sandboxes')).catch(() => [] as string[]);
   const results = '/var/lib/cni/results';
   for (const f of await readdir(results).catch(() => [] as string[])) {
-    if (f.startsWith(`${record.cniNetwork}-`)) await rm(`${results}/${f}`, { force: true });
+    if (f.startsWith(`${record.cniNetwork}-`) || sandboxes.some((id) => f.includes(`-${id}-`))) await rm(join(results, f), { force: true });
+  }
+  const logLinks = '/var/log/containers';
+  for (const f of await readdir(logLinks).catch(() => [] as string[])) {
+    const target = await readlink(join(logLinks, f)).catch(() => '');
+    if (target.startsWith(`${l.dir}/`)) await rm(join(logLinks, f), { force: true });
   }
   for (const f of KUBELET_HOST_FILES) {
     if (record.createdHostPaths.some((p) => f.startsWith(`${p}/`))) await rm(f, { force: true });
@@ -104,10 +112,9 @@ async function removeCreatedHostPaths(record: RealNodeRecord, log: Log): Promise
   // Deepest first, each only if now empty.
   for (const p of [...record.createdHostPaths].sort((a, b) => b.length - a.length)) {
     const st = await stat(p).catch(() => undefined);
-    if (!st) continue;
-    if (st.isDirectory()) {
-      await rmdir(p).catch((err: NodeJS.ErrnoException) => log(`left ${p}: ${err.code === 'ENOTEMPTY' ? `not empty (${'contents not ours to remove'})` : err.message}`));
-    }
+    if (!st?.isDirectory()) continue;
+    // Not an error: whatever is still in it is not this node's.
+    await rmdir(p).catch((err: NodeJS.ErrnoException) => note(`left ${p}: ${err.code === 'ENOTEMPTY' ? 'it holds files that are not this node\'s' : err.message}`));
   }
 }
 
@@ -165,16 +172,14 @@ export async function tearDownRealNode(cluster: string, opts: { kube?: Kube; bin
     if (chains.length) step(`removed ${chains.length} iptables chain(s)`);
     const sysctls = await restoreSysctls(record.sysctls);
     if (sysctls.length) step(`restored ${sysctls.join(', ')}`);
-    await removeCreatedHostPaths(record, (s) => report.problems.push(s));
+    await removeHostLeftovers(l, record, (s) => step(s));
     for (const cg of record.createdCgroups ?? []) await removeCgroupTree(cg).catch((err: Error) => report.problems.push(err.message));
   }
 
   const still = await mountsUnder(l.dir);
-  if (still.length) {
-    report.problems.push(`still mounted under ${l.dir}: ${still.slice(0, 5).join(', ')}`);
-  } else if (!opts.keepDir) {
-    await rm(l.dir, { recursive: true, force: true });
-  }
+  if (still.length) report.problems.push(`still mounted under ${l.dir}: ${still.slice(0, 5).join(', ')}`);
+  // With a problem the dir (and real-node.json in it) stays, so the next `cluster down` can finish the job.
+  if (!opts.keepDir && report.problems.length === 0) await rm(l.dir, { recursive: true, force: true });
   opts.log(`real node of "${cluster}" torn down in ${formatDuration(now() - t0)}${report.steps.length ? ` (${report.steps.join('; ')})` : ''}`);
   if (report.problems.length) {
     throw new CleanupError(`the real node of cluster "${cluster}" was not fully removed:\n  ${report.problems.join('\n  ')}`, {
