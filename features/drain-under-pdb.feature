@@ -30,10 +30,13 @@ Feature: Draining nodes under a PodDisruptionBudget
     Given deployment "web" from "scenarios/web" is ready
     And a KWOK node "a-2" with:
       | zone | a |
+    And availability of service "web" is measured
     When the nodes in zone "a" are drained one after another
     Then within 30 s 3 pods of deployment "web" are Ready
     And within 5 s no pods of deployment "web" are Ready in zone "a"
     And at no moment were more than 1 pod of deployment "web" unavailable
+    And service "web" had at least 2 ready endpoints at every moment
+    And availability of service "web" stayed ≥ 99.5 %
 
   Scenario: Draining a zone's nodes at once
     Given deployment "web" from "scenarios/web" is ready

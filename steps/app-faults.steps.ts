@@ -109,7 +109,7 @@ then('HPA {string} never exceeded its maximum replicas', 'Then HPA "shop" never 
   expectNeverAboveMax(this.scenario, hpa);
 });
 
-then('within {duration} HPA {string} scales back down to {int} replicas', 'Then within 60 s HPA "shop" scales back down to 2 replicas', async function (within: number, hpa: string, to: number) {
+then('within {duration} HPA {string} scales back down to {int} replicas', 'Then within 90 s HPA "shop" scales back down to 2 replicas', async function (within: number, hpa: string, to: number) {
   await expectScaleDown(this.scenario, hpa, to, within);
 });
 
