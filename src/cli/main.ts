@@ -116,7 +116,7 @@ const commands: Record<string, Command> = {
       if (rest.length) throw new BadInputError(`unexpected argument "${rest[0]}"`);
       switch (sub) {
         case 'up':
-          return clusterUp({ name: v.name as string | undefined, nodes: int(v.nodes, 'nodes', 0) ?? 3, zones: list(v.zones), realNodes: int(v['real-nodes'], 'real-nodes', 1) ?? 0, upstreamTimings: Boolean(v['upstream-timings']) });
+          return clusterUp({ name: v.name as string | undefined, nodes: int(v.nodes, 'nodes', 0) ?? 3, zones: v.zones === undefined ? ['a', 'b', 'c'] : list(v.zones), realNodes: int(v['real-nodes'], 'real-nodes', 1) ?? 0, upstreamTimings: Boolean(v['upstream-timings']) });
         case 'down':
           return clusterDown({ name: v.name as string | undefined, keep: Boolean(v.keep) });
         case 'list':

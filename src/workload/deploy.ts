@@ -9,7 +9,7 @@ import { expectWithin } from '../expect/expect.js';
 import { ApiError } from '../kube/errors.js';
 import { rolloutComplete, jobFinished, quotaEnforced } from '../expect/conditions.js';
 import { until } from '../expect/until.js';
-import { describeWorkload, workloadObject, type WorkloadRef } from './pods.js';
+import { describeWorkload, workloadObject, podsOf, podInState, type WorkloadRef } from './pods.js';
 import type { Manifest } from '../kube/types.js';
 
 async function apply(s: Scenario, manifests: LocatedManifest[], label: string): Promise<Manifest[]> {
@@ -32,8 +32,8 @@ export async function applyText(s: Scenario, text: string, where: ErrorLocation)
   return apply(s, parseManifests(text, where.file, where.line), `${where.file}:${where.line}`);
 }
 
-/** A workload is ready: Deployment rolled out; StatefulSet/ReplicaSet all replicas ready; DaemonSet all scheduled ready; Job complete. */
-export function workloadReady(s: Scenario, w: WorkloadRef): Condition {
+/** A workload is ready as its controller reports it: Deployment rolled out; StatefulSet/ReplicaSet all replicas ready; DaemonSet all scheduled ready; Job complete. */
+function controllerSaysReady(s: Scenario, w: WorkloadRef): Condition {
   const tl = s.timeline;
   switch (w.kind) {
     case 'Deployment':
@@ -53,6 +53,29 @@ export function workloadReady(s: Scenario, w: WorkloadRef): Condition {
         },
       };
   }
+}
+
+/**
+ * A workload is ready: its controller says so, and the scenario's pod watch has seen as many
+ * Ready pods (the workload's and the pods' watches are separate streams; a step right after
+ * this one reads the pods).
+ */
+export function workloadReady(s: Scenario, w: WorkloadRef): Condition {
+  const controller = controllerSaysReady(s, w);
+  if (w.kind === 'Job') return controller;
+  const tl = s.timeline;
+  return {
+    description: controller.description,
+    sources: [...controller.sources, tl.pods],
+    evaluate: () => {
+      const v = controller.evaluate();
+      if (!v.ok) return v;
+      const o = workloadObject(tl, w) as { status?: Record<string, number> } | undefined;
+      const want = (w.kind === 'DaemonSet' ? o?.status?.numberReady : o?.status?.readyReplicas) ?? 0;
+      const seen = (podsOf(tl, { workload: w }) ?? []).filter((p) => podInState(p, 'Ready')).length;
+      return seen >= want ? v : { ok: false, observed: `${v.observed}; ${seen} of ${want} Ready pod(s) seen so far` };
+    },
+  };
 }
 
 /** Apply the manifests and wait until the named workload is ready. */
