@@ -6,7 +6,7 @@
 import type { Scenario } from '../scenario.js';
 import { now } from '../kube/informer.js';
 import { faultAnnotation, type UndoRecord } from '../ledger/ledger.js';
-import type { UndoAction } from '../ledger/undo.js';
+import type { UndoAction, UndoOutcome } from '../ledger/undo.js';
 import type { ScenarioData } from '../report/schema.js';
 
 export interface FaultSpec {
@@ -24,6 +24,8 @@ export interface Injected {
   at: number;
   /** Annotation to set on the target in the same write as the fault ({} when nothing is recorded). */
   annotations: Record<string, string>;
+  /** Undo now rather than when the scenario ends (a step that restores); the scenario's cleanup then has nothing left to do. */
+  revert?: () => Promise<UndoOutcome>;
 }
 
 /** Record, mark, then run `act(annotations)`. The revert is registered before `act` runs. */
@@ -37,19 +39,24 @@ export async function injectFault(s: Scenario, spec: FaultSpec, act: (injected: 
   const mark = s.timeline.mark(spec.fault, `${target}: ${spec.detail}`);
   const entry: ScenarioData['faults'][number] = { id: record?.id ?? `${spec.fault}-${s.faults.length + 1}`, type: spec.fault, target, injectedAt: mark.at, revert: record ? 'pending' : 'reverted', detail: record ? spec.detail : `${spec.detail} (nothing to undo)` };
   s.faults.push(entry);
-  if (record) {
-    const rec = record;
-    s.onCleanup(`revert ${spec.fault} of ${target}`, async () => {
-      const { outcome } = await s.ledger.revert(rec);
-      entry.revertedAt = now();
-      entry.revert = outcome.status === 'failed' ? 'failed' : 'reverted';
-      entry.detail = `${spec.detail}; undo: ${outcome.detail}`;
-      s.timeline.mark('revert', `${target}: ${outcome.detail}`);
-      if (outcome.status === 'failed') throw new Error(outcome.detail);
-      if (outcome.status === 'reverted') await spec.recovered?.();
-    });
-  }
-  const injected: Injected = { record, at: mark.at, annotations: record ? { [faultAnnotation(record.id)]: s.runId } : {} };
+  // One revert, shared by the scenario's cleanup and a step that restores early (idempotent).
+  let reverting: Promise<UndoOutcome> | undefined;
+  const rec = record;
+  const revert = rec
+    ? (): Promise<UndoOutcome> =>
+        (reverting ??= (async () => {
+          const { outcome } = await s.ledger.revert(rec);
+          entry.revertedAt = now();
+          entry.revert = outcome.status === 'failed' ? 'failed' : 'reverted';
+          entry.detail = `${spec.detail}; undo: ${outcome.detail}`;
+          s.timeline.mark('revert', `${target}: ${outcome.detail}`);
+          if (outcome.status === 'failed') throw new Error(outcome.detail);
+          if (outcome.status === 'reverted') await spec.recovered?.();
+          return outcome;
+        })())
+    : undefined;
+  if (revert) s.onCleanup(`revert ${spec.fault} of ${target}`, async () => void (await revert()));
+  const injected: Injected = { record, at: mark.at, annotations: record ? { [faultAnnotation(record.id)]: s.runId } : {}, ...(revert ? { revert } : {}) };
   await act(injected);
   return injected;
 }

@@ -16,7 +16,7 @@ import { NotApplicable } from '../not-applicable.js';
 import { isNotFound } from '../kube/errors.js';
 import type { Change } from '../kube/informer.js';
 import type { Pod } from '../kube/types.js';
-import type { UndoRecord } from '../ledger/ledger.js';
+import type { UndoOutcome } from '../ledger/undo.js';
 import { podReady } from '../timeline/timeline.js';
 import { describeWorkload, selectorOf, workloadObject, type WorkloadRef } from '../workload/pods.js';
 import { formatSelector, matches, type Requirement } from '../workload/selector.js';
@@ -55,8 +55,8 @@ export class LoadDriver {
   /** Set when the undo ran elsewhere (Ctrl-C, `kubeproof clean`): the driver stops writing. */
   revertedElsewhere = false;
   lastError: string | undefined;
-  /** The ledger record whose undo puts the pods back to idle. */
-  record: UndoRecord | undefined;
+  /** Undo now through the ledger record: the pods back to idle. */
+  revert: (() => Promise<UndoOutcome>) | undefined;
 
   constructor(
     private readonly s: Scenario,
@@ -195,7 +195,7 @@ export async function applyLoad(s: Scenario, w: WorkloadRef, cores: number): Pro
     },
     async (injected) => {
       driver = new LoadDriver(s, w, millicores, idle, selector, injected.annotations);
-      driver.record = injected.record;
+      driver.revert = injected.revert;
       s.loads.set(loadKey(w), driver);
       await driver.start();
     },
@@ -215,7 +215,6 @@ export async function removeLoad(s: Scenario, w: WorkloadRef): Promise<void> {
   if (!driver) throw new BadInputError(`no load was applied to ${describeWorkload(w)} in this scenario`);
   await driver.stop();
   s.timeline.mark('remove load', `${describeWorkload(w)}: pods back to ${driver.idle ?? "kwok's default usage"}`);
-  if (!driver.record) return;
-  const { outcome } = await s.ledger.revert(driver.record);
-  if (outcome.status === 'failed' || outcome.status === 'conflict') throw new Error(`could not remove the load on ${describeWorkload(w)}: ${outcome.detail}`);
+  const outcome = await driver.revert?.();
+  if (outcome?.status === 'conflict') throw new Error(`could not remove the load on ${describeWorkload(w)}: ${outcome.detail}`);
 }

@@ -16,6 +16,7 @@ import { NotApplicable } from '../not-applicable.js';
 import { isConflict } from '../kube/errors.js';
 import type { Pod } from '../kube/types.js';
 import type { UndoRecord } from '../ledger/ledger.js';
+import type { UndoOutcome } from '../ledger/undo.js';
 import { podReady } from '../timeline/timeline.js';
 import { describeWorkload, podsOf, type WorkloadRef } from '../workload/pods.js';
 import { injectFault } from './fault.js';
@@ -33,6 +34,8 @@ export interface ReadinessVictim {
   uid: string;
   restarts: number;
   record?: UndoRecord;
+  /** Undo now (absent when nothing was recorded, e.g. the label was already there). */
+  revert?: () => Promise<UndoOutcome>;
 }
 
 export interface ReadinessBreak {
@@ -119,7 +122,7 @@ export async function breakReadiness(s: Scenario, target: ReadinessTarget): Prom
       },
     );
     brk.at ||= injected.at;
-    brk.victims.push({ name, uid: p.metadata?.uid ?? '', restarts: restartsOf(p), record: injected.record });
+    brk.victims.push({ name, uid: p.metadata?.uid ?? '', restarts: restartsOf(p), record: injected.record, ...(injected.revert ? { revert: injected.revert } : {}) });
   }
   s.readinessBreaks.push(brk);
   return brk;
@@ -143,7 +146,7 @@ export function unreadyVictims(s: Scenario, which: { workload: WorkloadRef } | {
   });
 }
 
-/** Restore now (rather than when the scenario ends): undo each victim's ledger record. */
+/** Restore now (rather than when the scenario ends): undo each victim's ledger record; the scenario's cleanup then has nothing left. */
 export async function restoreReadiness(s: Scenario, w?: WorkloadRef): Promise<void> {
   if (s.planOnly) {
     s.plans.push(`restore readiness${w ? ` of ${describeWorkload(w)}` : ''}`);
@@ -153,9 +156,9 @@ export async function restoreReadiness(s: Scenario, w?: WorkloadRef): Promise<vo
   const mark = s.timeline.mark('restore readiness', breaks.flatMap((b) => b.victims.map((v) => v.name)).join(', '));
   for (const b of breaks) {
     for (const v of b.victims) {
-      if (!v.record) continue;
-      const { outcome } = await s.ledger.revert(v.record);
-      if (outcome.status === 'failed' || outcome.status === 'conflict') throw new Error(`could not restore the readiness of pod ${v.name}: ${outcome.detail}`);
+      if (!v.revert) continue;
+      const outcome = await v.revert();
+      if (outcome.status === 'conflict') throw new Error(`could not restore the readiness of pod ${v.name}: ${outcome.detail}`);
     }
     b.restoredAt = mark.at;
   }
