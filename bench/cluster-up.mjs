@@ -66,7 +66,7 @@ for (let i = 0; i < runs; i++) {
 
 const last = results.at(-1);
 const lines = [
-  `machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; node ${process.version}; ${manifest.go}`,
+  `machine: ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB; node ${process.version}; ${manifest.go?.version ?? manifest.go}`,
   `cold build (${manifest.builtAt}, recorded in manifest.json): ${Math.round(manifest.buildSeconds)} s — ${manifest.components.map((c) => `${c.name} ${Math.round(c.seconds)} s`).join(', ')}`,
   `cluster up --nodes 3 (warm cache, to every node Ready), ${runs} runs: ${results.map((r) => (r.upMs / 1000).toFixed(2)).join(' / ')} s (median ${(median(results.map((r) => r.upMs)) / 1000).toFixed(2)} s)`,
   `cluster down: ${results.map((r) => (r.downMs / 1000).toFixed(2)).join(' / ')} s`,
