@@ -109,6 +109,7 @@ export class Scenario {
       faults: this.faults,
       ...scenarioFigures(this),
       ...(this.notApplicable ? { notApplicable: this.notApplicable } : {}),
+      ...(this.planOnly ? { plans: this.plans.length ? this.plans : ['this scenario injects no fault'] } : {}),
     };
   }
 }
