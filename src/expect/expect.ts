@@ -36,7 +36,9 @@ export async function expectWithin(s: Scenario, condition: Condition, withinMs: 
   });
   if (fault) {
     const sinceFault = outcome.at - fault.at;
-    s.timeline.measure({ name: `${condition.description} — after "${fault.action}"`, value: Math.round(sinceFault), unit: 'ms', detail: { fault: fault.detail } });
+    // Already true when the step began (an earlier step waited past it): the moment it became true is not known, only that it was by now.
+    const bound = outcome.change ? '' : ' (already so when checked: an upper bound)';
+    s.timeline.measure({ name: `${condition.description} — after "${fault.action}"${bound}`, value: Math.round(sinceFault), unit: 'ms', detail: { fault: fault.detail } });
   }
   return outcome;
 }
