@@ -128,7 +128,9 @@ export class LoadDriver {
   /** Write each pod's share: Ready pods split the load; pods not Ready (starting, broken) are idle. */
   private async reconcile(): Promise<void> {
     const tl = this.s.timeline;
-    const pods = tl.pods.list().filter((p) => this.mine(p) && !p.metadata?.deletionTimestamp && p.status?.phase === 'Running');
+    // Pods on real nodes (a local cluster with a real node) use real CPU: they get no share.
+    const real = this.s.cluster.capabilities.realNodes;
+    const pods = tl.pods.list().filter((p) => this.mine(p) && !p.metadata?.deletionTimestamp && p.status?.phase === 'Running' && !real.includes(p.spec?.nodeName ?? ''));
     const ready = pods.filter((p) => podReady(p)).map((p) => p.metadata!.name!);
     const spread = spreadLoad(this.millicores, ready);
     const summary = `${this.millicores}m over ${ready.length} Ready pod(s)${ready.length ? `: ${[...new Set(spread.values())].join('/')} each` : ' (none Ready: offered to nobody)'}`;
@@ -183,6 +185,9 @@ export async function applyLoad(s: Scenario, w: WorkloadRef, cores: number): Pro
   if (s.loads.has(loadKey(w))) throw new BadInputError(`${describeWorkload(w)} is already under load in this scenario`);
   const selector = selectorOf(s.timeline, { workload: w });
   if (!selector?.length) throw new BadInputError(`${describeWorkload(w)} does not exist in namespace ${s.namespace} or selects no pods`);
+  // Pods on real nodes use real CPU, which an annotation does not change.
+  const onReal = s.timeline.pods.list().filter((p) => p.metadata?.namespace === s.namespace && matches(p.metadata?.labels, selector) && s.cluster.capabilities.realNodes.includes(p.spec?.nodeName ?? ''));
+  if (onReal.length) throw new NotApplicable(`load on pods with real containers (${onReal.map((p) => `${p.metadata?.name} on ${p.spec?.nodeName}`).join(', ')}) needs a real load generator, which kubeproof does not have yet`);
   const idle = idleOf(s, w);
   let driver: LoadDriver | undefined;
   await injectFault(

@@ -8,7 +8,8 @@
  * (scenarios/stages/pod-readiness.yaml), which flips Ready; removing the label flips it
  * back. The undo (in the ledger before the label is set) removes exactly that label, and
  * leaves it alone if someone else changed it. Clusters with real containers need the
- * breakable-app contract of scenarios/README.md, not implemented yet: not applicable there.
+ * breakable-app contract of scenarios/README.md, not implemented yet: a victim on a real node
+ * (kind, existing, or a real node of the local cluster) makes the scenario not applicable.
  */
 import type { Scenario } from '../scenario.js';
 import { BadInputError } from '../errors.js';
@@ -102,8 +103,13 @@ export async function breakReadiness(s: Scenario, target: ReadinessTarget): Prom
     s.plans.push(`break readiness of ${names.length} of ${plan.of} Ready pod(s) of ${describeReadinessTarget(target)}: ${names.join(', ')}${plan.seed !== undefined ? ` (seed ${plan.seed})` : ''}; they stay running, unready, until restored`);
     return undefined;
   }
-  if (s.cluster.capabilities.realContainers) {
-    throw new NotApplicable('breaking readiness on a cluster with real containers needs the breakable-app contract (scenarios/README.md), which kubeproof does not drive yet');
+  // The KWOK stage plays the kubelet only for simulated pods; a real kubelet runs real probes.
+  const caps = s.cluster.capabilities;
+  const real = plan.victims.filter((p) => caps.readinessMechanism !== 'kwok-stage' || caps.realNodes.includes(p.spec?.nodeName ?? ''));
+  if (real.length) {
+    throw new NotApplicable(
+      `breaking the readiness of pod(s) with real containers (${real.map((p) => `${p.metadata?.name} on ${p.spec?.nodeName ?? '?'}`).join(', ')}) needs the breakable-app contract (scenarios/README.md), which kubeproof does not drive yet`,
+    );
   }
   const brk: ReadinessBreak = { workload: plan.workload, victims: [], at: 0, seed: plan.seed };
   for (const p of plan.victims) {
