@@ -174,7 +174,7 @@ function idleOf(s: Scenario, w: WorkloadRef): string | null {
 
 /** Offer `cores` CPU cores to a workload until removed or the scenario ends (in plan mode: print, change nothing). */
 export async function applyLoad(s: Scenario, w: WorkloadRef, cores: number): Promise<void> {
-  const millicores = Math.round(cores * 1000);
+  const millicores = Math.round(parseCores(String(cores)) * 1000);
   if (s.planOnly) {
     s.plans.push(`offer ${cores} CPU core(s) to ${describeWorkload(w)}, spread over its Ready pods (${USAGE_CPU_ANNOTATION}), until removed`);
     return;
@@ -189,7 +189,6 @@ export async function applyLoad(s: Scenario, w: WorkloadRef, cores: number): Pro
   const onReal = s.timeline.pods.list().filter((p) => p.metadata?.namespace === s.namespace && matches(p.metadata?.labels, selector) && s.cluster.capabilities.realNodes.includes(p.spec?.nodeName ?? ''));
   if (onReal.length) throw new NotApplicable(`load on pods with real containers (${onReal.map((p) => `${p.metadata?.name} on ${p.spec?.nodeName}`).join(', ')}) needs a real load generator, which kubeproof does not have yet`);
   const idle = idleOf(s, w);
-  let driver: LoadDriver | undefined;
   await injectFault(
     s,
     {
@@ -199,15 +198,14 @@ export async function applyLoad(s: Scenario, w: WorkloadRef, cores: number): Pro
       detail: `${cores} CPU core(s) spread over the Ready pods (${USAGE_CPU_ANNOTATION}; idle ${idle ?? "kwok's default"})`,
     },
     async (injected) => {
-      driver = new LoadDriver(s, w, millicores, idle, selector, injected.annotations);
+      const driver = new LoadDriver(s, w, millicores, idle, selector, injected.annotations);
       driver.revert = injected.revert;
       s.loads.set(loadKey(w), driver);
+      // Cleanups run last-in first-out: registered after the fault's revert, this stops the driver before that revert runs.
+      s.onCleanup(`stop the load on ${describeWorkload(w)}`, () => driver.stop());
       await driver.start();
     },
   );
-  // Cleanups run last-in first-out: this one, registered after the fault's revert, stops the driver before that revert runs.
-  const d = driver!;
-  s.onCleanup(`stop the load on ${describeWorkload(w)}`, () => d.stop());
 }
 
 /** Remove the load now: stop the driver, then undo through the ledger (the pods go back to idle). */
