@@ -29,8 +29,9 @@ function define(keyword: StepDoc['keyword'], group: string) {
     // Keep the declared arity: cucumber counts a function's parameters to pass docstrings/tables.
     const wrapped = {
       [fn.name || 'step']: async function (this: KubeproofWorld, ...args: unknown[]) {
-        // Plan mode walks the scenario without injecting: faults print their plan, checks are skipped.
-        if (keyword === 'Then' && this.scenario.planOnly) return 'skipped';
+        // Plan mode walks the scenario without injecting: faults print their plan, checks are not run
+        // (returning normally, so the steps after a check are still walked and their faults planned).
+        if (keyword === 'Then' && this.scenario.planOnly) return undefined;
         try {
           return await fn.apply(this, args);
         } catch (err) {

@@ -60,13 +60,14 @@ const MARKS: Record<ScenarioStatus, string> = {
   failed: '✘',
   skipped: '–',
   'not-applicable': 'n/a',
+  planned: '◇',
   undefined: '✘',
   ambiguous: '✘',
   pending: '–',
   unknown: '?',
 };
 
-const COLORS: Record<ScenarioStatus, number> = { passed: 32, failed: 31, skipped: 33, 'not-applicable': 36, undefined: 31, ambiguous: 31, pending: 33, unknown: 35 };
+const COLORS: Record<ScenarioStatus, number> = { passed: 32, failed: 31, skipped: 33, 'not-applicable': 36, planned: 34, undefined: 31, ambiguous: 31, pending: 33, unknown: 35 };
 
 export function renderConsoleSummary(summary: RunSummary, opts: { color?: boolean; reports?: { summaryPath: string; timelinePath: string } } = {}): string {
   const paint = (code: number, text: string) => (opts.color ? `\x1b[${code}m${text}\x1b[0m` : text);
@@ -82,6 +83,7 @@ export function renderConsoleSummary(summary: RunSummary, opts: { color?: boolea
     t.failed ? paint(COLORS.failed, `${t.failed} failed`) : '',
     t.skipped ? paint(COLORS.skipped, `${t.skipped} skipped`) : '',
     t.notApplicable ? paint(COLORS['not-applicable'], `${t.notApplicable} not applicable`) : '',
+    t.planned ? paint(COLORS.planned, `${t.planned} planned (nothing injected, no check run)`) : '',
   ].filter(Boolean);
   lines.push('');
   lines.push(`${t.scenarios} scenario${t.scenarios === 1 ? '' : 's'}${parts.length ? `: ${parts.join(', ')}` : ''} in ${formatDuration(summary.durationMs)}; exit code ${summary.exitCode}`);

@@ -63,7 +63,7 @@ section.scenario { border: 1px solid var(--line); border-radius: 10px; padding: 
 section.scenario > header { display: flex; flex-wrap: wrap; align-items: baseline; gap: 10px; }
 .badge { display: inline-block; border-radius: 999px; padding: 1px 10px; font-size: 12px; font-weight: 700; color: #fff; white-space: nowrap; }
 .s-passed { background: #1a7f37; } .s-failed, .s-undefined, .s-ambiguous { background: #cf222e; }
-.s-skipped, .s-pending { background: #8c959f; } .s-not-applicable { background: #0969da; } .s-unknown { background: #8250df; }
+.s-skipped, .s-pending { background: #8c959f; } .s-not-applicable { background: #0969da; } .s-unknown { background: #8250df; } .s-planned { background: #1f6feb; }
 .t-passed { color: #1a7f37; } .t-failed { color: #cf222e; } .t-skipped { color: #6e7781; } .t-na { color: #0969da; }
 .note { background: #ddf4ff; border-left: 4px solid #0969da; padding: 6px 10px; margin: 10px 0; }
 .error { background: #ffebe9; border-left: 4px solid #cf222e; padding: 8px 12px; margin: 10px 0; white-space: pre-wrap; overflow-x: auto; }

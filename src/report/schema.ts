@@ -77,7 +77,8 @@ export interface HpaCurve {
   replicas: Array<{ at: number; replicas: number; ready: number }>;
 }
 
-export type ScenarioStatus = 'passed' | 'failed' | 'skipped' | 'not-applicable' | 'undefined' | 'ambiguous' | 'pending' | 'unknown';
+/** `planned`: walked in plan mode (`kubeproof plan`): faults printed, nothing injected, no check run. */
+export type ScenarioStatus = 'passed' | 'failed' | 'skipped' | 'not-applicable' | 'planned' | 'undefined' | 'ambiguous' | 'pending' | 'unknown';
 
 export interface ScenarioSummary {
   name: string;
@@ -101,7 +102,7 @@ export interface RunSummary {
   durationMs: number;
   kubeproofVersion: string;
   cluster?: ClusterInfo;
-  totals: { scenarios: number; passed: number; failed: number; skipped: number; notApplicable: number };
+  totals: { scenarios: number; passed: number; failed: number; skipped: number; notApplicable: number; planned?: number };
   exitCode: number;
   /** Whether the nodes were back to their state before the run once every fault was undone (absent in plan mode). */
   leftAsFound?: LeftAsFound;

@@ -101,6 +101,7 @@ export class SummaryCollector {
       summary.data = attempt.data;
       // A real failure (e.g. an incomplete cleanup in the After hook) is not hidden behind "not applicable".
       if (attempt.data.notApplicable && summary.status !== 'failed') summary.status = 'not-applicable';
+      else if (attempt.data.plans && (summary.status === 'passed' || summary.status === 'skipped')) summary.status = 'planned';
     }
     return summary;
   }
@@ -188,6 +189,7 @@ export function buildRunSummary(opts: {
       failed: count('failed', 'undefined', 'ambiguous', 'pending', 'unknown'),
       skipped: count('skipped'),
       notApplicable: count('not-applicable'),
+      ...(count('planned') ? { planned: count('planned') } : {}),
     },
     exitCode: opts.exitCode,
     ...(opts.leftAsFound ? { leftAsFound: opts.leftAsFound } : {}),
