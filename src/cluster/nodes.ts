@@ -33,6 +33,9 @@ export function kwokNode(spec: NodeSpec): Manifest {
         'kubernetes.io/hostname': spec.name,
         'kubernetes.io/os': 'linux',
         'kubernetes.io/arch': 'amd64',
+        // The node-lifecycle controller would add these a moment later; set now, the node does not change under a run.
+        'beta.kubernetes.io/os': 'linux',
+        'beta.kubernetes.io/arch': 'amd64',
         type: 'kwok',
         [KWOK_NODE_LABEL]: 'fake',
         [NODE_TYPE_LABEL]: 'kwok',

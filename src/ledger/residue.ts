@@ -37,10 +37,13 @@ export function snapshotOf(nodes: Node[]): NodeSnapshot {
   return new Map(nodes.map((n) => [n.metadata!.name!, nodeState(n)]));
 }
 
+/** Labels the node-lifecycle controller adds to new nodes on its own. */
+const CONTROLLER_LABELS = /^beta\.kubernetes\.io\/(os|arch)$/;
+
 function diffMaps(what: string, node: string, before: Record<string, string>, after: Record<string, string>): string[] {
   const out: string[] = [];
   for (const [k, v] of Object.entries(after)) {
-    if (!(k in before)) out.push(`node ${node}: ${what} ${k}=${v} added`);
+    if (!(k in before) && !(what === 'label' && CONTROLLER_LABELS.test(k))) out.push(`node ${node}: ${what} ${k}=${v} added`);
     else if (before[k] !== v) out.push(`node ${node}: ${what} ${k} changed from "${before[k]}" to "${v}"`);
   }
   for (const k of Object.keys(before)) if (!(k in after)) out.push(`node ${node}: ${what} ${k} removed`);
