@@ -15,7 +15,9 @@ import { Ledger } from './ledger/ledger.js';
 import type { DrainResult } from './faults/drain.js';
 import type { NodeDown } from './faults/node-down.js';
 import type { ReadinessBreak } from './faults/readiness.js';
+import type { ContainerKill } from './faults/container-kill.js';
 import type { LoadDriver } from './faults/load.js';
+import type { HttpLoad } from './faults/http-load.js';
 import type { AvailabilityProbe } from './probes/availability.js';
 import { scenarioFigures } from './report/figures.js';
 
@@ -40,8 +42,10 @@ export class Scenario {
   readonly nodeDowns = new Map<string, NodeDown>();
   /** Readiness breaks of this scenario, for the steps that assert on their victims. */
   readonly readinessBreaks: ReadinessBreak[] = [];
+  /** Containers whose process this scenario killed. */
+  readonly containerKills: ContainerKill[] = [];
   /** Load offered to workloads, by workload ("deployment shop"). */
-  readonly loads = new Map<string, LoadDriver>();
+  readonly loads = new Map<string, LoadDriver | HttpLoad>();
   /** Availability probes, by Service name. */
   readonly availability = new Map<string, AvailabilityProbe>();
   /** Set in plan mode: faults are planned and printed, never injected. */

@@ -8,4 +8,5 @@ import './expect.steps.js';
 import './faults.steps.js';
 import './node-faults.steps.js';
 import './app-faults.steps.js';
+import './real.steps.js';
 export { vocabulary } from './vocabulary.js';

@@ -32,7 +32,7 @@ const commands: Record<string, Command> = {
   run: {
     summary: 'run feature files against a cluster (default: the shipped features on a fresh local cluster)',
     usage: `kubeproof run [paths…] [--cluster local|kind|existing] [--context C] [--kubeconfig F] [--allow-context C]
-              [--tags EXPR] [--name N] [--nodes 3] [--zones a,b,c] [--keep] [--parallel N] [--reports DIR] [--upstream-timings] [--plan]`,
+              [--tags EXPR] [--name N] [--nodes 3] [--zones a,b,c] [--real-nodes N] [--keep] [--parallel N] [--reports DIR] [--upstream-timings] [--plan]`,
     options: {
       ...help,
       cluster: { type: 'string', default: 'local' },
@@ -43,6 +43,7 @@ const commands: Record<string, Command> = {
       name: { type: 'string' },
       nodes: { type: 'string' },
       zones: { type: 'string' },
+      'real-nodes': { type: 'string' },
       keep: { type: 'boolean', default: false },
       parallel: { type: 'string' },
       reports: { type: 'string' },
@@ -73,6 +74,7 @@ const commands: Record<string, Command> = {
         upstreamTimings: Boolean(v['upstream-timings']),
         cwd: process.cwd(),
         plan: Boolean(v.plan),
+        realNodes: int(v['real-nodes'], 'real-nodes', 0),
       });
     },
   },

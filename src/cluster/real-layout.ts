@@ -18,7 +18,7 @@ export interface RealNodeLayout {
   resolvConf: string;
   containerd: { root: string; state: string; config: string; socket: string; runcRoot: string; optDir: string };
   cni: { confDir: string; ipamDir: string };
-  kubelet: { root: string; certDir: string; config: string; kubeconfig: string; podLogs: string; pki: string };
+  kubelet: { root: string; certDir: string; config: string; kubeconfig: string; podLogs: string; pki: string; command: string };
   kubeProxy: { config: string };
 }
 
@@ -46,6 +46,8 @@ export function realNodeLayout(cluster: string): RealNodeLayout {
       kubeconfig: join(dir, 'kubelet.kubeconfig'),
       podLogs: join(dir, 'pod-logs'),
       pki: join(dir, 'node-identity'),
+      // How the kubelet was started, so any process can start it again the same way (a stopped-kubelet fault's undo).
+      command: join(dir, 'kubelet-command.json'),
     },
     kubeProxy: { config: join(dir, 'kube-proxy-config.yaml') },
   };

@@ -24,6 +24,7 @@ import { until } from '../expect/until.js';
 import type { BinarySet } from './binaries.js';
 import { importImage, startContainerd } from './containerd.js';
 import { startDaemon } from './daemon.js';
+import { startKubelet } from './kubelet.js';
 import { ensureLocalImages } from './images.js';
 import { NODE_TYPE_LABEL, nodeReadyCondition } from './nodes.js';
 import type { ClusterTimings } from './provider.js';
@@ -230,8 +231,7 @@ export async function startRealNode(o: RealNodeStart): Promise<{ timings: Record
   await nodes.start();
   try {
     const started = now();
-    await startDaemon({
-      name: 'kubelet',
+    await startKubelet(l, {
       command: o.bins.path('kubelet'),
       args: [
         `--config=${l.kubelet.config}`,
@@ -243,8 +243,6 @@ export async function startRealNode(o: RealNodeStart): Promise<{ timings: Record
         `--node-labels=${NODE_TYPE_LABEL}=${REAL_NODE_TYPE}`,
         '--v=1',
       ],
-      pidDir: l.pids,
-      logDir: l.logs,
     });
     await startDaemon({
       name: 'kube-proxy',

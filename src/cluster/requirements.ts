@@ -100,3 +100,21 @@ async function removeNode(s: Scenario, name: string): Promise<void> {
   await Promise.all(pods.items.map((p) => s.kube.delete('Pod', p.metadata!.name!, p.metadata!.namespace, { gracePeriodSeconds: 0 }).catch(() => undefined)));
   await s.kube.delete('Node', name);
 }
+
+/**
+ * The scenario needs a node whose pods are real containers (tag such scenarios @real).
+ * Without one the scenario is not applicable, and the reason says how to get one.
+ */
+export async function requireRealNode(s: Scenario): Promise<string> {
+  const real = s.cluster.capabilities.realNodes;
+  const ready = real.filter((n) => nodeReadyCondition(s.timeline.nodes.get(n)) === 'True');
+  if (ready.length) return ready[0]!;
+  if (real.length) throw new NotApplicable(`needs a Ready real node; ${real.join(', ')} ${real.length > 1 ? 'are' : 'is'} not Ready`);
+  if (s.cluster.kind !== 'local') throw new NotApplicable(`needs a node with real containers; this ${s.cluster.kind} cluster reports none`);
+  const { realNodeRequirements } = await import('./real-host.js');
+  const missing = (await realNodeRequirements()).filter((r) => !r.ok);
+  if (missing.length) {
+    throw new NotApplicable(`needs a real node (kubelet + containerd), and this machine lacks ${missing.map((m) => `${m.name} (${m.detail})`).join(', ')}; fix: ${[...new Set(missing.map((m) => m.fix).filter(Boolean))].join('; ')}, then run with --real-nodes 1`);
+  }
+  throw new NotApplicable(`needs a real node, and the local cluster "${s.cluster.name}" was started without one: run with --real-nodes 1 (kubeproof run starts one by itself for @real scenarios on a fresh cluster; a running cluster needs \`kubeproof cluster up --real-nodes 1\`)`);
+}

@@ -4,6 +4,11 @@ import { availabilityProbe, type AvailabilityFigures } from '../probes/availabil
 import { formatDuration } from '../log.js';
 
 function words(f: AvailabilityFigures): string {
+  const h = f.http;
+  if (h) {
+    const lat = h.latencyMs ? `; latency p50 ${h.latencyMs.p50.toFixed(1)} ms, p99 ${h.latencyMs.p99.toFixed(1)} ms` : '';
+    return `${h.succeeded} of ${h.requests} requests succeeded (${f.availablePercent.toFixed(3)} %) over ${formatDuration(f.to - f.from)}; ${f.outages} outage(s), longest ${formatDuration(f.longestOutageMs)}${lat}${h.errors.length ? `; first failures: ${h.errors.join(', ')}` : ''}; fewest ready endpoints ${f.min}; ${f.mechanism}`;
+  }
   return `${f.availablePercent.toFixed(3)} % available over ${formatDuration(f.to - f.from)}; ${f.outages} outage(s), longest ${formatDuration(f.longestOutageMs)}; fewest ready endpoints ${f.min} (${f.threshold} at start); ${f.mechanism}`;
 }
 

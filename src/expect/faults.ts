@@ -122,7 +122,7 @@ export async function expectNodeReplaced(s: Scenario, node: string, withinMs: nu
     unit: 'ms',
     detail: {
       phases: phases.map((p) => `${p.name}: +${formatDuration(p.afterMs)}`),
-      timingsInForce: `node-monitor-grace ${t.nodeMonitorGracePeriodSeconds}s, ${down.mode === 'heartbeats' ? 'unreachable' : 'not-ready'} toleration ${down.mode === 'heartbeats' ? t.defaultUnreachableTolerationSeconds : t.defaultNotReadyTolerationSeconds}s`,
+      timingsInForce: `node-monitor-grace ${t.nodeMonitorGracePeriodSeconds}s, ${down.mode !== 'not-ready' ? 'unreachable' : 'not-ready'} toleration ${down.mode !== 'not-ready' ? t.defaultUnreachableTolerationSeconds : t.defaultNotReadyTolerationSeconds}s`,
     },
   });
 }

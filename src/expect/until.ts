@@ -4,7 +4,7 @@
  * event after which it holds, `holds` fails on the first event after which it does not.
  * Nothing here polls: each evaluation is triggered by an event.
  */
-import { now, type Change, type Informer } from '../kube/informer.js';
+import { now, type Change } from '../kube/informer.js';
 import { formatDuration } from '../log.js';
 
 export interface Verdict {
@@ -13,11 +13,17 @@ export interface Verdict {
   observed: string;
 }
 
+/** What a condition is re-evaluated on: an informer, or any other event source that speaks like one (e.g. the HTTP probe). */
+export interface ConditionSource {
+  start(): Promise<void>;
+  on(listener: (change: Change) => void): () => void;
+}
+
 export interface Condition {
   /** What must become (or stay) true, in words ("deployment web has 3 ready replicas"). */
   description: string;
   /** The informers whose events can change the verdict. */
-  sources: Informer<any>[];
+  sources: ConditionSource[];
   evaluate(): Verdict;
 }
 

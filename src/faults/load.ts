@@ -9,6 +9,9 @@
  * the template (that would roll the Deployment out). A pod watch keeps the spread current as
  * pods come, go, or change readiness. The undo — in the ledger before the first pod is
  * touched — puts every loaded pod back to the template's idle value (absent: kwok's default).
+ *
+ * Pods that all run on a local cluster's real nodes get real CPU load instead: HTTP requests
+ * to the test app's /burn through their Service (http-load.ts).
  */
 import type { Scenario } from '../scenario.js';
 import { BadInputError } from '../errors.js';
@@ -21,6 +24,7 @@ import { podReady } from '../timeline/timeline.js';
 import { describeWorkload, selectorOf, workloadObject, type WorkloadRef } from '../workload/pods.js';
 import { formatSelector, matches, type Requirement } from '../workload/selector.js';
 import { injectFault } from './fault.js';
+import { applyHttpLoad } from './http-load.js';
 
 /** Read by kwok's usage-from-annotation ResourceUsage. */
 export const USAGE_CPU_ANNOTATION = 'kwok.x-k8s.io/usage-cpu';
@@ -179,15 +183,21 @@ export async function applyLoad(s: Scenario, w: WorkloadRef, cores: number): Pro
     s.plans.push(`offer ${cores} CPU core(s) to ${describeWorkload(w)}, spread over its Ready pods (${USAGE_CPU_ANNOTATION}), until removed`);
     return;
   }
-  if (s.cluster.capabilities.metricsSource !== 'kwok-annotation') {
-    throw new NotApplicable(`load needs simulated CPU usage (metrics source kwok-annotation); this cluster's metrics come from "${s.cluster.capabilities.metricsSource}" and kubeproof does not generate real CPU load yet`);
-  }
   if (s.loads.has(loadKey(w))) throw new BadInputError(`${describeWorkload(w)} is already under load in this scenario`);
   const selector = selectorOf(s.timeline, { workload: w });
   if (!selector?.length) throw new BadInputError(`${describeWorkload(w)} does not exist in namespace ${s.namespace} or selects no pods`);
-  // Pods on real nodes use real CPU, which an annotation does not change.
-  const onReal = s.timeline.pods.list().filter((p) => p.metadata?.namespace === s.namespace && matches(p.metadata?.labels, selector) && s.cluster.capabilities.realNodes.includes(p.spec?.nodeName ?? ''));
-  if (onReal.length) throw new NotApplicable(`load on pods with real containers (${onReal.map((p) => `${p.metadata?.name} on ${p.spec?.nodeName}`).join(', ')}) needs a real load generator, which kubeproof does not have yet`);
+  const real = s.cluster.capabilities.realNodes;
+  const pods = s.timeline.pods.list().filter((p) => p.metadata?.namespace === s.namespace && matches(p.metadata?.labels, selector) && !p.metadata?.deletionTimestamp);
+  const onReal = pods.filter((p) => real.includes(p.spec?.nodeName ?? ''));
+  // Pods on real nodes use real CPU, which an annotation does not change: real work through their Service.
+  if (onReal.length && onReal.length === pods.length && s.cluster.kind === 'local') {
+    s.loads.set(loadKey(w), await applyHttpLoad(s, w, cores));
+    return;
+  }
+  if (onReal.length) throw new NotApplicable(`load on ${describeWorkload(w)} mixes pods with real containers (${onReal.map((p) => `${p.metadata?.name} on ${p.spec?.nodeName}`).join(', ')}) and simulated ones: schedule it on one kind of node`);
+  if (s.cluster.capabilities.metricsSource !== 'kwok-annotation') {
+    throw new NotApplicable(`load needs simulated CPU usage (metrics source kwok-annotation) or the test app on a local cluster's real node; this cluster's metrics come from "${s.cluster.capabilities.metricsSource}"`);
+  }
   const idle = idleOf(s, w);
   await injectFault(
     s,
@@ -216,6 +226,11 @@ export async function removeLoad(s: Scenario, w: WorkloadRef): Promise<void> {
   }
   const driver = s.loads.get(loadKey(w));
   if (!driver) throw new BadInputError(`no load was applied to ${describeWorkload(w)} in this scenario`);
+  if (!(driver instanceof LoadDriver)) {
+    await driver.stop();
+    s.timeline.mark('remove load', `${describeWorkload(w)}: stopped, ${driver.describe()}`);
+    return;
+  }
   await driver.stop();
   s.timeline.mark('remove load', `${describeWorkload(w)}: pods back to ${driver.idle ?? "kwok's default usage"}`);
   const outcome = await driver.revert?.();

@@ -2,8 +2,12 @@
  * A node goes down. On the local cluster: its heartbeats stop (kwok stops renewing its Lease
  * once the node loses kwok's label), and the real node-lifecycle controller notices, marks
  * it Unknown, taints it and evicts its pods; or, second mode, the node reports NotReady
- * through kwok's node-not-ready stage (a kubelet that is up but unhealthy). On kind: the
- * node's container is stopped. Revert brings the heartbeats (or the container) back.
+ * through kwok's node-not-ready stage (a kubelet that is up but unhealthy). A local cluster's
+ * real node: its kubelet process is stopped (its containers keep running under containerd, as
+ * on a machine whose kubelet died), so heartbeats really stop; the undo, in the ledger first,
+ * starts it again with the command line recorded at `cluster up` (src/cluster/kubelet.ts), from
+ * this run or from `kubeproof clean`. On kind: the node's container is stopped. Revert brings
+ * the heartbeats (or the kubelet, or the container) back.
  */
 import type { Scenario } from '../scenario.js';
 import { KWOK_NODE_LABEL } from '../cluster/nodes.js';
@@ -14,10 +18,11 @@ import { BadInputError } from '../errors.js';
 import { firstAfter, type Phase } from '../timeline/queries.js';
 import { podReady } from '../timeline/timeline.js';
 import { until } from '../expect/until.js';
+import { kubeletPid, stopKubelet } from '../cluster/kubelet.js';
 
 export const NOT_READY_STAGE_LABEL = 'node-not-ready.stage.kwok.x-k8s.io';
 
-export type NodeDownMode = 'heartbeats' | 'not-ready';
+export type NodeDownMode = 'heartbeats' | 'not-ready' | 'kubelet';
 
 export interface NodeDown {
   node: string;
@@ -31,9 +36,10 @@ export interface NodeDown {
 export function planNodeDown(s: Scenario, node: string, mode: NodeDownMode): string {
   const pods = s.timeline.pods.list().filter((p) => p.spec?.nodeName === node && !p.metadata?.deletionTimestamp);
   const t = s.cluster.timings;
+  const silent = mode !== 'not-ready';
   return [
-    `take node ${node} down (${mode === 'heartbeats' ? 'stop its heartbeats' : 'report NotReady'}): ${pods.length} pod(s) of this scenario on it`,
-    `  expected: Ready → ${mode === 'heartbeats' ? 'Unknown' : 'False'} after ~${mode === 'heartbeats' ? t.nodeMonitorGracePeriodSeconds : 1} s, pods evicted ~${mode === 'heartbeats' ? t.defaultUnreachableTolerationSeconds : t.defaultNotReadyTolerationSeconds} s later`,
+    `take node ${node} down (${mode === 'heartbeats' ? 'stop its heartbeats' : mode === 'kubelet' ? 'stop its kubelet process' : 'report NotReady'}): ${pods.length} pod(s) of this scenario on it`,
+    `  expected: Ready → ${silent ? 'Unknown' : 'False'} after ~${silent ? t.nodeMonitorGracePeriodSeconds : 1} s, pods evicted ~${silent ? t.defaultUnreachableTolerationSeconds : t.defaultNotReadyTolerationSeconds} s later`,
     ...pods.map((p) => `  ${p.metadata?.name} would be replaced elsewhere`),
   ].join('\n');
 }
@@ -43,6 +49,7 @@ export async function takeNodeDown(s: Scenario, node: string, mode: NodeDownMode
   if (s.cluster.kind !== 'local') throw new NotApplicable(`taking a node down is implemented for the local cluster; this run uses ${s.cluster.kind}`);
   const n = await s.kube.find<Node>('Node', node);
   if (!n) throw new BadInputError(`node "${node}" does not exist`);
+  if (mode === 'kubelet') return stopNodeKubelet(s, node);
   const key = mode === 'heartbeats' ? KWOK_NODE_LABEL : NOT_READY_STAGE_LABEL;
   const before = n.metadata?.labels?.[key] ?? null;
   const after = mode === 'heartbeats' ? null : 'true';
@@ -59,10 +66,29 @@ export async function takeNodeDown(s: Scenario, node: string, mode: NodeDownMode
   return { node, mode, at: injected.at, pods: pods.map((p) => p.metadata!.name!), readyBefore };
 }
 
+/** Stop a real node's kubelet process; the undo (start it again) is recorded first. */
+async function stopNodeKubelet(s: Scenario, node: string): Promise<NodeDown> {
+  if (!s.cluster.capabilities.realNodes.includes(node)) throw new NotApplicable(`node ${node} is not a real node of this cluster (real nodes: ${s.cluster.capabilities.realNodes.join(', ') || 'none'}): it has no kubelet process to stop`);
+  const pid = await kubeletPid(s.cluster.name);
+  if (!pid) throw new Error(`the kubelet of node ${node} (cluster ${s.cluster.name}) is not running`);
+  const pods = s.timeline.pods.list().filter((p) => p.spec?.nodeName === node && !p.metadata?.deletionTimestamp);
+  const readyBefore = s.timeline.pods.list().filter((p) => podReady(p) && !p.metadata?.deletionTimestamp).length;
+  const injected = await injectFault(
+    s,
+    { fault: 'stop node', target: { kind: 'Node', name: node }, undo: { op: 'start-kubelet', cluster: s.cluster.name }, detail: `kubelet (pid ${pid}) stopped: heartbeats stop, containers keep running`, recovered: () => nodeBack(s, node) },
+    async ({ annotations }) => {
+      await s.kube.mergePatch('Node', node, undefined, { metadata: { annotations } });
+      const how = await stopKubelet(s.cluster.name);
+      s.timeline.mark('stop node', `node/${node}: kubelet ${how}`);
+    },
+  );
+  return { node, mode: 'kubelet', at: injected.at, pods: pods.map((p) => p.metadata!.name!), readyBefore };
+}
+
 /** The phases of a node failure as the watches saw them, for the report. */
 export function nodeFailurePhases(s: Scenario, down: NodeDown): Phase[] {
   const tl = s.timeline;
-  const phases: Phase[] = [{ name: down.mode === 'heartbeats' ? 'heartbeats stopped' : 'NotReady reported', at: down.at, afterMs: 0 }];
+  const phases: Phase[] = [{ name: down.mode === 'heartbeats' ? 'heartbeats stopped' : down.mode === 'kubelet' ? 'kubelet stopped' : 'NotReady reported', at: down.at, afterMs: 0 }];
   const add = (name: string, at: number | undefined) => {
     if (at !== undefined) phases.push({ name, at, afterMs: Math.round(at - down.at) });
   };

@@ -4,12 +4,16 @@
  * kubelet report — no restart, no replacement. Their Service stops sending them traffic
  * and PodDisruptionBudgets count them unhealthy.
  *
- * Local cluster (KWOK): the label kubeproof.io/unready=true selects the project's stage
- * (scenarios/stages/pod-readiness.yaml), which flips Ready; removing the label flips it
- * back. The undo (in the ledger before the label is set) removes exactly that label, and
- * leaves it alone if someone else changed it. Clusters with real containers need the
- * breakable-app contract of scenarios/README.md, not implemented yet: a victim on a real node
- * (kind, existing, or a real node of the local cluster) makes the scenario not applicable.
+ * The mechanism is chosen per pod:
+ * - a simulated pod (KWOK node of the local cluster): the label kubeproof.io/unready=true
+ *   selects the project's stage (scenarios/stages/pod-readiness.yaml), which flips Ready;
+ *   the undo removes exactly that label, and leaves it alone if someone else changed it;
+ * - a real container (a real node, kind, existing) that runs kubeproof's test app: the app's
+ *   readiness is switched off through the API's exec subresource (`/testapp ready off`), so
+ *   the kubelet's own probe fails; the undo is `/testapp ready on` (scenarios/README.md,
+ *   the breakable-app contract). A real container of any other image makes the scenario not
+ *   applicable, with the reason.
+ * Either undo is in the ledger before the pod is touched.
  */
 import type { Scenario } from '../scenario.js';
 import { BadInputError } from '../errors.js';
@@ -23,6 +27,7 @@ import { describeWorkload, podsOf, type WorkloadRef } from '../workload/pods.js'
 import { injectFault } from './fault.js';
 import { choose, newSeed } from './random.js';
 import type { HowMany } from './pod-kill.js';
+import { TESTAPP_IMAGE } from '../cluster/images.js';
 
 export const UNREADY_LABEL = 'kubeproof.io/unready';
 
@@ -82,6 +87,25 @@ export function planReadinessBreak(s: Scenario, target: ReadinessTarget): Readin
   return { workload: target.workload, victims: choose(ready, n, seed), seed, of: ready.length };
 }
 
+/** How a real container's readiness is switched: the test app's own toggle, run through exec. */
+export interface AppReadinessSwitch {
+  container: string;
+  off: string[];
+  on: string[];
+}
+
+/** The test app's readiness switch in this pod, if one of its containers runs the test app. */
+export function appReadinessSwitch(p: Pod): AppReadinessSwitch | undefined {
+  const c = (p.spec?.containers ?? []).find((x) => x.image === TESTAPP_IMAGE.ref);
+  return c ? { container: c.name, off: [TESTAPP_IMAGE.entrypoint, 'ready', 'off'], on: [TESTAPP_IMAGE.entrypoint, 'ready', 'on'] } : undefined;
+}
+
+/** Whether the pod's containers really run (a real node, or a cluster without KWOK), so only a real probe can fail. */
+export function runsRealContainers(s: Scenario, p: Pod): boolean {
+  const caps = s.cluster.capabilities;
+  return caps.readinessMechanism !== 'kwok-stage' || caps.realNodes.includes(p.spec?.nodeName ?? '');
+}
+
 /** Set the label on one pod, written against the resourceVersion it was read at (KWOK may be writing status meanwhile). */
 async function labelUnready(s: Scenario, name: string, annotations: Record<string, string>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
@@ -103,28 +127,41 @@ export async function breakReadiness(s: Scenario, target: ReadinessTarget): Prom
     s.plans.push(`break readiness of ${names.length} of ${plan.of} Ready pod(s) of ${describeReadinessTarget(target)}: ${names.join(', ')}${plan.seed !== undefined ? ` (seed ${plan.seed})` : ''}; they stay running, unready, until restored`);
     return undefined;
   }
-  // The KWOK stage plays the kubelet only for simulated pods; a real kubelet runs real probes.
-  const caps = s.cluster.capabilities;
-  const real = plan.victims.filter((p) => caps.readinessMechanism !== 'kwok-stage' || caps.realNodes.includes(p.spec?.nodeName ?? ''));
-  if (real.length) {
+  // The KWOK stage plays the kubelet only for simulated pods; a real kubelet runs real probes, which only the app can fail.
+  const unbreakable = plan.victims.filter((p) => runsRealContainers(s, p) && !appReadinessSwitch(p));
+  if (unbreakable.length) {
     throw new NotApplicable(
-      `breaking the readiness of pod(s) with real containers (${real.map((p) => `${p.metadata?.name} on ${p.spec?.nodeName ?? '?'}`).join(', ')}) needs the breakable-app contract (scenarios/README.md), which kubeproof does not drive yet`,
+      `breaking the readiness of pod(s) with real containers (${unbreakable.map((p) => `${p.metadata?.name} on ${p.spec?.nodeName ?? '?'}`).join(', ')}) needs a container that follows the breakable-app contract (scenarios/README.md: kubeproof's test app, ${TESTAPP_IMAGE.ref}); these run ${[...new Set(unbreakable.flatMap((p) => (p.spec?.containers ?? []).map((c) => c.image)))].join(', ')}`,
     );
   }
   const brk: ReadinessBreak = { workload: plan.workload, victims: [], at: 0, seed: plan.seed };
   for (const p of plan.victims) {
     const name = p.metadata!.name!;
-    const present = p.metadata?.labels?.[UNREADY_LABEL] === 'true';
+    const app = runsRealContainers(s, p) ? appReadinessSwitch(p)! : undefined;
+    const present = !app && p.metadata?.labels?.[UNREADY_LABEL] === 'true';
+    const seed = plan.seed !== undefined ? ` (seed ${plan.seed})` : '';
     const injected = await injectFault(
       s,
-      {
-        fault: 'break readiness',
-        target: { kind: 'Pod', name, namespace: s.namespace },
-        undo: present ? undefined : { op: 'restore-label', key: UNREADY_LABEL, before: p.metadata?.labels?.[UNREADY_LABEL] ?? null, after: 'true' },
-        detail: `label ${UNREADY_LABEL}=true: the KWOK stage reports Ready=False${plan.seed !== undefined ? ` (seed ${plan.seed})` : ''}${present ? ' (already there)' : ''}`,
-      },
+      app
+        ? {
+            fault: 'break readiness',
+            target: { kind: 'Pod', name, namespace: s.namespace },
+            undo: { op: 'exec', container: app.container, command: app.on },
+            detail: `exec ${app.off.join(' ')} in container ${app.container}: its readiness probe fails${seed}`,
+          }
+        : {
+            fault: 'break readiness',
+            target: { kind: 'Pod', name, namespace: s.namespace },
+            undo: present ? undefined : { op: 'restore-label', key: UNREADY_LABEL, before: p.metadata?.labels?.[UNREADY_LABEL] ?? null, after: 'true' },
+            detail: `label ${UNREADY_LABEL}=true: the KWOK stage reports Ready=False${seed}${present ? ' (already there)' : ''}`,
+          },
       async ({ annotations }) => {
-        if (!present) await labelUnready(s, name, annotations);
+        if (app) {
+          // The annotation first (it names the ledger record, for `kubeproof clean`), then the switch.
+          await s.kube.mergePatch('Pod', name, s.namespace, { metadata: { annotations } });
+          const r = await s.kube.exec(s.namespace, name, app.container, app.off);
+          if (r.exitCode !== 0) throw new Error(`${app.off.join(' ')} in pod ${name} exited ${r.exitCode}: ${r.stderr.trim()}`);
+        } else if (!present) await labelUnready(s, name, annotations);
       },
     );
     brk.at ||= injected.at;

@@ -170,6 +170,38 @@ export class Kube {
     );
   }
 
+  /**
+   * Run a command in a container through the API's exec subresource (what `kubectl exec`
+   * does): resolves with its output and exit code once it ends, rejects after `timeoutMs`.
+   */
+  async exec(namespace: string, pod: string, container: string, command: string[], timeoutMs = 15_000): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+    const { Writable } = await import('node:stream');
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const sink = (into: Buffer[]) => new Writable({ write: (c: Buffer, _e, cb) => (into.push(Buffer.from(c)), cb()) });
+    const what = `exec ${command.join(' ')} in ${namespace}/${pod} (${container})`;
+    return new Promise((resolve, reject) => {
+      let socket: { close(): void } | undefined;
+      const timer = setTimeout(() => {
+        socket?.close();
+        reject(new Error(`${what}: no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const done = (status: k8s.V1Status) => {
+        clearTimeout(timer);
+        // A non-zero exit is status Failure with reason NonZeroExitCode and the code in details.causes.
+        const code = status.status === 'Success' ? 0 : Number(status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message ?? 1);
+        resolve({ exitCode: code, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') || (code ? (status.message ?? '') : '') });
+      };
+      new k8s.Exec(this.config)
+        .exec(namespace, pod, container, command, sink(out), sink(err), null, false, done)
+        .then((ws) => (socket = ws))
+        .catch((e: unknown) => {
+          clearTimeout(timer);
+          reject(this.unreachable(e));
+        });
+    });
+  }
+
   /** A raw request against the API server (paths the typed clients do not cover, e.g. metrics.k8s.io). */
   async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
     const cluster = this.config.getCurrentCluster();

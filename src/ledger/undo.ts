@@ -17,6 +17,10 @@ export type UndoAction =
   | { op: 'remove-taint'; taint: Taint }
   /** The fault changed a label from `before` to `after` (null: absent). */
   | { op: 'restore-label'; key: string; before: string | null; after: string | null }
+  /** The fault stopped the kubelet of a local cluster's real node: start it again with its recorded command line (src/cluster/kubelet.ts). */
+  | { op: 'start-kubelet'; cluster: string }
+  /** The fault ran a command in a pod's container (e.g. `/testapp ready off`); this one undoes it (`/testapp ready on`). */
+  | { op: 'exec'; container: string; command: string[] }
   /** The fault stopped a machine by running a command; this starts it again. */
   | { op: 'run'; command: string[] }
   /**
@@ -95,6 +99,25 @@ export async function undoOne(kube: Kube, rec: UndoRecord): Promise<UndoOutcome>
         });
       case 'idle-usage':
         return await idleUsage(kube, rec, u);
+      case 'start-kubelet': {
+        const { restartKubelet } = await import('../cluster/kubelet.js');
+        const r = await restartKubelet(u.cluster);
+        await onCurrent(kube, rec, () => ({ outcome: { status: 'reverted', detail: '' } }));
+        return r.started
+          ? { status: 'reverted', detail: `started the kubelet of ${what} again (pid ${r.pid})` }
+          : { status: 'already', detail: `the kubelet of ${what} was already running (pid ${r.pid})` };
+      }
+      case 'exec': {
+        const ns = rec.target.namespace ?? 'default';
+        const pod = await kube.find<Pod>('Pod', rec.target.name, ns);
+        if (!pod || pod.metadata?.deletionTimestamp) return { status: 'already', detail: `${what} no longer exists` };
+        const running = pod.status?.containerStatuses?.find((c) => c.name === u.container)?.state?.running;
+        if (!running) return { status: 'already', detail: `container ${u.container} of ${what} is not running (a restarted container starts afresh)` };
+        const r = await kube.exec(ns, rec.target.name, u.container, u.command);
+        if (r.exitCode !== 0) return { status: 'failed', detail: `${what}: ${u.command.join(' ')} exited ${r.exitCode}: ${r.stderr.trim()}` };
+        await onCurrent(kube, rec, () => ({ outcome: { status: 'reverted', detail: '' } }));
+        return { status: 'reverted', detail: `ran ${u.command.join(' ')} in ${what}` };
+      }
       case 'run': {
         const { execa } = await import('execa');
         const [cmd, ...args] = u.command;

@@ -5,9 +5,12 @@
  * reverts included) and go into the timeline's measurements, hence into summary.json and
  * the console summary.
  *
- * This is the same signal on every cluster kind. Where containers are real, an HTTP probe
- * through the Service would measure more (a ready endpoint that does not answer); that is
- * not built yet, and the report says which mechanism produced the figures.
+ * That signal exists on every cluster kind. Where every pod behind the Service is a real
+ * container on this machine (a local cluster's real node: kube-proxy routes ClusterIPs from
+ * the host), HTTP requests through the ClusterIP measure what a client saw instead (a ready
+ * endpoint that does not answer counts as down): availability is then the share of requests
+ * that succeeded and an outage a run of failed requests (probes/http.ts). The ready-endpoint
+ * count is kept in both modes; the report says which mechanism produced the figures.
  */
 import type { Scenario } from '../scenario.js';
 import type { Timeline } from '../timeline/timeline.js';
@@ -18,6 +21,8 @@ import { BadInputError } from '../errors.js';
 import { podReady } from '../timeline/timeline.js';
 import { matches } from '../workload/selector.js';
 import { seriesFigures, type Sample, type SeriesFigures } from './series.js';
+import { HttpProbe, type HttpFigures } from './http.js';
+import type { Pod, Service } from '../kube/types.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const AVAILABILITY_MECHANISM = 'EndpointSlice ready endpoints (watch)';
@@ -49,6 +54,15 @@ export interface AvailabilityFigures extends SeriesFigures {
   /** "time below" counts the moments with fewer ready endpoints than this (the count when measuring began). */
   threshold: number;
   samples: Sample[];
+  /** In HTTP mode: the requests' figures (availablePercent, outages and longestOutageMs come from them). */
+  http?: HttpFigures;
+}
+
+/** Requests per second of the HTTP mode: enough to see a 100 ms gap, little enough for 2 cores. */
+export const HTTP_PROBE_RATE = 20;
+
+export function httpMechanism(url: string, rate: number): string {
+  return `HTTP GET ${url} through the Service's ClusterIP from this machine, ${rate} req/s, new connection each`;
 }
 
 export class AvailabilityProbe {
@@ -56,11 +70,17 @@ export class AvailabilityProbe {
   private off: (() => void) | undefined;
   private endedAt: number | undefined;
   threshold = 0;
+  /** Set when the Service's endpoints are real containers reachable from here. */
+  http: HttpProbe | undefined;
 
   constructor(
     private readonly tl: Timeline,
     readonly service: string,
   ) {}
+
+  get mechanism(): string {
+    return this.http ? httpMechanism(this.http.url, this.http.ratePerSecond) : AVAILABILITY_MECHANISM;
+  }
 
   /**
    * Begin once the EndpointSlices agree with the Service's Ready pods (a Deployment reported
@@ -93,16 +113,20 @@ export class AvailabilityProbe {
     });
   }
 
-  stop(): void {
+  async stop(): Promise<void> {
     this.off?.();
     this.off = undefined;
     this.endedAt ??= now();
+    await this.http?.stop();
   }
 
   figures(): AvailabilityFigures {
     const from = this.samples[0]?.at ?? now();
     const to = this.endedAt ?? now();
-    return { service: this.service, mechanism: AVAILABILITY_MECHANISM, threshold: this.threshold, samples: [...this.samples], ...seriesFigures(this.samples, from, to, this.threshold) };
+    const base = { service: this.service, mechanism: this.mechanism, threshold: this.threshold, samples: [...this.samples], ...seriesFigures(this.samples, from, to, this.threshold) };
+    if (!this.http) return base;
+    const h = this.http.figures();
+    return { ...base, availablePercent: h.successPercent, outages: h.outages, outageMs: h.outageMs, longestOutageMs: h.longestOutageMs, http: h };
   }
 }
 
@@ -115,14 +139,38 @@ export async function measureAvailability(s: Scenario, service: string): Promise
   if (s.availability.has(service)) throw new BadInputError(`availability of service ${service} is already measured in this scenario`);
   const probe = new AvailabilityProbe(s.timeline, service);
   await probe.start();
+  const url = httpUrl(s, service);
+  if (url) {
+    probe.http = new HttpProbe(url, { ratePerSecond: HTTP_PROBE_RATE });
+    await probe.http.start();
+  }
   s.availability.set(service, probe);
-  s.timeline.mark('measure availability', `service ${service}: ${probe.threshold} ready endpoint(s) at start (${AVAILABILITY_MECHANISM})`);
+  s.timeline.mark('measure availability', `service ${service}: ${probe.threshold} ready endpoint(s) at start (${probe.mechanism})`);
   // Registered before any fault of the scenario, so it runs after their reverts: the whole scenario counts.
   s.onCleanup(`availability of service ${service}`, async () => {
-    probe.stop();
+    await probe.stop();
     recordAvailability(s, probe.figures());
   });
   return probe;
+}
+
+/**
+ * The URL to measure a Service by HTTP, when that is possible: a local cluster (its real
+ * node's kube-proxy routes ClusterIPs on this machine) and every Ready pod behind the Service
+ * on a real node. Otherwise undefined: EndpointSlice readiness is the measure.
+ */
+export function httpUrl(s: Scenario, service: string): string | undefined {
+  const tl = s.timeline;
+  const caps = s.cluster.capabilities;
+  if (s.cluster.kind !== 'local' || caps.realNodes.length === 0) return undefined;
+  const svc = tl.informer('Service').get(service, tl.namespace) as Service | undefined;
+  const ip = svc?.spec?.clusterIP;
+  const port = svc?.spec?.ports?.[0]?.port;
+  if (!ip || ip === 'None' || !port) return undefined;
+  const selector = Object.entries(svc?.spec?.selector ?? {}).map(([key, v]) => ({ key, operator: 'In' as const, values: [v] }));
+  const pods = tl.pods.list().filter((p: Pod) => matches(p.metadata?.labels, selector) && podReady(p) && !p.metadata?.deletionTimestamp);
+  if (pods.length === 0 || !pods.every((p) => caps.realNodes.includes(p.spec?.nodeName ?? ''))) return undefined;
+  return `http://${ip}:${port}/`;
 }
 
 export function availabilityProbe(s: Scenario, service: string): AvailabilityProbe {
@@ -133,8 +181,18 @@ export function availabilityProbe(s: Scenario, service: string): AvailabilityPro
 
 function recordAvailability(s: Scenario, f: AvailabilityFigures): void {
   const detail = { mechanism: f.mechanism, windowMs: Math.round(f.to - f.from), outages: f.outages };
-  s.timeline.measure({ name: `availability of service ${f.service} (time with ≥ 1 ready endpoint)`, value: round(f.availablePercent, 3), unit: '%', detail });
-  s.timeline.measure({ name: `longest outage of service ${f.service} (no ready endpoint)`, value: Math.round(f.longestOutageMs), unit: 'ms', detail: { outageTotalMs: Math.round(f.outageMs) } });
+  if (f.http) {
+    const h = f.http;
+    const http = { ...detail, requests: h.requests, succeeded: h.succeeded, byPod: h.byPod, errors: h.errors };
+    s.timeline.measure({ name: `availability of service ${f.service} (HTTP requests that succeeded)`, value: round(f.availablePercent, 3), unit: '%', detail: http });
+    s.timeline.measure({ name: `longest outage of service ${f.service} (consecutive failed HTTP requests)`, value: Math.round(f.longestOutageMs), unit: 'ms', detail: { outageTotalMs: Math.round(f.outageMs) } });
+    if (h.latencyMs) {
+      for (const p of ['p50', 'p90', 'p99'] as const) s.timeline.measure({ name: `HTTP latency ${p} of service ${f.service}`, value: round(h.latencyMs[p], 1), unit: 'ms', detail: { max: round(h.latencyMs.max, 1) } });
+    }
+  } else {
+    s.timeline.measure({ name: `availability of service ${f.service} (time with ≥ 1 ready endpoint)`, value: round(f.availablePercent, 3), unit: '%', detail });
+    s.timeline.measure({ name: `longest outage of service ${f.service} (no ready endpoint)`, value: Math.round(f.longestOutageMs), unit: 'ms', detail: { outageTotalMs: Math.round(f.outageMs) } });
+  }
   s.timeline.measure({ name: `fewest ready endpoints of service ${f.service}`, value: f.min, unit: 'count', detail: { atStart: f.threshold } });
   s.timeline.measure({ name: `time service ${f.service} had fewer than ${f.threshold} ready endpoints`, value: Math.round(f.belowMs), unit: 'ms' });
 }

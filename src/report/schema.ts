@@ -47,8 +47,10 @@ export interface AvailabilityReport {
   /** Epoch ms of the measured window: from the probe's start to the end of the scenario (its undo included). */
   from: number;
   to: number;
-  /** Percentage of the window with at least one ready endpoint. */
+  /** Percentage of the window with at least one ready endpoint (HTTP mode: of the requests that succeeded). */
   availablePercent: number;
+  /** HTTP mode: requests, successes, latency percentiles (ms) and successful responses per pod. */
+  http?: { url: string; ratePerSecond: number; requests: number; succeeded: number; latencyMs?: { p50: number; p90: number; p99: number; max: number }; byPod: Record<string, number> };
   /** Fewest ready endpoints at any moment. */
   minReady: number;
   /** Ready endpoints when measuring began; `belowThresholdMs` is the time with fewer. */

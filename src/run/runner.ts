@@ -44,7 +44,12 @@ export interface RunOptions {
   upstreamTimings: boolean;
   cwd: string;
   plan?: boolean;
+  /** Real nodes for a fresh local cluster; undefined: 1 when a selected scenario is tagged @real and this machine can run one. */
+  realNodes?: number;
 }
+
+/** Scenarios that need real containers carry this tag. */
+export const REAL_TAG = '@real';
 
 /** How long the nodes get to settle back after the last undo (controllers lift their taints asynchronously). */
 const LEFT_AS_FOUND_WITHIN_MS = 30_000;
@@ -58,6 +63,8 @@ interface Validated {
   runConfiguration: IRunConfiguration;
   support: Awaited<ReturnType<typeof loadSupport>>;
   scenarios: number;
+  /** Selected scenarios tagged @real. */
+  realScenarios: number;
 }
 
 /** Parse the features and match every step before any cluster is touched: bad input is exit 2, with file:line. */
@@ -88,6 +95,7 @@ async function validate(opts: RunOptions, log: Log): Promise<Validated> {
   const pickles = new Map<string, { uri: string }>();
   const stepLines = new Map<string, string>();
   const steps = new Map<string, { text: string; where: string }>();
+  let realScenarios = 0;
   await runCucumber(
     { ...runConfiguration, support, runtime: { ...runConfiguration.runtime, dryRun: true, parallel: 0 }, formats: { stdout: 'summary', files: {}, publish: false, options: {} } },
     { cwd: opts.cwd, stdout: devNull(), stderr: process.stderr },
@@ -104,6 +112,7 @@ async function validate(opts: RunOptions, log: Log): Promise<Validated> {
       }
       if (env.pickle) {
         pickles.set(env.pickle.id, { uri: env.pickle.uri });
+        if (env.pickle.tags.some((t) => t.name === REAL_TAG)) realScenarios++;
         for (const ps of env.pickle.steps) steps.set(ps.id, { text: ps.text, where: stepLines.get(ps.astNodeIds[0] ?? '') ?? env.pickle.uri });
       }
       if (env.testCase) {
@@ -126,15 +135,36 @@ async function validate(opts: RunOptions, log: Log): Promise<Validated> {
     });
   }
   log(`${sources.plan.length} scenario(s) in ${new Set(sources.plan.map((p) => p.uri)).size} feature file(s)`);
-  return { runConfiguration, support, scenarios: sources.plan.length };
+  return { runConfiguration, support, scenarios: sources.plan.length, realScenarios };
 }
 
 function devNull(): Writable {
   return new Writable({ write: (_chunk, _enc, cb) => cb() });
 }
 
+/**
+ * Real nodes for a fresh local cluster: as asked, or 1 when @real scenarios are selected and
+ * this machine can run one (root, the packages, no other cluster holding the one real node).
+ * Otherwise 0, and the @real scenarios report themselves not applicable, with the fix.
+ */
+async function realNodesFor(opts: RunOptions, realScenarios: number, log: Log): Promise<number> {
+  if (opts.realNodes !== undefined) return opts.realNodes;
+  if (realScenarios === 0 || opts.plan) return 0;
+  const { realNodeRequirements } = await import('../cluster/real-host.js');
+  const { hasRealNode } = await import('../cluster/real-teardown.js');
+  const missing = (await realNodeRequirements()).filter((r) => !r.ok);
+  const other = (await listLocalClusters()).find((c) => hasRealNode(c.name));
+  if (missing.length || other) {
+    const why = missing.length ? `this machine lacks ${missing.map((m) => m.name).join(', ')}` : `cluster "${other!.name}" holds this machine's one real node`;
+    log(`${realScenarios} ${REAL_TAG} scenario(s) selected, but no real node: ${why}; they will be reported not applicable`);
+    return 0;
+  }
+  log(`${realScenarios} ${REAL_TAG} scenario(s) selected: starting the local cluster with 1 real node`);
+  return 1;
+}
+
 /** The cluster for a run, and whether the run made it (and so stops it at the end). */
-async function getCluster(opts: RunOptions, runId: string, log: Log): Promise<{ cluster: Cluster; made: boolean }> {
+async function getCluster(opts: RunOptions, runId: string, log: Log, realScenarios = 0): Promise<{ cluster: Cluster; made: boolean }> {
   const local = new LocalProvider();
   switch (opts.cluster) {
     case 'local': {
@@ -144,7 +174,8 @@ async function getCluster(opts: RunOptions, runId: string, log: Log): Promise<{ 
         log(`using the running local cluster "${opts.name}" (left running at the end)`);
         return { cluster: await local.attach(opts.name!, log), made: false };
       }
-      return { cluster: await local.up({ name: opts.name ?? `run-${runId.slice(-4)}${runId.slice(9, 13)}`, nodes: opts.nodes, zones: opts.zones, upstreamTimings: opts.upstreamTimings, log }), made: true };
+      const realNodes = await realNodesFor(opts, realScenarios, log);
+      return { cluster: await local.up({ name: opts.name ?? `run-${runId.slice(-4)}${runId.slice(9, 13)}`, nodes: opts.nodes, zones: opts.zones, realNodes, upstreamTimings: opts.upstreamTimings, log }), made: true };
     }
     case 'kind':
       return { cluster: await new KindProvider().up({ name: opts.name ?? `kubeproof-${runId.slice(-4)}`, nodes: opts.nodes, zones: opts.zones, log }), made: true };
@@ -172,7 +203,7 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
   const started = new Date();
   const validated = await validate(opts, log);
 
-  const { cluster, made } = await getCluster(opts, runId, log);
+  const { cluster, made } = await getCluster(opts, runId, log, validated.realScenarios);
   const kube = Kube.fromKubeconfig(cluster.kubeconfigPath, cluster.context);
   let interrupted: NodeJS.Signals | undefined;
   let lease: RunLease | undefined;

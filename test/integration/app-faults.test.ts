@@ -12,7 +12,7 @@ import { Scenario } from '../../src/scenario.js';
 import { projectRoot } from '../../src/project.js';
 import { deployWorkload } from '../../src/workload/deploy.js';
 import { breakReadiness, UNREADY_LABEL } from '../../src/faults/readiness.js';
-import { applyLoad, USAGE_CPU_ANNOTATION, LOAD_WRITTEN_ANNOTATION } from '../../src/faults/load.js';
+import { applyLoad, USAGE_CPU_ANNOTATION, LOAD_WRITTEN_ANNOTATION, type LoadDriver } from '../../src/faults/load.js';
 import { revertRun } from '../../src/ledger/ledger.js';
 import { until } from '../../src/expect/until.js';
 import { podReady } from '../../src/timeline/timeline.js';
@@ -124,7 +124,7 @@ describe('readiness and load faults leave every pod idle', { timeout: 300_000 },
       const reports = await revertRun(kube, s.runId);
       assert.deepEqual(reports.map((r) => r.outcome.status).sort(), ['reverted', 'reverted']);
       await allIdleAndReady(s);
-      const driver = s.loads.get('deployment shop')!;
+      const driver = s.loads.get('deployment shop') as LoadDriver;
       await until({ description: 'the load driver noticed its undo', sources: [s.timeline.pods], evaluate: () => ({ ok: driver.revertedElsewhere, observed: String(driver.revertedElsewhere) }) }, { within: 10_000 });
       // A pod change after the undo must not bring the load back: scale shop up and check again.
       await kube.mergePatch('Deployment', 'shop', s.namespace, { spec: { replicas: 3 } });

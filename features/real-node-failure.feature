@@ -1,0 +1,16 @@
+@real
+Feature: A real node's kubelet stops — the control plane marks the node and replaces its pods
+  The kubelet process of the real node is stopped (its containers keep running under
+  containerd, as when a kubelet dies): its heartbeats really stop, the node-lifecycle
+  controller marks the node Unknown and taints it, the taint evicts the pods after their
+  default toleration, and the ReplicaSet's replacements are scheduled on the KWOK nodes (the
+  Deployment prefers the real node but may run anywhere). The undo starts the kubelet again
+  with the same command line. The timings in force are in the report.
+
+  Scenario: A stopped kubelet — node Unknown, pods replaced on other nodes
+    Given a real node
+    And deployment "failover" from "scenarios/real/failover.yaml" is ready
+    And 2 pods of deployment "failover" run on node "real-1"
+    When the kubelet of node "real-1" is stopped
+    Then within 30 s node "real-1" is Unknown
+    And within 60 s the pods of node "real-1" are replaced on other nodes
