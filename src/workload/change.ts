@@ -9,7 +9,7 @@ import { observed } from '../expect/conditions.js';
 import type { KubeObject } from '../kube/types.js';
 
 /** Return once the scenario's watch has seen the write, so later checks read its result. */
-async function seen(s: Scenario, written: KubeObject): Promise<void> {
+export async function seen(s: Scenario, written: KubeObject): Promise<void> {
   const kind = String(written.kind);
   const rv = written.metadata?.resourceVersion;
   if (!rv || kind === 'Node' || !s.timeline.watches(kind)) return;

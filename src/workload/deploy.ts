@@ -9,12 +9,15 @@ import { expectWithin } from '../expect/expect.js';
 import { ApiError } from '../kube/errors.js';
 import { rolloutComplete, jobFinished, quotaEnforced } from '../expect/conditions.js';
 import { until } from '../expect/until.js';
+import { seen } from './change.js';
 import { describeWorkload, workloadObject, podsOf, podInState, type WorkloadRef } from './pods.js';
 import type { Manifest } from '../kube/types.js';
 
 async function apply(s: Scenario, manifests: LocatedManifest[], label: string): Promise<Manifest[]> {
   const applied = await applyManifests(s.kube, manifests, { namespace: s.namespace, runId: s.runId });
   s.timeline.mark('apply', `${label}: ${applied.map((o) => `${o.kind}/${o.metadata?.name}`).join(', ')}`);
+  // The next step reads the scenario's watches: return once they have seen every object applied.
+  await Promise.all(applied.filter((o) => o.metadata?.namespace === s.namespace).map((o) => seen(s, o)));
   // A quota is in force only once its controller has computed it; wait for that, as a user would expect.
   for (const q of applied.filter((o) => o.kind === 'ResourceQuota' && o.metadata?.namespace === s.namespace)) {
     await until(quotaEnforced(s.timeline, String(q.metadata?.name)), { within: 30_000 });

@@ -8,7 +8,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync, rmSync, copyFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, copyFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -224,6 +224,17 @@ describe('kubeproof CLI against a local cluster', { timeout: 900_000 }, () => {
     }
     assert.deepEqual(changed, [], 'plan mode changed a node');
     assert.deepEqual(evictions, [], 'plan mode evicted or deleted a pod before the namespace went');
+    assert.deepEqual(await traces(), baseline);
+  });
+
+  it('--parallel 2 runs scenarios side by side, each in its own namespace, with every report', async () => {
+    const reports = join(tmp, 'parallel');
+    const r = await kp(['run', 'features/pod-kill.feature', ...target, '--parallel', '2', '--reports', reports]);
+    assert.equal(r.code, 0, r.out);
+    const summary = JSON.parse(readFileSync(join(reports, 'latest', 'summary.json'), 'utf8')) as { totals: { scenarios: number; passed: number }; scenarios: Array<{ data?: { namespace: string } }> };
+    assert.ok(summary.totals.scenarios >= 5 && summary.totals.passed === summary.totals.scenarios, JSON.stringify(summary.totals));
+    assert.equal(new Set(summary.scenarios.map((x) => x.data?.namespace)).size, summary.totals.scenarios);
+    for (const f of ['cucumber.html', 'junit.xml', 'messages.ndjson', 'timeline.html']) assert.ok(existsSync(join(reports, 'latest', f)), `${f} missing`);
     assert.deepEqual(await traces(), baseline);
   });
 
