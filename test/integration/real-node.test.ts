@@ -8,9 +8,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { readFile, readdir } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { execa } from 'execa';
 import pRetry from 'p-retry';
 import { LocalProvider, LocalCluster, clusterDir, listLocalClusters } from '../../src/cluster/local.js';
 import { Kube } from '../../src/kube/client.js';
@@ -19,9 +18,9 @@ import { until } from '../../src/expect/until.js';
 import { podReady } from '../../src/timeline/timeline.js';
 import { NODE_TYPE_LABEL, KWOK_NODE_LABEL, nodeReadyCondition } from '../../src/cluster/nodes.js';
 import { realNodeRequirements } from '../../src/cluster/real-host.js';
-import { HOST_PATHS, TOUCHED_SYSCTLS, realNodeLayout } from '../../src/cluster/real-layout.js';
+import { realNodeLayout } from '../../src/cluster/real-layout.js';
 import { hasRealNode } from '../../src/cluster/real-teardown.js';
-import { podCgroupDirs } from '../../src/cluster/real-node.js';
+import { hostSnapshot } from './host-snapshot.js';
 import { TESTAPP_IMAGE, ensureLocalImages } from '../../src/cluster/images.js';
 import { imageLoad } from '../../src/cli/image.js';
 import { ctr } from '../../src/cluster/containerd.js';
@@ -39,37 +38,6 @@ async function skipReason(): Promise<string | false> {
 }
 const skip = await skipReason();
 if (skip) say(`SKIPPED: ${skip}`);
-
-/** What a real node could leave on the host: its processes, mounts, links, iptables chains, dirs, kernel settings, cgroups. */
-async function hostSnapshot(): Promise<Record<string, string[]>> {
-  const ours = /^(containerd|containerd-shim.*|kubelet|kube-proxy|runc|pause|testapp)$/;
-  const procs: string[] = [];
-  for (const pid of (await readdir('/proc')).filter((e) => /^\d+$/.test(e))) {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
-    if (ours.test(comm) && state !== 'Z') procs.push(comm);
-  }
-  const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').map((l) => l.split(' ')[4] ?? '').filter(Boolean);
-  const links = (await execa('ip', ['-o', 'link', 'show'])).stdout.split('\n').map((l) => l.split(': ')[1]?.split('@')[0] ?? '');
-  const chains: string[] = [];
-  for (const save of ['iptables-save', 'ip6tables-save']) {
-    for (const t of ['filter', 'nat', 'mangle', 'raw']) {
-      const r = await execa(save, ['-t', t], { reject: false });
-      chains.push(...r.stdout.split('\n').filter((l) => l.startsWith(':')).map((l) => `${save} ${t} ${l.split(' ')[0]}`));
-    }
-  }
-  const sysctls = await Promise.all(TOUCHED_SYSCTLS.map(async (k) => `${k}=${(await readFile(`/proc/sys/${k}`, 'utf8').catch(() => '?')).trim()}`));
-  return {
-    processes: procs.sort(),
-    mounts: mounts.sort(),
-    links: links.sort(),
-    chains: chains.sort(),
-    hostPaths: HOST_PATHS.filter((p) => existsSync(p)),
-    sysctls,
-    cgroups: (await podCgroupDirs()).filter((p) => existsSync(p)),
-  };
-}
 
 const name = `rn-${randomBytes(2).toString('hex')}`;
 const ns = 'rn';

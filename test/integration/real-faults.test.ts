@@ -1,0 +1,178 @@
+/**
+ * Real-node faults survive the death of the run that made them: `kubeproof run` breaks a real
+ * container's readiness (exec) or stops the real node's kubelet, is SIGKILLed, and
+ * `kubeproof clean` — another process — undoes them from the ledger (exec `/testapp ready on`,
+ * start the kubelet again from its recorded command line). Then the nodes are as before, and
+ * after `cluster down` so is the host (processes, mounts, links, iptables chains, dirs).
+ * Needs root and the real-node packages; skipped (with the reason) without them.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import { LocalProvider, type LocalCluster, listLocalClusters } from '../../src/cluster/local.js';
+import { Kube } from '../../src/kube/client.js';
+import { Informer } from '../../src/kube/informer.js';
+import { until, type Condition } from '../../src/expect/until.js';
+import { podReady } from '../../src/timeline/timeline.js';
+import { nodeReadyCondition } from '../../src/cluster/nodes.js';
+import { realNodeRequirements } from '../../src/cluster/real-host.js';
+import { hasRealNode } from '../../src/cluster/real-teardown.js';
+import { kubeletPid } from '../../src/cluster/kubelet.js';
+import { ensureLocalImages } from '../../src/cluster/images.js';
+import type { Node, Pod } from '../../src/kube/types.js';
+import { hostSnapshot } from './host-snapshot.js';
+
+const say = (l: string) => process.stderr.write(`  [real-faults] ${l}\n`);
+const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+const bin = join(root, 'bin/kubeproof.js');
+
+async function skipReason(): Promise<string | false> {
+  const missing = (await realNodeRequirements()).filter((r) => !r.ok);
+  if (missing.length) return `real-node tests need ${missing.map((m) => `${m.name}${m.fix ? ` (${m.fix})` : ''}`).join(', ')}`;
+  const other = (await listLocalClusters()).find((c) => hasRealNode(c.name));
+  if (other) return `cluster "${other.name}" already has this machine's one real node`;
+  return false;
+}
+const skip = await skipReason();
+if (skip) say(`SKIPPED: ${skip}`);
+
+const tmp = mkdtempSync(join(tmpdir(), 'kubeproof-real-faults-'));
+const name = `rf-${randomBytes(2).toString('hex')}`;
+let cluster: LocalCluster;
+let kube: Kube;
+let nodes: Informer<Node>;
+let pods: Informer<Pod>;
+let hostBefore: Record<string, string[]>;
+let nodesBefore: string[];
+let kubeletBefore: number | undefined;
+
+function kp(args: string[]) {
+  const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, out })));
+  return { child, done };
+}
+
+/** The nodes as the run must leave them: schedulability, taints, labels, kubeproof annotations, Ready. */
+function nodeState(): string[] {
+  return nodes
+    .list()
+    .flatMap((n) => {
+      const id = n.metadata!.name!;
+      return [
+        `${id} Ready=${nodeReadyCondition(n)}`,
+        ...(n.spec?.unschedulable ? [`${id} cordoned`] : []),
+        ...(n.spec?.taints ?? []).map((t) => `${id} taint ${t.key}:${t.effect}`),
+        ...Object.entries(n.metadata?.labels ?? {}).map(([k, v]) => `${id} label ${k}=${v}`),
+        ...Object.keys(n.metadata?.annotations ?? {}).filter((k) => k.includes('kubeproof')).map((k) => `${id} annotation ${k}`),
+      ];
+    })
+    .sort();
+}
+
+/** Run `text` as a feature, wait (on watch events) until `inPlace` holds, SIGKILL the run, then `kubeproof clean`. */
+async function killMidFaultThenClean(file: string, text: string, inPlace: Condition): Promise<string> {
+  const path = join(tmp, file);
+  writeFileSync(path, text);
+  const run = kp(['run', path, '--name', name, '--reports', join(tmp, 'reports')]);
+  const ended = run.done.then((r) => {
+    throw new Error(`the run ended (exit ${r.code}) before its faults were in place:\n${r.out}`);
+  });
+  ended.catch(() => undefined);
+  try {
+    await Promise.race([until(inPlace, { within: 120_000 }), ended]);
+  } finally {
+    run.child.kill('SIGKILL');
+  }
+  const r = await run.done;
+  assert.equal(r.signal, 'SIGKILL');
+  const c = await kp(['clean', '--name', name]).done;
+  say(`kubeproof clean:\n${c.out.trim().split('\n').map((l) => `      ${l}`).join('\n')}`);
+  assert.equal(c.code, 0, c.out);
+  return c.out;
+}
+
+/** Wait (on node events) until the nodes are as before the runs. */
+async function nodesAsBefore(): Promise<void> {
+  await until(
+    {
+      description: 'every node as before the run (Ready, taints, labels, annotations)',
+      sources: [nodes],
+      evaluate: () => {
+        const now = nodeState();
+        const diff = [...now.filter((x) => !nodesBefore.includes(x)).map((x) => `+ ${x}`), ...nodesBefore.filter((x) => !now.includes(x)).map((x) => `- ${x}`)];
+        return { ok: diff.length === 0, observed: diff.join('; ') || 'as before' };
+      },
+    },
+    { within: 60_000 },
+  );
+}
+
+const HOLD = '    Then within 10 min node "node-1" is Unknown\n';
+
+describe('real-node faults undone by kubeproof clean after SIGKILL', { skip: skip || undefined, timeout: 600_000 }, () => {
+  before(async () => {
+    await ensureLocalImages({ log: say });
+    hostBefore = await hostSnapshot();
+    cluster = await new LocalProvider().up({ name, nodes: 3, realNodes: 1, log: say });
+    kube = Kube.fromKubeconfig(cluster.kubeconfigPath);
+    nodes = new Informer<Node>(kube, 'Node');
+    pods = new Informer<Pod>(kube, 'Pod', { labelSelector: 'app=app' });
+    await Promise.all([nodes.start(), pods.start()]);
+    nodesBefore = nodeState();
+    kubeletBefore = await kubeletPid(name);
+    assert.ok(kubeletBefore, 'the real node has no running kubelet');
+  });
+
+  after(async () => {
+    await Promise.all([nodes?.stop(), pods?.stop()]);
+    if (cluster) await cluster.down();
+    rmSync(tmp, { recursive: true, force: true });
+    if (cluster) assert.deepEqual(await hostSnapshot(), hostBefore, 'the host differs from before cluster up');
+  });
+
+  it('a real readiness break (exec) is undone by clean: /testapp ready on', async () => {
+    const out = await killMidFaultThenClean(
+      'readiness.feature',
+      `Feature: held\n  Scenario: readiness off\n    Given a real node\n    And deployment "app" from "scenarios/real/app.yaml" is ready\n    When 1 pod of deployment "app" fails readiness\n${HOLD}`,
+      {
+        description: 'a pod of app not Ready (its readiness switched off)',
+        sources: [pods],
+        evaluate: () => {
+          const ps = pods.list().filter((p) => !p.metadata?.deletionTimestamp);
+          const unready = ps.filter((p) => p.status?.phase === 'Running' && !podReady(p) && Object.keys(p.metadata?.annotations ?? {}).some((k) => k.startsWith('fault.kubeproof.io/')));
+          return { ok: unready.length === 1, observed: ps.map((p) => `${p.metadata?.name} ${podReady(p) ? 'Ready' : 'not Ready'}`).join(', ') || 'no pods' };
+        },
+      },
+    );
+    assert.match(out, /ran \/testapp ready on in pod/);
+    assert.match(out, /cleaned 1 run/);
+    await nodesAsBefore();
+  });
+
+  it('a stopped kubelet is started again by clean, from its recorded command line', async () => {
+    const out = await killMidFaultThenClean(
+      'kubelet.feature',
+      `Feature: held\n  Scenario: kubelet stopped\n    Given a real node\n    When the kubelet of node "real-1" is stopped\n${HOLD}`,
+      {
+        description: 'node real-1 Unknown (its kubelet stopped)',
+        sources: [nodes],
+        evaluate: () => {
+          const r = nodeReadyCondition(nodes.get('real-1'));
+          return { ok: r === 'Unknown', observed: `Ready=${r}` };
+        },
+      },
+    );
+    assert.match(out, /started the kubelet of node real-1 again/);
+    const pid = await kubeletPid(name);
+    assert.ok(pid && pid !== kubeletBefore, `the kubelet is not running again (pid ${pid})`);
+    await nodesAsBefore();
+  });
+});
