@@ -6,6 +6,13 @@ import type { NodeSpec } from './provider.js';
 export const KWOK_NODE_LABEL = 'kwok.x-k8s.io/node';
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 export const NODE_TYPE_LABEL = 'kubeproof.io/node-type';
+/**
+ * The real node's taint (NoSchedule), registered by its kubelet: workloads written for KWOK nodes
+ * (images this machine does not have, DaemonSets) stay off it, so a run that starts a real node
+ * for its @real scenarios runs the others as before. Real workloads tolerate it and select
+ * NODE_TYPE_LABEL=real.
+ */
+export const REAL_NODE_TAINT = { key: NODE_TYPE_LABEL, value: 'real', effect: 'NoSchedule' } as const;
 
 export const DEFAULT_ALLOCATABLE: Record<string, string> = { cpu: '4', memory: '16Gi', pods: '110', 'ephemeral-storage': '100Gi' };
 

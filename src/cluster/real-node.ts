@@ -26,7 +26,7 @@ import { importImage, startContainerd } from './containerd.js';
 import { startDaemon } from './daemon.js';
 import { startKubelet } from './kubelet.js';
 import { ensureLocalImages } from './images.js';
-import { NODE_TYPE_LABEL, nodeReadyCondition } from './nodes.js';
+import { NODE_TYPE_LABEL, REAL_NODE_TAINT, nodeReadyCondition } from './nodes.js';
 import type { ClusterTimings } from './provider.js';
 import { assertRealNodeHost, cgroupVersion, cniBinDir } from './real-host.js';
 import { HOST_PATHS, POD_CGROUP, realNodeLayout, writeRecord, type RealNodeLayout, type RealNodeRecord } from './real-layout.js';
@@ -137,6 +137,7 @@ export function kubeletConfiguration(l: RealNodeLayout, r: RealNodeRecord, pki: 
     nodeStatusReportFrequency: every,
     nodeLeaseDurationSeconds: timings.nodeHeartbeatSeconds * 4,
     registerNode: true,
+    registerWithTaints: [REAL_NODE_TAINT],
     rotateCertificates: false,
     serverTLSBootstrap: false,
   };

@@ -16,7 +16,7 @@ import { Kube } from '../../src/kube/client.js';
 import { Informer, now } from '../../src/kube/informer.js';
 import { until } from '../../src/expect/until.js';
 import { podReady } from '../../src/timeline/timeline.js';
-import { NODE_TYPE_LABEL, KWOK_NODE_LABEL, nodeReadyCondition } from '../../src/cluster/nodes.js';
+import { NODE_TYPE_LABEL, KWOK_NODE_LABEL, REAL_NODE_TAINT, nodeReadyCondition } from '../../src/cluster/nodes.js';
 import { realNodeRequirements } from '../../src/cluster/real-host.js';
 import { realNodeLayout } from '../../src/cluster/real-layout.js';
 import { hasRealNode } from '../../src/cluster/real-teardown.js';
@@ -85,6 +85,7 @@ describe('real node beside KWOK nodes', { skip: skip || undefined, timeout: 300_
     assert.ok(all.every((n) => nodeReadyCondition(n) === 'True'), 'a node is not Ready');
     const real = nodes.get('real-1')!;
     assert.equal(real.metadata?.labels?.[NODE_TYPE_LABEL], 'real');
+    assert.deepEqual(real.spec?.taints, [REAL_NODE_TAINT], 'the real node keeps KWOK workloads off with its taint');
     assert.equal(real.metadata?.labels?.[KWOK_NODE_LABEL], undefined, 'kwok would take the real node over');
     assert.match(real.status?.nodeInfo?.containerRuntimeVersion ?? '', /^containerd:/);
     assert.deepEqual(cluster.capabilities.realNodes, ['real-1']);
@@ -104,6 +105,7 @@ describe('real node beside KWOK nodes', { skip: skip || undefined, timeout: 300_
           metadata: { labels: { app: 'web' } },
           spec: {
             nodeSelector: { [NODE_TYPE_LABEL]: 'real' },
+            tolerations: [{ ...REAL_NODE_TAINT }],
             terminationGracePeriodSeconds: 2,
             containers: [
               {
