@@ -15,7 +15,7 @@ export async function expectRestartedInPlace(s: Scenario, withinMs: number): Pro
   for (const k of kills(s)) {
     await expectWithin(s, restartedCondition(s, k), withinMs);
     const f = restartFigures(s, k);
-    s.timeline.measure({ name: `restart delays of container ${k.container} of pod ${k.pod} (kill → running)`, value: f.delaysMs.at(-1) ?? 0, unit: 'ms', detail: { perKill: f.delaysMs, waitingReasons: f.waitingReasons } });
+    s.timeline.measure({ name: `restart of container ${k.container} of pod ${k.pod} after kill ${k.kills.length} (kill → running)`, value: f.delaysMs.at(-1) ?? 0, unit: 'ms', detail: { perKill: f.delaysMs, waitingReasons: f.waitingReasons } });
   }
 }
 

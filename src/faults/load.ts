@@ -180,7 +180,8 @@ function idleOf(s: Scenario, w: WorkloadRef): string | null {
 export async function applyLoad(s: Scenario, w: WorkloadRef, cores: number): Promise<void> {
   const millicores = Math.round(parseCores(String(cores)) * 1000);
   if (s.planOnly) {
-    s.plans.push(`offer ${cores} CPU core(s) to ${describeWorkload(w)}, spread over its Ready pods (${USAGE_CPU_ANNOTATION}), until removed`);
+    const real = s.timeline.pods.list().some((p) => p.metadata?.namespace === s.namespace && s.cluster.capabilities.realNodes.includes(p.spec?.nodeName ?? '') && p.metadata?.labels && matches(p.metadata.labels, selectorOf(s.timeline, { workload: w }) ?? []));
+    s.plans.push(`offer ${cores} CPU core(s) to ${describeWorkload(w)}, ${real ? 'as real work: HTTP GET /burn through its Service' : `spread over its Ready pods (${USAGE_CPU_ANNOTATION})`}, until removed`);
     return;
   }
   if (s.loads.has(loadKey(w))) throw new BadInputError(`${describeWorkload(w)} is already under load in this scenario`);

@@ -133,7 +133,8 @@ export class AvailabilityProbe {
 /** Start measuring a Service; figures are recorded when the scenario ends (after its faults are undone). */
 export async function measureAvailability(s: Scenario, service: string): Promise<AvailabilityProbe | undefined> {
   if (s.planOnly) {
-    s.plans.push(`measure availability of service ${service} (ready endpoints from EndpointSlices)`);
+    const url = httpUrl(s, service);
+    s.plans.push(`measure availability of service ${service} (${url ? httpMechanism(url, HTTP_PROBE_RATE) : 'ready endpoints from EndpointSlices'})`);
     return undefined;
   }
   if (s.availability.has(service)) throw new BadInputError(`availability of service ${service} is already measured in this scenario`);

@@ -149,7 +149,7 @@ function devNull(): Writable {
  */
 async function realNodesFor(opts: RunOptions, realScenarios: number, log: Log): Promise<number> {
   if (opts.realNodes !== undefined) return opts.realNodes;
-  if (realScenarios === 0 || opts.plan) return 0;
+  if (realScenarios === 0) return 0;
   const { realNodeRequirements } = await import('../cluster/real-host.js');
   const { hasRealNode } = await import('../cluster/real-teardown.js');
   const missing = (await realNodeRequirements()).filter((r) => !r.ok);
