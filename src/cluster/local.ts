@@ -144,7 +144,14 @@ function kwokctlConfig(bins: BinarySet, t: ClusterTimings, withRealNodes: boolea
       {
         name: 'metrics-server',
         // KWOK nodes have only a Hostname address; a real node's name resolves nowhere, so it is scraped on its InternalIP.
-        extraArgs: [{ key: 'kubelet-preferred-address-types', value: withRealNodes ? 'InternalIP,Hostname,ExternalIP' : 'Hostname,InternalIP,ExternalIP', override: true }],
+        extraArgs: [
+          { key: 'kubelet-preferred-address-types', value: withRealNodes ? 'InternalIP,Hostname,ExternalIP' : 'Hostname,InternalIP,ExternalIP', override: true },
+          // Scrape every 10 s (its minimum; kwokctl sets 15 s): a new pod has metrics after two scrapes, so the HPA sees it
+          // sooner. The request timeout must stay below the resolution or metrics-server refuses to start; kwokctl does not
+          // pass that flag, so it is added (override only replaces flags kwokctl passes).
+          { key: 'metric-resolution', value: '10s', override: true },
+          { key: 'kubelet-request-timeout', value: '5s' },
+        ],
       },
     ],
   };
@@ -407,6 +414,9 @@ export class LocalProvider implements ClusterProvider {
         cluster.nodes = [...cluster.nodes, ...realNodes];
         await writeMeta(name, { nodes: cluster.nodes });
       }
+      // A component that dies on a bad flag does so a moment after kwokctl reported success: look again.
+      const dead = (await componentPids(name)).filter((p) => !p.alive);
+      if (dead.length) throw new EnvironmentError(`cluster "${name}" came up but ${dead.map((d) => d.component).join(', ')} exited`, { hint: `see ${join(clusterDir(name), 'logs')}` });
       log(`local cluster "${name}" (Kubernetes ${serverVersion}) up with ${specs.length} KWOK node(s)${realNodes.length ? ` and ${realNodes.length} real node(s)` : ''} in ${formatDuration(now() - started)}`);
       return cluster;
     } catch (err) {
