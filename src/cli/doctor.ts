@@ -3,30 +3,18 @@
  * The report goes to `out` (stdout); progress ("hashing …") to `log` (stderr).
  * Exit 0 when the local cluster can run (binaries cached and verified, or Go to build them), else 3.
  */
-import { access, constants, readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { execa } from 'execa';
 import YAML from 'yaml';
 import { ExitCode, KubeproofError, describeError } from '../errors.js';
 import type { Log } from '../log.js';
+import { onPath } from '../host.js';
 import { BINARY_NAMES, VERSION_SET_ID, cacheRoot, checkGo, findBinaries, readManifest, verifyBinaries } from '../cluster/binaries.js';
 import { cgroupVersion, realNodeRequirements } from '../cluster/real-host.js';
 import { COLD_BUILD_TOTAL_SECONDS, ETCD_VERSION, KUBERNETES_VERSION, KWOK_VERSION, METRICS_SERVER_VERSION, MIN_GO_VERSION } from '../cluster/versions.js';
 
-async function onPath(command: string): Promise<string | undefined> {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const p = join(dir, command);
-    try {
-      await access(p, constants.X_OK);
-      if ((await stat(p)).isFile()) return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 async function exists(path: string): Promise<boolean> {
   return stat(path).then(

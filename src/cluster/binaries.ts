@@ -15,11 +15,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { access, appendFile, chmod, constants, cp, mkdir, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, cp, mkdir, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { homedir, hostname } from 'node:os';
-import { delimiter, dirname, isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { EnvironmentError } from '../errors.js';
+import { onPath } from '../host.js';
 import { formatDuration, plainOutput, stderrLog, type Log } from '../log.js';
 import {
   COLD_BUILD_SECONDS,
@@ -204,19 +205,6 @@ export async function findBinaries(cacheDir: string = cacheRoot()): Promise<Bina
 // ---------------------------------------------------------------------------------------------
 // Go.
 
-async function onPath(command: string, pathEnv: string | undefined = process.env.PATH): Promise<string | undefined> {
-  for (const dir of (pathEnv ?? '').split(delimiter)) {
-    if (!dir) continue;
-    const candidate = join(dir, command);
-    try {
-      await access(candidate, constants.X_OK);
-      if ((await stat(candidate)).isFile()) return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 /** [major, minor, patch, isRelease] of "go1.26.8", "go1.26rc1", "go1.20", "devel go1.27-abc…"; undefined if unparsable. */
 export function parseGoVersion(v: string): [number, number, number, boolean] | undefined {

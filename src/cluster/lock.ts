@@ -6,15 +6,8 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { watch } from 'node:fs';
 import { dirname } from 'node:path';
+import { processAlive } from '../host.js';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 async function tryAcquire(lockDir: string): Promise<boolean> {
   try {
@@ -26,7 +19,7 @@ async function tryAcquire(lockDir: string): Promise<boolean> {
   }
   const pid = Number((await readFile(`${lockDir}/pid`, 'utf8').catch(() => '')).trim());
   // A lock without a pid file is being created right now, unless it is old; treat only a dead owner as stale.
-  if (pid && !alive(pid)) {
+  if (pid && !processAlive(pid)) {
     await rm(lockDir, { recursive: true, force: true });
     return tryAcquire(lockDir);
   }

@@ -3,9 +3,10 @@
  * iptables and iproute2 (all from the distribution), each with the command that installs it.
  * Shared by `kubeproof doctor` and by `cluster up --real-nodes`, which refuses with the same words.
  */
-import { access, constants, readFile, stat } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
+import { onPath } from '../host.js';
 import { CNI_BIN_DIRS } from './containerd.js';
 
 export interface HostRequirement {
@@ -16,21 +17,6 @@ export interface HostRequirement {
   fix?: string;
 }
 
-async function onPath(command: string): Promise<string | undefined> {
-  // Root's PATH on Debian has the sbin dirs; a user's may not (runc and iptables live there).
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'];
-  for (const dir of dirs) {
-    if (!dir) continue;
-    const p = join(dir, command);
-    try {
-      await access(p, constants.X_OK);
-      if ((await stat(p)).isFile()) return p;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 export async function cniBinDir(): Promise<string | undefined> {
   for (const d of CNI_BIN_DIRS) {
@@ -48,7 +34,7 @@ const APT = 'apt-get install -y';
 
 export async function realNodeRequirements(): Promise<HostRequirement[]> {
   const bin = async (name: string, command: string, pkg: string): Promise<HostRequirement> => {
-    const p = await onPath(command);
+    const p = await onPath(command, { sbin: true });
     return { name, ok: Boolean(p), detail: p ?? 'missing', fix: p ? undefined : `${APT} ${pkg}` };
   };
   const root = process.getuid?.() === 0;

@@ -3,6 +3,7 @@
  * tell a dead run's ledger (safe to revert) from a live one's (never touched).
  */
 import { hostname } from 'node:os';
+import { processAlive } from '../host.js';
 import type { Kube } from '../kube/client.js';
 import { isConflict, isNotFound } from '../kube/errors.js';
 import { Ledger, SYSTEM_NAMESPACE, ledgerRuns } from './ledger.js';
@@ -61,13 +62,7 @@ export class RunLease {
 /** Whether the Lease's holder is a process on this machine that no longer exists. */
 function holderIsDeadHere(holder: string | undefined): boolean {
   const m = holder?.match(/^(.*)\/(\d+)$/);
-  if (!m || m[1] !== hostname()) return false;
-  try {
-    process.kill(Number(m[2]), 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'ESRCH';
-  }
+  return Boolean(m && m[1] === hostname() && !processAlive(Number(m[2])));
 }
 
 /**
