@@ -9,7 +9,7 @@ import { Timeline } from './timeline/timeline.js';
 import { now } from './kube/informer.js';
 import { RUN_LABEL } from './workload/manifests.js';
 import type { ClusterInfo, ScenarioData } from './report/schema.js';
-import type { ClusterCapabilities } from './cluster/provider.js';
+import type { ClusterCapabilities, NodeCommandLines } from './cluster/provider.js';
 import { isNotFound } from './kube/errors.js';
 import { Ledger } from './ledger/ledger.js';
 import type { DrainResult } from './faults/drain.js';
@@ -54,7 +54,7 @@ export class Scenario {
 
   constructor(
     readonly kube: Kube,
-    readonly cluster: ClusterInfo & { capabilities: ClusterCapabilities; nodes: string[] },
+    readonly cluster: ClusterInfo & { capabilities: ClusterCapabilities; nodes: string[]; nodeCommands?: NodeCommandLines },
     readonly runId: string,
     readonly namespace: string,
     /** Directory that scenario-relative paths (scenarios/…) resolve against. */

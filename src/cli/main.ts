@@ -32,7 +32,8 @@ const commands: Record<string, Command> = {
   run: {
     summary: 'run feature files against a cluster (default: the shipped features on a fresh local cluster)',
     usage: `kubeproof run [paths…] [--cluster local|kind|existing] [--context C] [--kubeconfig F] [--allow-context C]
-              [--tags EXPR] [--name N] [--nodes 3] [--zones a,b,c] [--real-nodes N] [--keep] [--parallel N] [--reports DIR] [--upstream-timings] [--plan]`,
+              [--tags EXPR] [--name N] [--nodes 3] [--zones a,b,c] [--real-nodes N] [--keep] [--parallel N] [--reports DIR] [--upstream-timings] [--plan]
+              [--config F] (default ./kubeproof.config.json: allowContexts, nodeCommands)`,
     options: {
       ...help,
       cluster: { type: 'string', default: 'local' },
@@ -49,6 +50,7 @@ const commands: Record<string, Command> = {
       reports: { type: 'string' },
       'upstream-timings': { type: 'boolean', default: false },
       plan: { type: 'boolean', default: false },
+      config: { type: 'string' },
     },
     positionals: true,
     async run(v, paths) {
@@ -57,7 +59,7 @@ const commands: Record<string, Command> = {
       if ((v.context || v.kubeconfig) && cluster !== 'existing') throw new BadInputError('--context and --kubeconfig go with --cluster existing');
       const { run } = await import('../run/runner.js');
       const { loadProjectConfig } = await import('../cluster/guard.js');
-      const config = await loadProjectConfig(process.cwd());
+      const config = await loadProjectConfig(process.cwd(), v.config as string | undefined);
       return run({
         paths,
         cluster: cluster as 'local',
@@ -75,6 +77,7 @@ const commands: Record<string, Command> = {
         cwd: process.cwd(),
         plan: Boolean(v.plan),
         realNodes: int(v['real-nodes'], 'real-nodes', 0),
+        nodeCommands: config.nodeCommands,
       });
     },
   },

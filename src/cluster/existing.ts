@@ -13,7 +13,7 @@ import { Kube } from '../kube/client.js';
 import { isApiError } from '../kube/errors.js';
 import type { Node } from '../kube/types.js';
 import { UPSTREAM_TIMINGS } from './local.js';
-import type { Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeSpec } from './provider.js';
+import type { Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeCommandLines, NodeSpec } from './provider.js';
 
 /**
  * Shell commands that stop and start one node of the cluster (a cloud CLI, ssh + systemctl…).
@@ -50,6 +50,7 @@ function defaultKubeconfigFiles(): string[] {
 export class ExistingCluster implements Cluster {
   readonly kind = 'existing' as const;
   readonly capabilities: ClusterCapabilities;
+  readonly nodeCommands: NodeCommandLines | undefined;
   readonly timings: ClusterTimings = { ...UPSTREAM_TIMINGS, source: 'assumed-upstream-defaults' };
 
   constructor(
@@ -58,15 +59,16 @@ export class ExistingCluster implements Cluster {
     readonly apiServerUrl: string,
     readonly serverVersion: string,
     readonly nodes: string[],
-    private readonly nodeCommands: NodeCommands | undefined,
+    private readonly commands: NodeCommands | undefined,
     /** A merged kubeconfig kubeproof wrote (KUBECONFIG listed several files); removed by down(). */
     private readonly ownKubeconfigDir: string | undefined,
     private readonly log: Log,
   ) {
+    this.nodeCommands = commands ? { stop: ['sh', '-c', commands.stop], start: ['sh', '-c', commands.start] } : undefined;
     this.capabilities = {
       realContainers: true,
       realNodes: [...nodes],
-      canStopNode: nodeCommands !== undefined,
+      canStopNode: commands !== undefined,
       readinessMechanism: 'app-endpoint',
       metricsSource: 'unknown',
       simulatedNodes: false,
@@ -90,8 +92,8 @@ export class ExistingCluster implements Cluster {
   }
 
   private async runNodeCommand(verb: keyof NodeCommands, node: string): Promise<void> {
-    if (!this.nodeCommands) throw new BadInputError(`no command to ${verb} a node of context ${this.context} is configured`);
-    const line = nodeCommandLine(this.nodeCommands[verb], node);
+    if (!this.commands) throw new BadInputError(`no command to ${verb} a node of context ${this.context} is configured`);
+    const line = nodeCommandLine(this.commands[verb], node);
     this.log(`${verb} node ${node}: ${line}`);
     const r = await execa(line, { shell: true, reject: false, all: true, env: { KUBEPROOF_NODE: node } });
     if (r.exitCode !== 0) {

@@ -4,7 +4,7 @@
  * namespace UID, so a kubeconfig edited mid-run cannot redirect the faults elsewhere.
  */
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { BadInputError, EnvironmentError } from '../errors.js';
 import type { Kube } from '../kube/client.js';
 import type { ClusterKind } from './provider.js';
@@ -20,6 +20,8 @@ export interface ClusterFingerprint {
 export interface ProjectConfig {
   /** Context names (or `*` globs) kubeproof may run against besides its own clusters. */
   allowContexts: string[];
+  /** Shell commands that stop and start one node of an existing cluster (`{node}`: its name), e.g. over ssh. */
+  nodeCommands?: { stop: string; start: string };
 }
 
 /** `*` matches any run of characters; everything else is literal. */
@@ -59,14 +61,17 @@ async function kubeSystemUid(kube: Kube): Promise<string> {
   return uid;
 }
 
-/** The optional kubeproof.config.json of a project, e.g. {"allowContexts": ["staging-*"]}. */
-export async function loadProjectConfig(cwd: string): Promise<ProjectConfig> {
-  const file = join(cwd, PROJECT_CONFIG_FILE);
+/**
+ * The optional kubeproof.config.json of a project (or the file given with --config), e.g.
+ * {"allowContexts": ["staging-*"], "nodeCommands": {"stop": "ssh {node} sudo systemctl stop kubelet", "start": "…"}}.
+ */
+export async function loadProjectConfig(cwd: string, path?: string): Promise<ProjectConfig> {
+  const file = path ? resolve(cwd, path) : join(cwd, PROJECT_CONFIG_FILE);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return { allowContexts: [] };
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !path) return { allowContexts: [] };
     throw new BadInputError(`cannot read ${file}: ${(err as Error).message}`, { where: { file } });
   }
   let value: unknown;
@@ -82,5 +87,9 @@ export async function loadProjectConfig(cwd: string): Promise<ProjectConfig> {
   if (allow !== undefined && !(Array.isArray(allow) && allow.every((c) => typeof c === 'string' && c.length > 0))) {
     throw new BadInputError(`"allowContexts" in ${PROJECT_CONFIG_FILE} must be a list of context names (or globs with *)`, { where: { file } });
   }
-  return { allowContexts: (allow as string[] | undefined) ?? [] };
+  const commands = (value as { nodeCommands?: unknown }).nodeCommands as { stop?: unknown; start?: unknown } | undefined;
+  if (commands !== undefined && !(typeof commands === 'object' && commands !== null && typeof commands.stop === 'string' && typeof commands.start === 'string' && commands.stop.includes('{node}') && commands.start.includes('{node}'))) {
+    throw new BadInputError(`"nodeCommands" in ${PROJECT_CONFIG_FILE} must be {"stop": "…{node}…", "start": "…{node}…"}`, { where: { file } });
+  }
+  return { allowContexts: (allow as string[] | undefined) ?? [], ...(commands ? { nodeCommands: { stop: commands.stop as string, start: commands.start as string } } : {}) };
 }

@@ -15,7 +15,7 @@ import type { Node } from '../kube/types.js';
 import { cacheRoot } from './binaries.js';
 import { UPSTREAM_TIMINGS } from './local.js';
 import { ZONE_LABEL } from './nodes.js';
-import type { Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeSpec } from './provider.js';
+import type { Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeCommandLines, NodeSpec } from './provider.js';
 
 export const DEFAULT_KIND_CLUSTER_NAME = 'kubeproof';
 /** kind names containers `<name>-control-plane`, so the name must be a valid, short DNS label. */
@@ -135,6 +135,9 @@ export class KindCluster implements Cluster {
       simulatedNodes: false,
     };
   }
+
+  /** A kind node is a container: stopping it stops its kubelet, as a machine going down would. */
+  readonly nodeCommands: NodeCommandLines = { stop: ['docker', 'stop', '{node}'], start: ['docker', 'start', '{node}'] };
 
   async addNodes(specs: NodeSpec[]): Promise<void> {
     throw new BadInputError(`kind cannot add nodes to a running cluster (asked for ${specs.map((s) => s.name).join(', ') || 'none'})`, {

@@ -51,6 +51,11 @@ export interface NodeSpec {
   allocatable?: Record<string, string>;
 }
 
+export interface NodeCommandLines {
+  stop: string[];
+  start: string[];
+}
+
 export interface Cluster {
   readonly kind: ClusterKind;
   readonly name: string;
@@ -64,6 +69,12 @@ export interface Cluster {
   readonly nodes: string[];
   /** Version the API server reports, e.g. v1.37.2. */
   readonly serverVersion: string;
+  /**
+   * How to stop and start one node from any process (argv, `{node}` standing for the node's name):
+   * kind: `docker stop/start`; existing: the commands configured in kubeproof.config.json;
+   * absent where there is no such way. The local cluster stops its nodes through the API instead.
+   */
+  readonly nodeCommands?: NodeCommandLines;
   /** Add nodes (local: KWOK nodes through the API; kind: refused). Resolves when every new node is Ready. */
   addNodes(specs: NodeSpec[]): Promise<void>;
   /** Stop and remove what `up()` created (for existing clusters: nothing). */

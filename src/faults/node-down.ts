@@ -14,7 +14,8 @@ import { KWOK_NODE_LABEL } from '../cluster/nodes.js';
 import { NotApplicable } from '../not-applicable.js';
 import { injectFault } from './fault.js';
 import type { Node } from '../kube/types.js';
-import { BadInputError } from '../errors.js';
+import { BadInputError, EnvironmentError } from '../errors.js';
+import { execa } from 'execa';
 import { firstAfter, type Phase } from '../timeline/queries.js';
 import { podReady } from '../timeline/timeline.js';
 import { until } from '../expect/until.js';
@@ -22,7 +23,7 @@ import { kubeletPid, stopKubelet } from '../cluster/kubelet.js';
 
 export const NOT_READY_STAGE_LABEL = 'node-not-ready.stage.kwok.x-k8s.io';
 
-export type NodeDownMode = 'heartbeats' | 'not-ready' | 'kubelet';
+export type NodeDownMode = 'heartbeats' | 'not-ready' | 'kubelet' | 'command';
 
 export interface NodeDown {
   node: string;
@@ -38,17 +39,24 @@ export function planNodeDown(s: Scenario, node: string, mode: NodeDownMode): str
   const t = s.cluster.timings;
   const silent = mode !== 'not-ready';
   return [
-    `take node ${node} down (${mode === 'heartbeats' ? 'stop its heartbeats' : mode === 'kubelet' ? 'stop its kubelet process' : 'report NotReady'}): ${pods.length} pod(s) of this scenario on it`,
+    `take node ${node} down (${mode === 'heartbeats' ? 'stop its heartbeats' : mode === 'kubelet' ? 'stop its kubelet process' : mode === 'command' ? 'run its stop command' : 'report NotReady'}): ${pods.length} pod(s) of this scenario on it`,
     `  expected: Ready → ${silent ? 'Unknown' : 'False'} after ~${silent ? t.nodeMonitorGracePeriodSeconds : 1} s, pods evicted ~${silent ? t.defaultUnreachableTolerationSeconds : t.defaultNotReadyTolerationSeconds} s later`,
     ...pods.map((p) => `  ${p.metadata?.name} would be replaced elsewhere`),
   ].join('\n');
 }
 
 export async function takeNodeDown(s: Scenario, node: string, mode: NodeDownMode): Promise<NodeDown> {
-  if (!s.cluster.capabilities.canStopNode) throw new NotApplicable(`the ${s.cluster.kind} cluster gives kubeproof no way to stop a node`);
-  if (s.cluster.kind !== 'local') throw new NotApplicable(`taking a node down is implemented for the local cluster; this run uses ${s.cluster.kind}`);
+  if (!s.cluster.capabilities.canStopNode) {
+    throw new NotApplicable(
+      `the ${s.cluster.kind} cluster gives kubeproof no way to stop a node${s.cluster.kind === 'existing' ? ' (configure "nodeCommands" {"stop", "start"} in kubeproof.config.json)' : ''}`,
+    );
+  }
   const n = await s.kube.find<Node>('Node', node);
   if (!n) throw new BadInputError(`node "${node}" does not exist`);
+  if (s.cluster.kind !== 'local') {
+    if (mode === 'not-ready') throw new NotApplicable(`a node that reports NotReady while up needs KWOK nodes (the local cluster); this run uses ${s.cluster.kind}`);
+    return stopNodeByCommand(s, node);
+  }
   if (mode === 'kubelet') return stopNodeKubelet(s, node);
   const key = mode === 'heartbeats' ? KWOK_NODE_LABEL : NOT_READY_STAGE_LABEL;
   const before = n.metadata?.labels?.[key] ?? null;
@@ -85,10 +93,32 @@ async function stopNodeKubelet(s: Scenario, node: string): Promise<NodeDown> {
   return { node, mode: 'kubelet', at: injected.at, pods: pods.map((p) => p.metadata!.name!), readyBefore };
 }
 
+/** kind, existing: the cluster's own stop command (docker stop, or the configured one); its start command is the undo. */
+async function stopNodeByCommand(s: Scenario, node: string): Promise<NodeDown> {
+  const commands = s.cluster.nodeCommands;
+  if (!commands) throw new NotApplicable(`the ${s.cluster.kind} cluster has no command to stop a node`);
+  if (!/^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/.test(node)) throw new BadInputError(`"${node}" is not a valid node name`);
+  const fill = (argv: string[]) => argv.map((a) => a.replaceAll('{node}', node));
+  const [stop, start] = [fill(commands.stop), fill(commands.start)];
+  const pods = s.timeline.pods.list().filter((p) => p.spec?.nodeName === node && !p.metadata?.deletionTimestamp);
+  const readyBefore = s.timeline.pods.list().filter((p) => podReady(p) && !p.metadata?.deletionTimestamp).length;
+  const injected = await injectFault(
+    s,
+    { fault: 'stop node', target: { kind: 'Node', name: node }, undo: { op: 'run', command: start }, detail: `stopped with: ${stop.join(' ')}`, recovered: () => nodeBack(s, node) },
+    async ({ annotations }) => {
+      await s.kube.mergePatch('Node', node, undefined, { metadata: { annotations } });
+      const r = await execa(stop[0]!, stop.slice(1), { reject: false, all: true, timeout: 120_000 });
+      if (r.exitCode !== 0) throw new EnvironmentError(`stopping node ${node} failed: ${stop.join(' ')} exited ${r.exitCode ?? r.code}: ${String(r.all ?? '').trim().split('\n').slice(-5).join(' | ')}`);
+    },
+  );
+  return { node, mode: 'command', at: injected.at, pods: pods.map((p) => p.metadata!.name!), readyBefore };
+}
+
 /** The phases of a node failure as the watches saw them, for the report. */
 export function nodeFailurePhases(s: Scenario, down: NodeDown): Phase[] {
   const tl = s.timeline;
-  const phases: Phase[] = [{ name: down.mode === 'heartbeats' ? 'heartbeats stopped' : down.mode === 'kubelet' ? 'kubelet stopped' : 'NotReady reported', at: down.at, afterMs: 0 }];
+  const first = { heartbeats: 'heartbeats stopped', kubelet: 'kubelet stopped', command: 'node stopped', 'not-ready': 'NotReady reported' }[down.mode];
+  const phases: Phase[] = [{ name: first, at: down.at, afterMs: 0 }];
   const add = (name: string, at: number | undefined) => {
     if (at !== undefined) phases.push({ name, at, afterMs: Math.round(at - down.at) });
   };

@@ -1,5 +1,5 @@
 /** What the runner hands every scenario (cucumber world parameters: plain JSON, so parallel workers get it too). */
-import type { ClusterCapabilities, ClusterKind, ClusterTimings } from '../cluster/provider.js';
+import type { ClusterCapabilities, ClusterKind, ClusterTimings, NodeCommandLines } from '../cluster/provider.js';
 
 export interface RunParameters {
   runId: string;
@@ -14,6 +14,7 @@ export interface RunParameters {
     timings: ClusterTimings;
     capabilities: ClusterCapabilities;
     nodes: string[];
+    nodeCommands?: NodeCommandLines;
   };
   /** kube-system namespace UID the run is pinned to (context guard). */
   kubeSystemUid?: string;

@@ -44,6 +44,8 @@ export interface RunOptions {
   upstreamTimings: boolean;
   cwd: string;
   plan?: boolean;
+  /** How to stop and start a node of an existing cluster (from kubeproof.config.json). */
+  nodeCommands?: { stop: string; start: string };
   /** Real nodes for a fresh local cluster; undefined: 1 when a selected scenario is tagged @real and this machine can run one. */
   realNodes?: number;
 }
@@ -187,7 +189,7 @@ async function getCluster(opts: RunOptions, runId: string, log: Log, realScenari
         log(`${path} is kubeproof's local cluster "${own.name}": using it as a local cluster`);
         return { cluster: await local.attach(own.name, log), made: false };
       }
-      return { cluster: await new ExistingProvider({ kubeconfigPath: opts.kubeconfig, context: opts.context }).up({ log }), made: false };
+      return { cluster: await new ExistingProvider({ kubeconfigPath: opts.kubeconfig, context: opts.context, nodeCommands: opts.nodeCommands }).up({ log }), made: false };
     }
   }
 }
@@ -264,6 +266,7 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
         timings: cluster.timings,
         capabilities: cluster.capabilities,
         nodes: cluster.nodes,
+        ...(cluster.nodeCommands ? { nodeCommands: cluster.nodeCommands } : {}),
       },
       kubeSystemUid: fingerprint.kubeSystemUid,
       plan: Boolean(opts.plan),

@@ -14,6 +14,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { LocalProvider, type LocalCluster } from '../../src/cluster/local.js';
+import { findBinaries } from '../../src/cluster/binaries.js';
 import { Kube } from '../../src/kube/client.js';
 import { Informer } from '../../src/kube/informer.js';
 import { until } from '../../src/expect/until.js';
@@ -236,6 +237,24 @@ describe('kubeproof CLI against a local cluster', { timeout: 900_000 }, () => {
     assert.equal(new Set(summary.scenarios.map((x) => x.data?.namespace)).size, summary.totals.scenarios);
     for (const f of ['cucumber.html', 'junit.xml', 'messages.ndjson', 'timeline.html']) assert.ok(existsSync(join(reports, 'latest', f)), `${f} missing`);
     assert.deepEqual(await traces(), baseline);
+  });
+
+  it('an existing cluster with configured node commands: a node stopped and started by them, and left as found', async () => {
+    const kubectl = (await findBinaries())!.path('kubectl');
+    const copy = join(tmp, 'existing-kubeconfig.yaml');
+    copyFileSync(cluster.kubeconfigPath, copy);
+    // Stopping a KWOK node's heartbeats by hand, as an ssh command would stop a kubelet.
+    const config = join(tmp, 'node-commands.json');
+    writeFileSync(config, JSON.stringify({
+      allowContexts: [cluster.context],
+      nodeCommands: { stop: `${kubectl} --kubeconfig ${copy} label node {node} kwok.x-k8s.io/node-`, start: `${kubectl} --kubeconfig ${copy} label --overwrite node {node} kwok.x-k8s.io/node=fake` },
+    }));
+    const f = feature('node-commands.feature', `Feature: node commands\n  Scenario: a node stopped by its command\n    Given deployment "web" from "scenarios/web" is ready\n    When node "node-2" stops sending heartbeats\n    Then within 30 s node "node-2" is Unknown\n`);
+    const r = await kp(['run', f, '--cluster', 'existing', '--kubeconfig', copy, '--config', config, '--reports', join(tmp, 'reports')]);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /node node-2 Ready=Unknown/);
+    assert.match(r.out, /cluster left as found/);
+    await expectClean();
   });
 
   it('Ctrl-C in the middle of a drain, a taint and a node failure: every fault undone, exit 130', async () => {
