@@ -197,7 +197,9 @@ export class Kube {
         .then((ws) => (socket = ws))
         .catch((e: unknown) => {
           clearTimeout(timer);
-          reject(this.unreachable(e));
+          // The websocket rejects with an event object ("Unexpected server response: 500" when the kubelet is not reachable).
+          const err = this.unreachable(e);
+          reject(err instanceof Error ? err : new Error(`${what}: ${(e as { message?: string })?.message ?? String(e)}`));
         });
     });
   }

@@ -113,7 +113,10 @@ export async function undoOne(kube: Kube, rec: UndoRecord): Promise<UndoOutcome>
         if (!pod || pod.metadata?.deletionTimestamp) return { status: 'already', detail: `${what} no longer exists` };
         const running = pod.status?.containerStatuses?.find((c) => c.name === u.container)?.state?.running;
         if (!running) return { status: 'already', detail: `container ${u.container} of ${what} is not running (a restarted container starts afresh)` };
-        const r = await kube.exec(ns, rec.target.name, u.container, u.command);
+        // The exec goes through the pod's kubelet, which may have just come back (a stopped-kubelet
+        // undo runs right before): transport errors are retried with backoff for up to 30 s.
+        const { default: pRetry } = await import('p-retry');
+        const r = await pRetry(() => kube.exec(ns, rec.target.name, u.container, u.command), { retries: 10, minTimeout: 200, maxTimeout: 5000, maxRetryTime: 30_000 });
         if (r.exitCode !== 0) return { status: 'failed', detail: `${what}: ${u.command.join(' ')} exited ${r.exitCode}: ${r.stderr.trim()}` };
         await onCurrent(kube, rec, () => ({ outcome: { status: 'reverted', detail: '' } }));
         return { status: 'reverted', detail: `ran ${u.command.join(' ')} in ${what}` };

@@ -99,6 +99,27 @@ async function killMidFaultThenClean(file: string, text: string, inPlace: Condit
   return c.out;
 }
 
+/** Run `text`, wait until `inPlace` holds, then Ctrl-C (SIGINT): the run undoes its own faults and exits 130. */
+async function interruptMidFault(file: string, text: string, inPlace: Condition): Promise<string> {
+  const path = join(tmp, file);
+  writeFileSync(path, text);
+  const run = kp(['run', path, '--name', name, '--reports', join(tmp, 'reports')]);
+  const ended = run.done.then((r) => {
+    throw new Error(`the run ended (exit ${r.code}) before its faults were in place:\n${r.out}`);
+  });
+  ended.catch(() => undefined);
+  try {
+    await Promise.race([until(inPlace, { within: 120_000 }), ended]);
+    run.child.kill('SIGINT');
+  } catch (err) {
+    run.child.kill('SIGKILL');
+    throw err;
+  }
+  const r = await run.done;
+  assert.equal(r.code, 130, r.out);
+  return r.out;
+}
+
 /** Wait (on node events) until the nodes are as before the runs. */
 async function nodesAsBefore(): Promise<void> {
   await until(
@@ -174,5 +195,26 @@ describe('real-node faults undone by kubeproof clean after SIGKILL', { skip: ski
     const pid = await kubeletPid(name);
     assert.ok(pid && pid !== kubeletBefore, `the kubelet is not running again (pid ${pid})`);
     await nodesAsBefore();
+  });
+
+  it('Ctrl-C with readiness broken and the kubelet stopped: the run undoes both itself (exit 130)', async () => {
+    const out = await interruptMidFault(
+      'both.feature',
+      `Feature: held\n  Scenario: both\n    Given a real node\n    And deployment "failover" from "scenarios/real/failover.yaml" is ready\n    When 1 pod of deployment "failover" fails readiness\n    And the kubelet of node "real-1" is stopped\n${HOLD}`,
+      {
+        description: 'node real-1 Unknown',
+        sources: [nodes],
+        evaluate: () => {
+          const r = nodeReadyCondition(nodes.get('real-1'));
+          return { ok: r === 'Unknown', observed: `Ready=${r}` };
+        },
+      },
+    );
+    say(`interrupted run:\n${out.trim().split('\n').filter((l) => /undo|SIGINT/.test(l)).map((l) => `      ${l}`).join('\n')}`);
+    assert.match(out, /started the kubelet of node real-1 again/);
+    assert.ok(await kubeletPid(name), 'the kubelet is not running again');
+    await nodesAsBefore();
+    const c = await kp(['clean', '--name', name]).done;
+    assert.match(c.out, /nothing to clean/, c.out);
   });
 });
