@@ -147,6 +147,18 @@ describe('real-node faults undone by kubeproof clean after SIGKILL', { skip: ski
     nodes = new Informer<Node>(kube, 'Node');
     pods = new Informer<Pod>(kube, 'Pod', { labelSelector: 'app=app' });
     await Promise.all([nodes.start(), pods.start()]);
+    // The baseline once the node-lifecycle controller has lifted its start-up taints (it may lag the node's Ready).
+    await until(
+      {
+        description: 'every node Ready without node.kubernetes.io taints',
+        sources: [nodes],
+        evaluate: () => {
+          const bad = nodes.list().filter((n) => nodeReadyCondition(n) !== 'True' || (n.spec?.taints ?? []).some((t) => t.key.startsWith('node.kubernetes.io/')));
+          return { ok: bad.length === 0, observed: bad.map((n) => `${n.metadata?.name}: ${(n.spec?.taints ?? []).map((t) => t.key).join(',')}`).join('; ') || 'settled' };
+        },
+      },
+      { within: 30_000 },
+    );
     nodesBefore = nodeState();
     kubeletBefore = await kubeletPid(name);
     assert.ok(kubeletBefore, 'the real node has no running kubelet');
