@@ -8,20 +8,12 @@ import { openSync, closeSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
+import { processAlive } from '../host.js';
 
 export interface Daemon {
   name: string;
   pid: number;
   log: string;
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A started process's kernel start time (field 22 of /proc/pid/stat), so a reused pid is never mistaken for ours. */
@@ -53,7 +45,7 @@ export async function daemonPid(pidDir: string, name: string): Promise<number | 
   const text = await readFile(join(pidDir, `${name}.pid`), 'utf8').catch(() => '');
   const [pidText, started] = text.trim().split(' ');
   const pid = Number(pidText);
-  if (!pid || !alive(pid)) return undefined;
+  if (!pid || !processAlive(pid)) return undefined;
   if (started && (await startTime(pid)) !== started) return undefined;
   return pid;
 }
@@ -65,7 +57,7 @@ export async function daemonPid(pidDir: string, name: string): Promise<number | 
  */
 export async function exited(pid: number, withinMs: number): Promise<boolean> {
   const deadline = performance.now() + withinMs;
-  while (alive(pid) && !(await readFile(`/proc/${pid}/stat`, 'utf8').then((s) => s.slice(s.lastIndexOf(')') + 2).startsWith('Z')).catch(() => true))) {
+  while (processAlive(pid) && !(await readFile(`/proc/${pid}/stat`, 'utf8').then((s) => s.slice(s.lastIndexOf(')') + 2).startsWith('Z')).catch(() => true))) {
     if (performance.now() > deadline) return false;
     await new Promise((r) => setTimeout(r, 20));
   }

@@ -7,21 +7,18 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, copyFileSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LocalProvider, type LocalCluster } from '../../src/cluster/local.js';
 import { findBinaries } from '../../src/cluster/binaries.js';
 import { Kube } from '../../src/kube/client.js';
 import { Informer } from '../../src/kube/informer.js';
-import { until } from '../../src/expect/until.js';
+import { until, type Condition } from '../../src/expect/until.js';
+import { kubeproof, stopMidFault } from './harness.js';
 import type { KubeObject, Node } from '../../src/kube/types.js';
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const bin = join(root, 'bin/kubeproof.js');
 const tmp = mkdtempSync(join(tmpdir(), 'kubeproof-cli-'));
 const name = `cli-${randomBytes(2).toString('hex')}`;
 let cluster: LocalCluster;
@@ -30,22 +27,7 @@ let nodes: Informer<Node>;
 let target: string[];
 let baseline: string[];
 
-interface Done {
-  code: number | null;
-  signal: NodeJS.Signals | null;
-  out: string;
-}
-
-function start(args: string[]): { child: ChildProcess; done: Promise<Done>; output: () => string } {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const done = new Promise<Done>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, out })));
-  return { child, done, output: () => out };
-}
-
-const kp = (args: string[]) => start(args).done;
+const kp = (args: string[]) => kubeproof(args).done;
 
 function feature(file: string, text: string): string {
   const path = join(tmp, file);
@@ -97,30 +79,17 @@ const FAULTS = `Feature: faults held until the runner is stopped
     And node "node-1" is drained, giving up after 10 min
 `;
 
-/** Wait until the three faults of FAULTS are really in the cluster (failing at once if the run ends first). */
-async function faultsInPlace(run: ReturnType<typeof start>): Promise<void> {
-  const ended = run.done.then((r) => {
-    throw new Error(`the run ended (exit ${r.code}) before its faults were in place:\n${r.out}`);
-  });
-  ended.catch(() => undefined); // only the race below reads it
-  const inPlace = until(
-    {
-      description: 'node-1 cordoned, node-2 tainted, node-3 without heartbeats',
-      sources: [nodes],
-      evaluate: () => {
-        const n = (x: string) => nodes.list().find((o) => o.metadata?.name === x);
-        const state = [Boolean(n('node-1')?.spec?.unschedulable), Boolean(n('node-2')?.spec?.taints?.some((t) => t.key === 'cli-test')), n('node-3')?.metadata?.labels?.['kwok.x-k8s.io/node'] !== 'fake'];
-        return { ok: state.every(Boolean), observed: `cordoned ${state[0]}, tainted ${state[1]}, silent ${state[2]}` };
-      },
+/** The three faults of FAULTS, really in the cluster. */
+function faultsInPlace(): Condition {
+  return {
+    description: 'node-1 cordoned, node-2 tainted, node-3 without heartbeats',
+    sources: [nodes],
+    evaluate: () => {
+      const n = (x: string) => nodes.list().find((o) => o.metadata?.name === x);
+      const state = [Boolean(n('node-1')?.spec?.unschedulable), Boolean(n('node-2')?.spec?.taints?.some((t) => t.key === 'cli-test')), n('node-3')?.metadata?.labels?.['kwok.x-k8s.io/node'] !== 'fake'];
+      return { ok: state.every(Boolean), observed: `cordoned ${state[0]}, tainted ${state[1]}, silent ${state[2]}` };
     },
-    { within: 90_000 },
-  );
-  try {
-    await Promise.race([inPlace, ended]);
-  } catch (err) {
-    run.child.kill('SIGKILL');
-    throw err;
-  }
+  };
 }
 
 describe('kubeproof CLI against a local cluster', { timeout: 900_000 }, () => {
@@ -259,20 +228,14 @@ describe('kubeproof CLI against a local cluster', { timeout: 900_000 }, () => {
 
   it('Ctrl-C in the middle of a drain, a taint and a node failure: every fault undone, exit 130', async () => {
     const f = feature('faults.feature', FAULTS);
-    const run = start(['run', f, ...target]);
-    await faultsInPlace(run);
-    run.child.kill('SIGINT');
-    const r = await run.done;
+    const r = await stopMidFault(kubeproof(['run', f, ...target]), faultsInPlace(), 'SIGINT', 90_000);
     assert.equal(r.code, 130, r.out);
     await expectClean();
   });
 
   it('SIGKILL in the middle of the same faults: `kubeproof clean` undoes them all', async () => {
     const f = feature('faults.feature', FAULTS);
-    const run = start(['run', f, ...target]);
-    await faultsInPlace(run);
-    run.child.kill('SIGKILL');
-    const r = await run.done;
+    const r = await stopMidFault(kubeproof(['run', f, ...target]), faultsInPlace(), 'SIGKILL', 90_000);
     assert.equal(r.signal, 'SIGKILL');
     assert.notDeepEqual(await traces(), baseline, 'a killed run left nothing to clean: the faults were not real');
     const c = await kp(['clean', '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context]);

@@ -8,37 +8,25 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { LocalProvider, type LocalCluster, listLocalClusters } from '../../src/cluster/local.js';
+import { LocalProvider, type LocalCluster } from '../../src/cluster/local.js';
 import { Kube } from '../../src/kube/client.js';
 import { Informer } from '../../src/kube/informer.js';
 import { until, type Condition } from '../../src/expect/until.js';
 import { podReady } from '../../src/timeline/timeline.js';
 import { nodeReadyCondition } from '../../src/cluster/nodes.js';
-import { realNodeRequirements } from '../../src/cluster/real-host.js';
-import { hasRealNode } from '../../src/cluster/real-teardown.js';
 import { kubeletPid } from '../../src/cluster/kubelet.js';
 import { ensureLocalImages } from '../../src/cluster/images.js';
 import type { Node, Pod } from '../../src/kube/types.js';
 import { hostSnapshot } from './host-snapshot.js';
+import { kubeproof, stopMidFault, realNodeSkipReason } from './harness.js';
 
 const say = (l: string) => process.stderr.write(`  [real-faults] ${l}\n`);
-const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
-const bin = join(root, 'bin/kubeproof.js');
 
-async function skipReason(): Promise<string | false> {
-  const missing = (await realNodeRequirements()).filter((r) => !r.ok);
-  if (missing.length) return `real-node tests need ${missing.map((m) => `${m.name}${m.fix ? ` (${m.fix})` : ''}`).join(', ')}`;
-  const other = (await listLocalClusters()).find((c) => hasRealNode(c.name));
-  if (other) return `cluster "${other.name}" already has this machine's one real node`;
-  return false;
-}
-const skip = await skipReason();
+const skip = await realNodeSkipReason();
 if (skip) say(`SKIPPED: ${skip}`);
 
 const tmp = mkdtempSync(join(tmpdir(), 'kubeproof-real-faults-'));
@@ -51,14 +39,6 @@ let hostBefore: Record<string, string[]>;
 let nodesBefore: string[];
 let kubeletBefore: number | undefined;
 
-function kp(args: string[]) {
-  const child = spawn(process.execPath, [bin, ...args], { cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
-  const done = new Promise<{ code: number | null; signal: NodeJS.Signals | null; out: string }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal, out })));
-  return { child, done };
-}
 
 /** The nodes as the run must leave them: schedulability, taints, labels, kubeproof annotations, Ready. */
 function nodeState(): string[] {
@@ -81,19 +61,9 @@ function nodeState(): string[] {
 async function killMidFaultThenClean(file: string, text: string, inPlace: Condition): Promise<string> {
   const path = join(tmp, file);
   writeFileSync(path, text);
-  const run = kp(['run', path, '--name', name, '--reports', join(tmp, 'reports')]);
-  const ended = run.done.then((r) => {
-    throw new Error(`the run ended (exit ${r.code}) before its faults were in place:\n${r.out}`);
-  });
-  ended.catch(() => undefined);
-  try {
-    await Promise.race([until(inPlace, { within: 120_000 }), ended]);
-  } finally {
-    run.child.kill('SIGKILL');
-  }
-  const r = await run.done;
+  const r = await stopMidFault(kubeproof(['run', path, '--name', name, '--reports', join(tmp, 'reports')]), inPlace, 'SIGKILL');
   assert.equal(r.signal, 'SIGKILL');
-  const c = await kp(['clean', '--name', name]).done;
+  const c = await kubeproof(['clean', '--name', name]).done;
   say(`kubeproof clean:\n${c.out.trim().split('\n').map((l) => `      ${l}`).join('\n')}`);
   assert.equal(c.code, 0, c.out);
   return c.out;
@@ -103,19 +73,7 @@ async function killMidFaultThenClean(file: string, text: string, inPlace: Condit
 async function interruptMidFault(file: string, text: string, inPlace: Condition): Promise<string> {
   const path = join(tmp, file);
   writeFileSync(path, text);
-  const run = kp(['run', path, '--name', name, '--reports', join(tmp, 'reports')]);
-  const ended = run.done.then((r) => {
-    throw new Error(`the run ended (exit ${r.code}) before its faults were in place:\n${r.out}`);
-  });
-  ended.catch(() => undefined);
-  try {
-    await Promise.race([until(inPlace, { within: 120_000 }), ended]);
-    run.child.kill('SIGINT');
-  } catch (err) {
-    run.child.kill('SIGKILL');
-    throw err;
-  }
-  const r = await run.done;
+  const r = await stopMidFault(kubeproof(['run', path, '--name', name, '--reports', join(tmp, 'reports')]), inPlace, 'SIGINT');
   assert.equal(r.code, 130, r.out);
   return r.out;
 }
@@ -226,7 +184,7 @@ describe('real-node faults undone by kubeproof clean after SIGKILL', { skip: ski
     assert.match(out, /started the kubelet of node real-1 again/);
     assert.ok(await kubeletPid(name), 'the kubelet is not running again');
     await nodesAsBefore();
-    const c = await kp(['clean', '--name', name]).done;
+    const c = await kubeproof(['clean', '--name', name]).done;
     assert.match(c.out, /nothing to clean/, c.out);
   });
 });

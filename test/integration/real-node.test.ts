@@ -11,16 +11,15 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import pRetry from 'p-retry';
-import { LocalProvider, LocalCluster, clusterDir, listLocalClusters } from '../../src/cluster/local.js';
+import { LocalProvider, LocalCluster, clusterDir } from '../../src/cluster/local.js';
 import { Kube } from '../../src/kube/client.js';
 import { Informer, now } from '../../src/kube/informer.js';
 import { until } from '../../src/expect/until.js';
 import { podReady } from '../../src/timeline/timeline.js';
 import { NODE_TYPE_LABEL, KWOK_NODE_LABEL, REAL_NODE_TAINT, nodeReadyCondition } from '../../src/cluster/nodes.js';
-import { realNodeRequirements } from '../../src/cluster/real-host.js';
 import { realNodeLayout } from '../../src/cluster/real-layout.js';
-import { hasRealNode } from '../../src/cluster/real-teardown.js';
 import { hostSnapshot } from './host-snapshot.js';
+import { realNodeSkipReason } from './harness.js';
 import { TESTAPP_IMAGE, ensureLocalImages } from '../../src/cluster/images.js';
 import { imageLoad } from '../../src/cli/image.js';
 import { ctr } from '../../src/cluster/containerd.js';
@@ -29,14 +28,7 @@ import type { EndpointSlice, Node, Pod, Service } from '../../src/kube/types.js'
 
 const say = (l: string) => process.stderr.write(`  [real-node] ${l}\n`);
 
-async function skipReason(): Promise<string | false> {
-  const missing = (await realNodeRequirements()).filter((r) => !r.ok);
-  if (missing.length) return `real-node tests need ${missing.map((m) => `${m.name}${m.fix ? ` (${m.fix})` : ''}`).join(', ')}`;
-  const other = (await listLocalClusters()).find((c) => hasRealNode(c.name));
-  if (other) return `cluster "${other.name}" already has this machine's one real node`;
-  return false;
-}
-const skip = await skipReason();
+const skip = await realNodeSkipReason();
 if (skip) say(`SKIPPED: ${skip}`);
 
 const name = `rn-${randomBytes(2).toString('hex')}`;
