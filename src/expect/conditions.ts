@@ -57,16 +57,23 @@ export function spreadOverZones(tl: Timeline, target: PodTarget, min: number): C
   };
 }
 
-/** A workload's ready replicas as its controller reports them (status.readyReplicas / numberReady). */
+/**
+ * A workload's ready replicas: as its controller reports them (status.readyReplicas /
+ * numberReady), and no more than the Ready live pods the scenario's pod watch shows. The
+ * status lags a kill by a moment; without the pods' side, "has 3 ready replicas" right after
+ * a kill would hold at once and time nothing.
+ */
 export function readyReplicas(tl: Timeline, w: WorkloadRef, amount: Amount): Condition {
   return {
     description: `${describeWorkload(w)} has ${formatAmount(amount)} ready replica(s)`,
-    sources: [tl.informer(w.kind)],
+    sources: [tl.informer(w.kind), tl.pods],
     evaluate: () => {
       const obj = workloadObject(tl, w) as { status?: { readyReplicas?: number; numberReady?: number; replicas?: number } } | undefined;
       if (!obj) return { ok: false, observed: `${describeWorkload(w)} does not exist` };
-      const ready = w.kind === 'DaemonSet' ? (obj.status?.numberReady ?? 0) : (obj.status?.readyReplicas ?? 0);
-      return { ok: compare(ready, amount), observed: `${ready} ready of ${obj.status?.replicas ?? '?'} replicas` };
+      const reported = w.kind === 'DaemonSet' ? (obj.status?.numberReady ?? 0) : (obj.status?.readyReplicas ?? 0);
+      const seen = (podsOf(tl, { workload: w }) ?? []).filter((p) => podInState(p, 'Ready')).length;
+      const ready = Math.min(reported, seen);
+      return { ok: compare(ready, amount), observed: `${ready} ready of ${obj.status?.replicas ?? '?'} replicas (status says ${reported}, ${seen} Ready pod(s) seen)` };
     },
   };
 }
