@@ -1,5 +1,5 @@
 /** This machine: where a command is, whether a process lives. */
-import { access, constants, stat } from 'node:fs/promises';
+import { access, constants, readFile, stat } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 
 /** Root's PATH on Debian has the sbin dirs; a user's may not (runc and iptables live there). */
@@ -29,4 +29,14 @@ export function processAlive(pid: number): boolean {
   } catch (err) {
     return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/**
+ * A process's kernel start time (field 22 of /proc/<pid>/stat), so a reused pid is never
+ * mistaken for the process that had it. The command name (field 2) may contain spaces and
+ * parentheses: fields are counted after the last ')'.
+ */
+export async function processStartTime(pid: number): Promise<string | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
 }

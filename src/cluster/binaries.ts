@@ -13,7 +13,7 @@
  * A set counts as present only with manifest.json and every binary at its recorded size, so
  * an interrupted build never looks done. The fast path (already cached) takes no lock.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { appendFile, chmod, cp, mkdir, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { homedir, hostname } from 'node:os';
@@ -21,6 +21,7 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { EnvironmentError } from '../errors.js';
 import { onPath } from '../host.js';
+import { abortError, withDirLock } from './lock.js';
 import { formatDuration, plainOutput, stderrLog, type Log } from '../log.js';
 import {
   COLD_BUILD_SECONDS,
@@ -387,151 +388,6 @@ function toolsGo(imports: string[]): string {
   return ['//go:build tools', '', '// Keeps `go mod tidy` from dropping the commands kubeproof builds.', 'package tools', '', 'import (', ...imports.map((i) => `\t_ "${i}"`), ')', ''].join(
     '\n',
   );
-}
-
-// ---------------------------------------------------------------------------------------------
-// A cross-process lock: a directory renamed into place complete with its owner inside.
-
-export interface LockOwner {
-  pid: number;
-  host: string;
-  /** /proc start time of the owner (Linux), to tell a reused pid from the owner. */
-  start?: string;
-  since: string;
-}
-
-function processStart(pid: number): Promise<string | undefined> {
-  return readFile(`/proc/${pid}/stat`, 'utf8').then(
-    (s) => s.slice(s.lastIndexOf(')') + 2).split(' ')[19],
-    () => undefined,
-  );
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
-async function readOwner(lockDir: string): Promise<LockOwner | undefined> {
-  try {
-    return JSON.parse(await readFile(join(lockDir, 'owner.json'), 'utf8')) as LockOwner;
-  } catch {
-    return undefined;
-  }
-}
-
-/** A lock held by a process that no longer exists (or, from another host, older than a day). */
-async function ownerGone(owner: LockOwner): Promise<boolean> {
-  if (owner.host !== hostname()) return Date.now() - Date.parse(owner.since) > 24 * 3600_000;
-  if (!pidAlive(owner.pid)) return true;
-  if (owner.start) {
-    const now = await processStart(owner.pid);
-    if (now !== undefined && now !== owner.start) return true; // the pid was reused
-  }
-  return false;
-}
-
-const errCode = (err: unknown) => (err as NodeJS.ErrnoException).code;
-
-async function tryAcquire(lockDir: string): Promise<{ acquired: true } | { acquired: false; owner?: LockOwner }> {
-  // Build the lock complete (owner inside) and rename it into place: the lock dir never exists without its owner.
-  const staging = `${lockDir}.new-${process.pid}-${randomBytes(4).toString('hex')}`;
-  await mkdir(staging);
-  const me: LockOwner = { pid: process.pid, host: hostname(), start: await processStart(process.pid), since: new Date().toISOString() };
-  await writeFile(join(staging, 'owner.json'), JSON.stringify(me));
-  try {
-    await rename(staging, lockDir);
-    return { acquired: true };
-  } catch (err) {
-    await rm(staging, { recursive: true, force: true });
-    if (errCode(err) !== 'ENOTEMPTY' && errCode(err) !== 'EEXIST') throw err;
-  }
-  const owner = await readOwner(lockDir);
-  if (owner && !(await ownerGone(owner))) return { acquired: false, owner };
-  if (!owner) {
-    // Not ours (no owner.json): only an old one is taken to be abandoned.
-    const st = await stat(lockDir).catch(() => undefined);
-    if (st && Date.now() - st.mtimeMs < 60_000) return { acquired: false };
-  }
-  await breakStale(lockDir, owner);
-  return { acquired: false }; // the caller retries at once
-}
-
-/** Move a stale lock away, under a second lock so two breakers cannot remove a fresh owner's lock. */
-async function breakStale(lockDir: string, seen: LockOwner | undefined): Promise<void> {
-  const breaker = `${lockDir}.break`;
-  try {
-    await mkdir(breaker);
-  } catch (err) {
-    if (errCode(err) !== 'EEXIST') throw err;
-    const st = await stat(breaker).catch(() => undefined);
-    if (st && Date.now() - st.mtimeMs > 10_000) await rmdir(breaker).catch(() => {}); // its breaker died
-    return;
-  }
-  try {
-    const owner = await readOwner(lockDir);
-    // Still the same stale owner? (Another breaker may have replaced it with a live one meanwhile.)
-    if (owner?.pid === seen?.pid && owner?.since === seen?.since) {
-      const away = `${lockDir}.stale-${randomBytes(4).toString('hex')}`;
-      await rename(lockDir, away).catch(() => {});
-      await rm(away, { recursive: true, force: true });
-    }
-  } finally {
-    await rmdir(breaker).catch(() => {});
-  }
-}
-
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((res, rej) => {
-    if (signal?.aborted) return rej(abortError(signal));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      res();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      rej(abortError(signal!));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}
-
-function abortError(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new Error('aborted');
-}
-
-/**
- * Run `fn` holding the lock `lockDir` (created by rename, with owner.json inside). Waits, polling,
- * while a live process holds it; takes over a lock whose owner died. `onWait` is told once.
- */
-export async function withDirLock<T>(
-  lockDir: string,
-  fn: () => Promise<T>,
-  opts: { signal?: AbortSignal; onWait?: (owner: LockOwner | undefined) => void; pollMs?: number } = {},
-): Promise<T> {
-  await mkdir(dirname(lockDir), { recursive: true });
-  let told = false;
-  for (;;) {
-    if (opts.signal?.aborted) throw abortError(opts.signal);
-    const r = await tryAcquire(lockDir);
-    if (r.acquired) break;
-    if (r.owner) {
-      if (!told) opts.onWait?.(r.owner);
-      told = true;
-      await sleep(opts.pollMs ?? 500, opts.signal);
-    } else {
-      await sleep(50, opts.signal);
-    }
-  }
-  try {
-    return await fn();
-  } finally {
-    await rm(lockDir, { recursive: true, force: true });
-  }
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -8,19 +8,12 @@ import { openSync, closeSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { EnvironmentError } from '../errors.js';
-import { processAlive } from '../host.js';
+import { processAlive, processStartTime } from '../host.js';
 
 export interface Daemon {
   name: string;
   pid: number;
   log: string;
-}
-
-/** A started process's kernel start time (field 22 of /proc/pid/stat), so a reused pid is never mistaken for ours. */
-async function startTime(pid: number): Promise<string | undefined> {
-  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
-  // The command name (field 2) may contain spaces and parentheses: fields are counted after the last ')'.
-  return stat?.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
 }
 
 export async function startDaemon(opts: { name: string; command: string; args: string[]; pidDir: string; logDir: string; env?: Record<string, string> }): Promise<Daemon> {
@@ -33,7 +26,7 @@ export async function startDaemon(opts: { name: string; command: string; args: s
       child.once('error', (err) => reject(new EnvironmentError(`cannot start ${opts.name} (${opts.command}): ${err.message}`)));
     });
     child.unref();
-    await writeFile(join(opts.pidDir, `${opts.name}.pid`), `${pid} ${(await startTime(pid)) ?? ''}\n`);
+    await writeFile(join(opts.pidDir, `${opts.name}.pid`), `${pid} ${(await processStartTime(pid)) ?? ''}\n`);
     return { name: opts.name, pid, log };
   } finally {
     closeSync(fd);
@@ -46,7 +39,7 @@ export async function daemonPid(pidDir: string, name: string): Promise<number | 
   const [pidText, started] = text.trim().split(' ');
   const pid = Number(pidText);
   if (!pid || !processAlive(pid)) return undefined;
-  if (started && (await startTime(pid)) !== started) return undefined;
+  if (started && (await processStartTime(pid)) !== started) return undefined;
   return pid;
 }
 

@@ -16,7 +16,7 @@ import { Informer, now } from '../kube/informer.js';
 import type { Node } from '../kube/types.js';
 import { until } from '../expect/until.js';
 import { ensureBinaries, findBinaries, cacheRoot, type BinarySet } from './binaries.js';
-import { withLock } from './lock.js';
+import { withDirLock } from './lock.js';
 import { kwokNode, nodeSpecsFor, nodeReadyCondition, KWOK_NODE_LABEL } from './nodes.js';
 import { assertRealNodeHost } from './real-host.js';
 import { realNodeName, startRealNode } from './real-node.js';
@@ -377,7 +377,7 @@ export class LocalProvider implements ClusterProvider {
     if (realNodes.length) await assertRealNodeHost();
 
     // kwokctl picks free ports while it creates a cluster: serialise creations.
-    await withLock(join(kwokWorkdir(), '.create.lock'), async () => {
+    await withDirLock(join(kwokWorkdir(), '.create.lock'), async () => {
       const existing = await localClusterInfo(name);
       if (existing) {
         throw new BadInputError(
@@ -396,7 +396,7 @@ export class LocalProvider implements ClusterProvider {
         }
       }
       await createWithKwokctl(name, bins, timings, log, realNodes.length > 0);
-    }, () => log('another cluster is being created; waiting for it'));
+    }, { onWait: () => log('another cluster is being created; waiting for it') });
 
     const kubeconfigPath = kubeconfigPathOf(name);
     try {

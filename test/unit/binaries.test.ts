@@ -17,13 +17,13 @@ import {
   kubernetesWrapperGoMod,
   verifyBinaries,
   versionLine,
-  withDirLock,
   type BinaryName,
 } from '../../src/cluster/binaries.js';
 import { EnvironmentError } from '../../src/errors.js';
+import { withDirLock } from '../../src/cluster/lock.js';
 import { COLD_BUILD_TOTAL_SECONDS, ETCD_VERSION, KUBERNETES_VERSION, KWOK_VERSION, METRICS_SERVER_VERSION, stagingVersion } from '../../src/cluster/versions.js';
 
-const binariesModule = new URL('../../src/cluster/binaries.js', import.meta.url).href;
+const lockModule = new URL('../../src/cluster/lock.js', import.meta.url).href;
 
 /** Set env vars for one test; afterEach restores them. */
 const saved = new Map<string, string | undefined>();
@@ -251,7 +251,7 @@ describe('withDirLock', () => {
   });
 
   function child(script: string): { proc: ReturnType<typeof spawn>; held: Promise<void>; exited: Promise<number | null> } {
-    const proc = spawn(process.execPath, ['--input-type=module', '-e', `import { withDirLock } from ${JSON.stringify(binariesModule)};\n${script}`], {
+    const proc = spawn(process.execPath, ['--input-type=module', '-e', `import { withDirLock } from ${JSON.stringify(lockModule)};\n${script}`], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const held = new Promise<void>((res, rej) => {
