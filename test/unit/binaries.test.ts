@@ -1,4 +1,4 @@
-import { describe, it, before, after, afterEach } from 'node:test';
+import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile, appendFile } from 'node:fs/promises';
@@ -22,25 +22,10 @@ import {
 import { EnvironmentError } from '../../src/errors.js';
 import { withDirLock } from '../../src/cluster/lock.js';
 import { COLD_BUILD_TOTAL_SECONDS, ETCD_VERSION, KUBERNETES_VERSION, KWOK_VERSION, METRICS_SERVER_VERSION, stagingVersion } from '../../src/cluster/versions.js';
+import { setEnv } from './support.js';
 
 const lockModule = new URL('../../src/cluster/lock.js', import.meta.url).href;
 
-/** Set env vars for one test; afterEach restores them. */
-const saved = new Map<string, string | undefined>();
-function setEnv(vars: Record<string, string | undefined>) {
-  for (const [k, v] of Object.entries(vars)) {
-    if (!saved.has(k)) saved.set(k, process.env[k]);
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-}
-afterEach(() => {
-  for (const [k, v] of saved) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  saved.clear();
-});
 
 let tmp: string;
 before(async () => {

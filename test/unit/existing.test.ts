@@ -1,4 +1,4 @@
-import { describe, it, before, after, afterEach } from 'node:test';
+import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
@@ -10,58 +10,30 @@ import YAML from 'yaml';
 import { ExistingProvider, nodeCommandLine } from '../../src/cluster/existing.js';
 import { BadInputError, EnvironmentError } from '../../src/errors.js';
 import { silentLog } from '../../src/log.js';
+import { setEnv, fakeApiServer, kubeconfigYaml, VERSION_ROUTE, type FakeApi } from './support.js';
 
-const saved = new Map<string, string | undefined>();
-function setEnv(vars: Record<string, string | undefined>) {
-  for (const [k, v] of Object.entries(vars)) {
-    if (!saved.has(k)) saved.set(k, process.env[k]);
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-}
-afterEach(() => {
-  for (const [k, v] of saved) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  saved.clear();
-});
 
 /** Just enough API server: /version and the node list (403 for a token named "no-nodes"). */
-function fakeApiServer(): Promise<{ server: Server; url: string }> {
-  const routes: Record<string, unknown> = {
-    '/version': { major: '1', minor: '37', gitVersion: 'v1.37.2', gitCommit: 'fake', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.25.0', compiler: 'gc', platform: 'linux/amd64' },
-    '/api/v1/nodes': {
-      kind: 'NodeList',
-      apiVersion: 'v1',
-      metadata: { resourceVersion: '1' },
-      items: [{ metadata: { name: 'worker-2' } }, { metadata: { name: 'control-plane' } }, { metadata: { name: 'worker-1' } }],
+function fakeApi(): Promise<FakeApi> {
+  return fakeApiServer(
+    {
+      ...VERSION_ROUTE,
+      '/api/v1/nodes': {
+        kind: 'NodeList',
+        apiVersion: 'v1',
+        metadata: { resourceVersion: '1' },
+        items: [{ metadata: { name: 'worker-2' } }, { metadata: { name: 'control-plane' } }, { metadata: { name: 'worker-1' } }],
+      },
     },
-  };
-  const server = createServer((req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (path === '/api/v1/nodes' && req.headers.authorization === 'Bearer no-nodes') {
+    (req, res, path) => {
+      if (path !== '/api/v1/nodes' || req.headers.authorization !== 'Bearer no-nodes') return false;
       res.writeHead(403, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ kind: 'Status', status: 'Failure', reason: 'Forbidden', code: 403, message: 'nodes is forbidden: User "viewer" cannot list resource "nodes"' }));
-      return;
-    }
-    const body = req.method === 'GET' ? routes[path] : undefined;
-    res.writeHead(body ? 200 : 404, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(body ?? { kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404, message: `${req.url} not found` }));
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
+      return true;
+    },
+  );
 }
 
-function kubeconfig(contexts: Array<{ name: string; server: string; token?: string }>, current?: string): string {
-  return YAML.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: contexts.map((c) => ({ name: c.name, cluster: { server: c.server, 'insecure-skip-tls-verify': true } })),
-    users: contexts.map((c) => ({ name: c.name, user: { token: c.token ?? 'fake' } })),
-    contexts: contexts.map((c) => ({ name: c.name, context: { cluster: c.name, user: c.name } })),
-    ...(current ? { 'current-context': current } : {}),
-  });
-}
 
 async function unusedPort(): Promise<number> {
   return new Promise((resolve) => {
@@ -78,11 +50,11 @@ let config: string;
 
 before(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'kubeproof-existing-test-'));
-  api = await fakeApiServer();
+  api = await fakeApi();
   config = join(tmp, 'config');
   await writeFile(
     config,
-    kubeconfig(
+    kubeconfigYaml(
       [
         { name: 'staging-eu', server: api.url },
         { name: 'viewer', server: api.url, token: 'no-nodes' },
@@ -131,7 +103,7 @@ describe('ExistingProvider', () => {
 
   it('merges a KUBECONFIG of several files into one file of its own, removed by down()', async () => {
     const other = join(tmp, 'other');
-    await writeFile(other, kubeconfig([{ name: 'other', server: 'https://other.example:6443' }]));
+    await writeFile(other, kubeconfigYaml([{ name: 'other', server: 'https://other.example:6443' }]));
     setEnv({ KUBECONFIG: [other, config].join(delimiter) });
     const cluster = await new ExistingProvider({ context: 'staging-eu' }).up({ log: silentLog });
     assert.notEqual(cluster.kubeconfigPath, config);
@@ -164,7 +136,7 @@ describe('ExistingProvider', () => {
   it('stops with exit 3, naming server and context, when the API server is unreachable', async () => {
     const url = `http://127.0.0.1:${await unusedPort()}`;
     const dead = join(tmp, 'dead');
-    await writeFile(dead, kubeconfig([{ name: 'gone', server: url }], 'gone'));
+    await writeFile(dead, kubeconfigYaml([{ name: 'gone', server: url }], 'gone'));
     await assert.rejects(new ExistingProvider({ kubeconfigPath: dead }).up({ log: silentLog }), (err: unknown) => {
       assert.ok(err instanceof EnvironmentError);
       assert.equal(err.exitCode, 3);

@@ -1,39 +1,33 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
 import { checkFingerprint, contextMatches, guardContext, loadProjectConfig } from '../../src/cluster/guard.js';
 import { BadInputError, EnvironmentError } from '../../src/errors.js';
 import { Kube } from '../../src/kube/client.js';
+import { fakeApiServer, type FakeApi } from './support.js';
 
 /** An API server whose kube-system namespace has whatever uid the test sets; counts requests. */
 const fake = { uid: 'uid-1', requests: 0 };
-function fakeApiServer(): Promise<{ server: Server; url: string }> {
-  const server = createServer((req, res) => {
+function fakeApi(): Promise<FakeApi> {
+  return fakeApiServer({}, (req, res, path) => {
     fake.requests += 1;
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (req.method === 'GET' && path === '/api/v1/namespaces/kube-system') {
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system', uid: fake.uid } }));
-      return;
-    }
-    res.writeHead(404, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify({ kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404, message: `${req.url} not found` }));
+    if (req.method !== 'GET' || path !== '/api/v1/namespaces/kube-system') return false;
+    res.writeHead(200, { 'Content-Type': 'application/json' });
+    res.end(JSON.stringify({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kube-system', uid: fake.uid } }));
+    return true;
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
 }
 
 let tmp: string;
-let api: { server: Server; url: string };
+let api: FakeApi;
 let kube: Kube;
 
 before(async () => {
   tmp = await mkdtemp(join(tmpdir(), 'kubeproof-guard-test-'));
-  api = await fakeApiServer();
+  api = await fakeApi();
   const config = join(tmp, 'kubeconfig');
   await writeFile(
     config,

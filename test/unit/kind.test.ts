@@ -1,42 +1,28 @@
-import { describe, it, before, after, afterEach } from 'node:test';
+import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { KindProvider, kindConfig, kindWorkerNames, startKindNode, stopKindNode } from '../../src/cluster/kind.js';
 import { BadInputError, EnvironmentError } from '../../src/errors.js';
 import { silentLog } from '../../src/log.js';
+import { setEnv, fakeApiServer, kubeconfigYaml, VERSION_ROUTE, type FakeApi } from './support.js';
 
 /** dist/test/unit → the source tree's test/fake-bin (the scripts are not compiled). */
 const fakeBin = fileURLToPath(new URL('../../../test/fake-bin/', import.meta.url));
 const fakeKind = join(fakeBin, 'kind');
 const fakeDocker = join(fakeBin, 'docker');
 
-const saved = new Map<string, string | undefined>();
-function setEnv(vars: Record<string, string | undefined>) {
-  for (const [k, v] of Object.entries(vars)) {
-    if (!saved.has(k)) saved.set(k, process.env[k]);
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-}
-afterEach(() => {
-  for (const [k, v] of saved) {
-    if (v === undefined) delete process.env[k];
-    else process.env[k] = v;
-  }
-  saved.clear();
-});
 
 /** Just enough API server for the provider: /version and the node list. */
-function fakeApiServer(): Promise<{ server: Server; url: string }> {
-  const routes: Record<string, unknown> = {
-    '/version': { major: '1', minor: '37', gitVersion: 'v1.37.2', gitCommit: 'fake', gitTreeState: 'clean', buildDate: '2026-01-01T00:00:00Z', goVersion: 'go1.25.0', compiler: 'gc', platform: 'linux/amd64' },
+function fakeApi(): Promise<FakeApi> {
+  return fakeApiServer({
+    ...VERSION_ROUTE,
     '/api/v1/nodes': {
       kind: 'NodeList',
       apiVersion: 'v1',
@@ -47,26 +33,9 @@ function fakeApiServer(): Promise<{ server: Server; url: string }> {
         { metadata: { name: 't1-worker', labels: { 'topology.kubernetes.io/zone': 'a' } } },
       ],
     },
-  };
-  const server = createServer((req, res) => {
-    const body = req.method === 'GET' ? routes[new URL(req.url ?? '/', 'http://x').pathname] : undefined;
-    res.writeHead(body ? 200 : 404, { 'Content-Type': 'application/json' });
-    res.end(JSON.stringify(body ?? { kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404, message: `${req.url} not found` }));
   });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` })));
 }
 
-function kubeconfig(name: string, server: string): string {
-  const ctx = `kind-${name}`;
-  return YAML.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name: ctx, cluster: { server, 'insecure-skip-tls-verify': true } }],
-    users: [{ name: ctx, user: { token: 'fake' } }],
-    contexts: [{ name: ctx, context: { cluster: ctx, user: ctx } }],
-    'current-context': ctx,
-  });
-}
 
 interface Call {
   bin: 'kind' | 'docker';
@@ -90,9 +59,9 @@ before(async () => {
   // git may not keep the executable bit everywhere.
   await chmod(fakeKind, 0o755);
   await chmod(fakeDocker, 0o755);
-  api = await fakeApiServer();
+  api = await fakeApi();
   fakeKubeconfig = join(tmp, 'fake-kind.kubeconfig');
-  await writeFile(fakeKubeconfig, kubeconfig('t1', api.url));
+  await writeFile(fakeKubeconfig, kubeconfigYaml([{ name: 'kind-t1', server: api.url }], 'kind-t1'));
 });
 after(async () => {
   api.server.closeAllConnections();
@@ -222,7 +191,7 @@ describe('KindProvider', () => {
         s.close(() => resolve(p));
       });
     });
-    await writeFile(dead, kubeconfig('t1', `http://127.0.0.1:${port}`));
+    await writeFile(dead, kubeconfigYaml([{ name: 'kind-t1', server: `http://127.0.0.1:${port}` }], 'kind-t1'));
     fakeEnv({ FAKE_KUBECONFIG: dead });
     await assert.rejects(new KindProvider().up({ name: 't1', nodes: 1, log: silentLog }), (err: unknown) => err instanceof EnvironmentError && err.exitCode === 3);
     assert.deepEqual((await calls()).map((c) => c.argv.slice(0, 2)), [['info'], ['create', 'cluster'], ['get', 'kubeconfig'], ['delete', 'cluster']]);
