@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { setTimeout as delay } from 'node:timers/promises';
 import { cpus, totalmem } from 'node:os';
-import { clusterDir } from '../dist/src/cluster/local.js';
+import { clusterDir } from '../dist/src/cluster/paths.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, idle: { type: 'string', default: '60' }, 'real-nodes': { type: 'string', default: '0' } } });

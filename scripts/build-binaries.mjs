@@ -3,7 +3,7 @@
 // from source through the Go module proxy, into ~/.cache/kubeproof/bin/<version set>.
 // Progress goes to stderr; stdout gets the directory. Needs `npx tsc -p .` first (imports dist/).
 // Exit 0, or the error's exit code (3: Go missing/too old or the build failed; 130/143: interrupted).
-import { ensureBinaries } from '../dist/src/cluster/binaries.js';
+import { ensureBinaries } from '../dist/src/cluster/build/binaries.js';
 import { stderrLog } from '../dist/src/log.js';
 import { describeError, exitCodeOf, ExitCode } from '../dist/src/errors.js';
 

@@ -1,5 +1,5 @@
 import { step } from './vocabulary.js';
-import { ensureNodes, addNodes, nodeSpecFromRows } from '../src/cluster/requirements.js';
+import { ensureNodes, addNodes, nodeSpecFromRows } from '../src/scenario/requirements.js';
 import type { DataTable } from '@cucumber/cucumber';
 
 const { given } = step('cluster');

@@ -1,6 +1,6 @@
 /** Scenario lifecycle: a namespace and a timeline before; undo, report data and namespace deletion after. */
 import { Before, After, BeforeStep, Status } from '@cucumber/cucumber';
-import { Scenario } from '../src/scenario.js';
+import { Scenario } from '../src/scenario/scenario.js';
 import { SCENARIO_MEDIA_TYPE } from '../src/report/schema.js';
 import { EnvironmentError } from '../src/errors.js';
 import type { KubeproofWorld } from './world.js';

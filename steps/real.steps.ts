@@ -1,5 +1,5 @@
 import { step } from './vocabulary.js';
-import { requireRealNode } from '../src/cluster/requirements.js';
+import { requireRealNode } from '../src/scenario/requirements.js';
 import { nodeDown } from '../src/faults/node-down.js';
 import { killAgainOnceRestarted, killContainers } from '../src/faults/container-kill.js';
 import { unreadyVictims } from '../src/faults/readiness.js';

@@ -1,7 +1,7 @@
 /** The per-scenario World: the run's cluster (from world parameters) and the scenario's state. */
 import { World, setWorldConstructor, type IWorldOptions } from '@cucumber/cucumber';
 import { Kube } from '../src/kube/client.js';
-import type { Scenario } from '../src/scenario.js';
+import type { Scenario } from '../src/scenario/scenario.js';
 import type { RunParameters } from '../src/run/parameters.js';
 
 export class KubeproofWorld extends World<RunParameters> {

@@ -9,7 +9,7 @@ import { ExitCode } from '../errors.js';
 import { ledgerRuns } from '../ledger/ledger.js';
 import { orphanedRuns } from '../ledger/lease.js';
 import { finishRun, describeRevert } from '../ledger/finish.js';
-import { kubeconfigPathOf } from '../cluster/local.js';
+import { kubeconfigPathOf } from '../cluster/paths.js';
 import type { Log } from '../log.js';
 
 export async function clean(opts: { run?: string; all: boolean; kubeconfig?: string; context?: string; name?: string; log: Log }): Promise<number> {

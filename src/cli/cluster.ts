@@ -1,5 +1,6 @@
 /** `kubeproof cluster up | down | list` for local clusters. */
-import { LocalProvider, listLocalClusters, deleteLocalCluster, DEFAULT_CLUSTER_NAME } from '../cluster/local.js';
+import { LocalProvider, listLocalClusters, deleteLocalCluster } from '../cluster/providers/local.js';
+import { DEFAULT_CLUSTER_NAME } from '../cluster/paths.js';
 import { ExitCode } from '../errors.js';
 import { stderrLog } from '../log.js';
 

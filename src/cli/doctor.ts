@@ -11,9 +11,10 @@ import YAML from 'yaml';
 import { ExitCode, KubeproofError, describeError } from '../errors.js';
 import type { Log } from '../log.js';
 import { onPath } from '../host.js';
-import { BINARY_NAMES, VERSION_SET_ID, cacheRoot, checkGo, findBinaries, readManifest, verifyBinaries } from '../cluster/binaries.js';
-import { cgroupVersion, realNodeRequirements } from '../cluster/real-host.js';
-import { COLD_BUILD_TOTAL_SECONDS, ETCD_VERSION, KUBERNETES_VERSION, KWOK_VERSION, METRICS_SERVER_VERSION, MIN_GO_VERSION } from '../cluster/versions.js';
+import { BINARY_NAMES, VERSION_SET_ID, checkGo, findBinaries, readManifest, verifyBinaries } from '../cluster/build/binaries.js';
+import { cacheRoot } from '../cluster/paths.js';
+import { cgroupVersion, realNodeRequirements } from '../cluster/real-node/host.js';
+import { COLD_BUILD_TOTAL_SECONDS, ETCD_VERSION, KUBERNETES_VERSION, KWOK_VERSION, METRICS_SERVER_VERSION, MIN_GO_VERSION } from '../cluster/build/versions.js';
 
 
 async function exists(path: string): Promise<boolean> {

@@ -7,12 +7,12 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { BadInputError, EnvironmentError, ExitCode } from '../errors.js';
 import type { Log } from '../log.js';
-import { importImage } from '../cluster/containerd.js';
-import { daemonPid } from '../cluster/daemon.js';
-import { imageNamesInArchive } from '../cluster/images.js';
-import { listLocalClusters } from '../cluster/local.js';
-import { realNodeLayout } from '../cluster/real-layout.js';
-import { hasRealNode } from '../cluster/real-teardown.js';
+import { importImage } from '../cluster/real-node/containerd.js';
+import { daemonPid } from '../cluster/real-node/daemon.js';
+import { imageNamesInArchive } from '../cluster/build/images.js';
+import { listLocalClusters } from '../cluster/providers/local.js';
+import { realNodeLayout } from '../cluster/real-node/layout.js';
+import { hasRealNode } from '../cluster/real-node/teardown.js';
 
 async function clusterWithRealNode(name: string | undefined): Promise<string> {
   if (name) {

@@ -58,7 +58,7 @@ const commands: Record<string, Command> = {
       if (!['local', 'kind', 'existing'].includes(cluster)) throw new BadInputError(`--cluster must be local, kind or existing, not "${cluster}"`);
       if ((v.context || v.kubeconfig) && cluster !== 'existing') throw new BadInputError('--context and --kubeconfig go with --cluster existing');
       const { run } = await import('../run/runner.js');
-      const { loadProjectConfig } = await import('../cluster/guard.js');
+      const { loadProjectConfig } = await import('../cluster/providers/guard.js');
       const config = await loadProjectConfig(process.cwd(), v.config as string | undefined);
       return run({
         paths,

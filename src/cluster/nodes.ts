@@ -1,6 +1,6 @@
 /** KWOK node objects: what a scenario asks for, as the Node the API server stores. */
 import type { Manifest, Node } from '../kube/types.js';
-import type { NodeSpec } from './provider.js';
+import type { NodeSpec } from './providers/provider.js';
 
 /** kwok manages (heartbeats, pod lifecycle) only nodes carrying this label = "fake". */
 export const KWOK_NODE_LABEL = 'kwok.x-k8s.io/node';

@@ -1,5 +1,5 @@
 /** Assertions on a Service's availability, from its probe's figures so far (see probes/availability.ts). */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import { availabilityProbe, type AvailabilityFigures } from '../probes/availability.js';
 import { formatDuration } from '../log.js';
 

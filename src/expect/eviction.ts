@@ -3,7 +3,7 @@
  * it allows fewer disruptions, and (unless its unhealthyPodEvictionPolicy is AlwaysAllow) the
  * Eviction API refuses with 429 what it does not allow. These steps ask the real API server.
  */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import { isTooManyRequests } from '../kube/errors.js';
 import type { PodDisruptionBudget, Pod } from '../kube/types.js';

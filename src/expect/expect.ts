@@ -3,7 +3,7 @@
  * what was seen and the recent Events), or check it holds throughout a window; and record
  * the measured time from the last fault as a figure for the report.
  */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import { holds, until, type Condition, type Outcome } from './until.js';
 import { now } from '../kube/informer.js';
 import { formatDuration } from '../log.js';

@@ -1,5 +1,5 @@
 /** Assertions about what faults did, answered from their records and the timeline. */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import { formatDuration } from '../log.js';
 import { maxUnavailable, minDisruptionsAllowed } from '../timeline/queries.js';

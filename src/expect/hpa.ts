@@ -3,7 +3,7 @@
  * never past its maximum, and back down once the load went and its stabilization window
  * passed. Read from the watch (the target's spec.replicas is the HPA's decision in force).
  */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import type { HorizontalPodAutoscaler } from '../kube/types.js';
 import type { WatchEntry } from '../timeline/timeline.js';

@@ -1,5 +1,5 @@
 /** What the kubelet did with killed containers: restarted in place, and with what back-off (faults/container-kill.ts). */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import { formatDuration } from '../log.js';
 import { restartFigures, restartedCondition } from '../faults/container-kill.js';

@@ -3,7 +3,7 @@
  * responses (probes/http.ts), re-evaluated on each response. Only where availability is
  * measured by HTTP (real containers on this machine).
  */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import { NotApplicable } from '../not-applicable.js';
 import { availabilityProbe } from '../probes/availability.js';
 import type { HttpProbe } from '../probes/http.js';

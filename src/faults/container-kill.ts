@@ -10,12 +10,12 @@
  * KWOK pods have no process; other clusters give kubeproof no way into their runtime: the
  * scenario is not applicable there.
  */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import { NotApplicable } from '../not-applicable.js';
 import type { Pod } from '../kube/types.js';
-import { ctr } from '../cluster/containerd.js';
-import { realNodeLayout } from '../cluster/real-layout.js';
+import { ctr } from '../cluster/real-node/containerd.js';
+import { realNodeLayout } from '../cluster/real-node/layout.js';
 import { podReady } from '../timeline/timeline.js';
 import { until } from '../expect/until.js';
 import { describeWorkload, podsOf, type WorkloadRef } from '../workload/pods.js';

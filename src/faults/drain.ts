@@ -5,7 +5,7 @@
  * deadline. Each pod's refusals are recorded: when first refused, by which budget, how often,
  * when it finally went. Revert: uncordon (only if kubeproof cordoned it).
  */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import { Informer, now } from '../kube/informer.js';
 import { ApiError, isApiError, isNotFound, isTooManyRequests } from '../kube/errors.js';

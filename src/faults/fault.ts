@@ -3,7 +3,7 @@
  * timeline, act (the action's write also annotates the target with the fault's id), and
  * register the revert to run when the scenario ends, passed or failed.
  */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import { now } from '../kube/informer.js';
 import { faultAnnotation, type UndoRecord } from '../ledger/ledger.js';
 import type { UndoAction, UndoOutcome } from '../ledger/undo.js';

@@ -12,7 +12,7 @@
  * connection per request, spreads the load over the Ready pods as the HPA adds them, as a
  * Service spreads real clients.
  */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import type { Pod, Service } from '../kube/types.js';
 import { matches } from '../workload/selector.js';

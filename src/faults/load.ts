@@ -13,7 +13,7 @@
  * Pods that all run on a local cluster's real nodes get real CPU load instead: HTTP requests
  * to the test app's /burn through their Service (http-load.ts).
  */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import { NotApplicable } from '../not-applicable.js';
 import { isNotFound } from '../kube/errors.js';

@@ -9,7 +9,7 @@
  * this run or from `kubeproof clean`. On kind: the node's container is stopped. Revert brings
  * the heartbeats (or the kubelet, or the container) back.
  */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import { KWOK_NODE_LABEL } from '../cluster/nodes.js';
 import { NotApplicable } from '../not-applicable.js';
 import { injectFault } from './fault.js';
@@ -19,7 +19,7 @@ import { execa } from 'execa';
 import { firstAfter, type Phase } from '../timeline/queries.js';
 import { podReady } from '../timeline/timeline.js';
 import { until } from '../expect/until.js';
-import { kubeletPid, stopKubelet } from '../cluster/kubelet.js';
+import { kubeletPid, stopKubelet } from '../cluster/real-node/kubelet.js';
 
 export const NOT_READY_STAGE_LABEL = 'node-not-ready.stage.kwok.x-k8s.io';
 

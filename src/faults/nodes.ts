@@ -1,5 +1,5 @@
 /** Which nodes a fault targets: by name, by label selector, or by zone — read from the timeline's node cache. */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import { ZONE_LABEL } from '../cluster/nodes.js';
 import { matches, parseSelector } from '../workload/selector.js';

@@ -10,7 +10,7 @@ import type { Timeline, ActionEntry } from '../timeline/timeline.js';
 import { describeTarget, podsOf, type PodTarget } from '../workload/pods.js';
 import { choose, newSeed } from './random.js';
 import { until } from '../expect/until.js';
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 
 /** How many pods: a count, or a percentage of the live pods (rounded up, at least 1). */
 export type HowMany = { count: number } | { percent: number };

@@ -15,7 +15,7 @@
  *   applicable, with the reason.
  * Either undo is in the ledger before the pod is touched.
  */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import { NotApplicable } from '../not-applicable.js';
 import { isConflict } from '../kube/errors.js';
@@ -27,7 +27,7 @@ import { describeWorkload, podsOf, type WorkloadRef } from '../workload/pods.js'
 import { injectFault } from './fault.js';
 import { choose, newSeed } from './random.js';
 import type { HowMany } from './pod-kill.js';
-import { TESTAPP_IMAGE } from '../cluster/images.js';
+import { TESTAPP_IMAGE } from '../cluster/build/images.js';
 
 export const UNREADY_LABEL = 'kubeproof.io/unready';
 

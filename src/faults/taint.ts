@@ -3,7 +3,7 @@
  * tolerationSeconds); NoSchedule only keeps new pods off. Revert removes exactly the taint
  * added — a taint that was already there is left alone and nothing is recorded for it.
  */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import type { Node, Taint } from '../kube/types.js';
 import { describeTaint } from '../ledger/undo.js';

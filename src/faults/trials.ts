@@ -2,7 +2,7 @@
  * Repeated faults: inject, wait for the recovery condition, measure; N times. The per-trial
  * times and their percentiles are recorded for the report and for percentile steps.
  */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import type { Condition } from '../expect/until.js';
 import { until } from '../expect/until.js';
 import { stats } from '../timeline/stats.js';

@@ -100,6 +100,8 @@ export class Informer<T extends KubeObject = KubeObject> {
 
   private async relist(): Promise<void> {
     const list = await this.kube.list<T>(this.kind, this.opts);
+    // stop() may have come while the list was in flight: a stopped informer emits nothing more.
+    if (this.stopped) return;
     const at = now();
     const seen = new Set<string>();
     for (const raw of list.items) {
@@ -124,7 +126,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   private async watchFromLast(): Promise<void> {
     if (this.stopped) return;
     const path = collectionPath(mustResource(this.kind), this.opts.namespace);
-    this.stopWatch = await this.kube.watch(
+    const stopWatch = await this.kube.watch(
       path,
       {
         resourceVersion: this.resourceVersion,
@@ -133,6 +135,7 @@ export class Informer<T extends KubeObject = KubeObject> {
         fieldSelector: this.opts.fieldSelector,
       },
       (phase, raw) => {
+        if (this.stopped) return;
         if (phase === 'ERROR') {
           const status = raw as unknown as { code?: number };
           if (status.code === 410) this.resourceVersion = '';
@@ -155,6 +158,9 @@ export class Informer<T extends KubeObject = KubeObject> {
       },
       (err) => this.reconnect(err),
     );
+    // stop() may have come while the watch was being opened (a reconnect, say): close it, or it stays open for good.
+    if (this.stopped) stopWatch();
+    else this.stopWatch = stopWatch;
   }
 
   private reconnect(err: unknown): void {

@@ -100,7 +100,7 @@ export async function undoOne(kube: Kube, rec: UndoRecord): Promise<UndoOutcome>
       case 'idle-usage':
         return await idleUsage(kube, rec, u);
       case 'start-kubelet': {
-        const { restartKubelet } = await import('../cluster/kubelet.js');
+        const { restartKubelet } = await import('../cluster/real-node/kubelet.js');
         const r = await restartKubelet(u.cluster);
         await onCurrent(kube, rec, () => ({ outcome: { status: 'reverted', detail: '' } }));
         return r.started

@@ -12,7 +12,7 @@
  * that succeeded and an outage a run of failed requests (probes/http.ts). The ready-endpoint
  * count is kept in both modes; the report says which mechanism produced the figures.
  */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import type { Timeline } from '../timeline/timeline.js';
 import type { EndpointSlice } from '../kube/types.js';
 import { now } from '../kube/informer.js';

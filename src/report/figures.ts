@@ -3,10 +3,10 @@
  * ready-endpoint curve, and each HorizontalPodAutoscaler's replica curve — as data, so
  * summary.json can be charted or gated on without parsing the timeline.
  */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import type { HorizontalPodAutoscaler } from '../kube/types.js';
 import type { TimelineEntry, WatchEntry } from '../timeline/timeline.js';
-import type { ClusterTimings } from '../cluster/provider.js';
+import type { ClusterTimings } from '../cluster/providers/provider.js';
 import type { AvailabilityReport, HpaCurve } from './schema.js';
 
 export function scenarioFigures(s: Scenario): { availability?: AvailabilityReport[]; hpa?: HpaCurve[] } {

@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatDuration } from '../log.js';
 import type { ActionEntry } from '../timeline/timeline.js';
-import type { ClusterTimings } from '../cluster/provider.js';
+import type { ClusterTimings } from '../cluster/providers/provider.js';
 import type { RunSummary, ScenarioData, ScenarioStatus, ScenarioSummary } from './schema.js';
 import { describeMeasurement, formatMeasurementValue } from './console.js';
 

@@ -3,7 +3,7 @@
  * attachment of media type SCENARIO_MEDIA_TYPE), and summary.json's shape. Bump
  * SUMMARY_SCHEMA_VERSION on any incompatible change; reports/README.md documents it.
  */
-import type { ClusterTimings, ClusterKind } from '../cluster/provider.js';
+import type { ClusterTimings, ClusterKind } from '../cluster/providers/provider.js';
 import type { Measurement, TimelineEntry } from '../timeline/timeline.js';
 
 export const SUMMARY_SCHEMA_VERSION = 1;

@@ -1,5 +1,5 @@
 /** What the runner hands every scenario (cucumber world parameters: plain JSON, so parallel workers get it too). */
-import type { ClusterCapabilities, ClusterKind, ClusterTimings, NodeCommandLines } from '../cluster/provider.js';
+import type { ClusterCapabilities, ClusterKind, ClusterTimings, NodeCommandLines } from '../cluster/providers/provider.js';
 
 export interface RunParameters {
   runId: string;

@@ -10,11 +10,11 @@ import type { Envelope } from '@cucumber/messages';
 import { Writable } from 'node:stream';
 import { BadInputError, ExitCode, describeError, exitCodeOf } from '../errors.js';
 import { stderrLog, formatDuration, type Log } from '../log.js';
-import type { Cluster, ClusterKind } from '../cluster/provider.js';
-import { LocalProvider, localClusterInfo, listLocalClusters } from '../cluster/local.js';
-import { KindProvider } from '../cluster/kind.js';
-import { ExistingProvider } from '../cluster/existing.js';
-import { guardContext } from '../cluster/guard.js';
+import type { Cluster, ClusterKind } from '../cluster/providers/provider.js';
+import { LocalProvider, localClusterInfo, listLocalClusters } from '../cluster/providers/local.js';
+import { KindProvider } from '../cluster/providers/kind.js';
+import { ExistingProvider } from '../cluster/providers/existing.js';
+import { guardContext } from '../cluster/providers/guard.js';
 import { Kube } from '../kube/client.js';
 import { RUN_LABEL } from '../workload/manifests.js';
 import { revertRun } from '../ledger/ledger.js';
@@ -152,8 +152,8 @@ function devNull(): Writable {
 async function realNodesFor(opts: RunOptions, realScenarios: number, log: Log): Promise<number> {
   if (opts.realNodes !== undefined) return opts.realNodes;
   if (realScenarios === 0) return 0;
-  const { realNodeRequirements } = await import('../cluster/real-host.js');
-  const { hasRealNode } = await import('../cluster/real-teardown.js');
+  const { realNodeRequirements } = await import('../cluster/real-node/host.js');
+  const { hasRealNode } = await import('../cluster/real-node/teardown.js');
   const missing = (await realNodeRequirements()).filter((r) => !r.ok);
   const other = (await listLocalClusters()).find((c) => hasRealNode(c.name));
   if (missing.length || other) {

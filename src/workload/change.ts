@@ -1,5 +1,5 @@
 /** Changes a scenario makes to its own objects: scale, set image, patch, relabel. Each is a timeline action. */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import { resourceType } from '../kube/resources.js';
 import type { WorkloadRef } from './pods.js';

@@ -1,6 +1,6 @@
 /** Deploying workloads into a scenario: apply manifests, wait until they are ready, expect rejections. */
 import YAML from 'yaml';
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from '../scenario/scenario.js';
 import { applyManifests, loadManifests, parseManifests, type LocatedManifest } from './manifests.js';
 import type { ErrorLocation } from '../errors.js';
 import { BadInputError } from '../errors.js';

@@ -6,9 +6,9 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { LocalProvider, LocalCluster } from '../../src/cluster/local.js';
+import { LocalProvider, LocalCluster } from '../../src/cluster/providers/local.js';
 import { Kube } from '../../src/kube/client.js';
-import { Scenario } from '../../src/scenario.js';
+import { Scenario } from '../../src/scenario/scenario.js';
 import { projectRoot } from '../../src/project.js';
 import { deployWorkload } from '../../src/workload/deploy.js';
 import { breakReadiness, UNREADY_LABEL } from '../../src/faults/readiness.js';

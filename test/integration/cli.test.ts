@@ -11,8 +11,8 @@ import { mkdtempSync, writeFileSync, rmSync, copyFileSync, readFileSync, existsS
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { LocalProvider, type LocalCluster } from '../../src/cluster/local.js';
-import { findBinaries } from '../../src/cluster/binaries.js';
+import { LocalProvider, type LocalCluster } from '../../src/cluster/providers/local.js';
+import { findBinaries } from '../../src/cluster/build/binaries.js';
 import { Kube } from '../../src/kube/client.js';
 import { Informer } from '../../src/kube/informer.js';
 import { until, type Condition } from '../../src/expect/until.js';

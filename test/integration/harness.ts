@@ -3,9 +3,9 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { until, type Condition } from '../../src/expect/until.js';
-import { realNodeRequirements } from '../../src/cluster/real-host.js';
-import { listLocalClusters } from '../../src/cluster/local.js';
-import { hasRealNode } from '../../src/cluster/real-teardown.js';
+import { realNodeRequirements } from '../../src/cluster/real-node/host.js';
+import { listLocalClusters } from '../../src/cluster/providers/local.js';
+import { hasRealNode } from '../../src/cluster/real-node/teardown.js';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const bin = join(root, 'bin/kubeproof.js');

@@ -2,8 +2,8 @@
 import { existsSync } from 'node:fs';
 import { readFile, readdir } from 'node:fs/promises';
 import { execa } from 'execa';
-import { HOST_PATHS, TOUCHED_SYSCTLS } from '../../src/cluster/real-layout.js';
-import { podCgroupDirs } from '../../src/cluster/real-node.js';
+import { HOST_PATHS, TOUCHED_SYSCTLS } from '../../src/cluster/real-node/layout.js';
+import { podCgroupDirs } from '../../src/cluster/real-node/node.js';
 
 /** What a real node could leave on the host: its processes, mounts, links, iptables chains, dirs, kernel settings, cgroups. */
 export async function hostSnapshot(): Promise<Record<string, string[]>> {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { seriesFigures } from '../../src/probes/series.js';
 import { spreadLoad, parseCores } from '../../src/faults/load.js';
 import { hpaCurves, scaleDownWindow } from '../../src/report/figures.js';
-import { FAST_TIMINGS } from '../../src/cluster/local.js';
+import { FAST_TIMINGS } from '../../src/cluster/providers/provider.js';
 import type { TimelineEntry } from '../../src/timeline/timeline.js';
 import type { HorizontalPodAutoscaler } from '../../src/kube/types.js';
 import { BadInputError } from '../../src/errors.js';

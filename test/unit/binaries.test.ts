@@ -8,7 +8,6 @@ import { setTimeout as delay } from 'node:timers/promises';
 import {
   BINARY_NAMES,
   VERSION_SET_ID,
-  cacheRoot,
   checkGo,
   ensureBinaries,
   etcdWrapperGoMod,
@@ -18,10 +17,11 @@ import {
   verifyBinaries,
   versionLine,
   type BinaryName,
-} from '../../src/cluster/binaries.js';
+} from '../../src/cluster/build/binaries.js';
+import { cacheRoot } from '../../src/cluster/paths.js';
 import { EnvironmentError } from '../../src/errors.js';
 import { withDirLock } from '../../src/cluster/lock.js';
-import { COLD_BUILD_TOTAL_SECONDS, ETCD_VERSION, KUBERNETES_VERSION, KWOK_VERSION, METRICS_SERVER_VERSION, stagingVersion } from '../../src/cluster/versions.js';
+import { COLD_BUILD_TOTAL_SECONDS, ETCD_VERSION, KUBERNETES_VERSION, KWOK_VERSION, METRICS_SERVER_VERSION, stagingVersion } from '../../src/cluster/build/versions.js';
 import { setEnv } from './support.js';
 
 const lockModule = new URL('../../src/cluster/lock.js', import.meta.url).href;

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import YAML from 'yaml';
-import { ExistingProvider, nodeCommandLine } from '../../src/cluster/existing.js';
+import { ExistingProvider, nodeCommandLine } from '../../src/cluster/providers/existing.js';
 import { BadInputError, EnvironmentError } from '../../src/errors.js';
 import { silentLog } from '../../src/log.js';
 import { setEnv, fakeApiServer, kubeconfigYaml, VERSION_ROUTE, type FakeApi } from './support.js';

@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { checkFingerprint, contextMatches, guardContext, loadProjectConfig } from '../../src/cluster/guard.js';
+import { checkFingerprint, contextMatches, guardContext, loadProjectConfig } from '../../src/cluster/providers/guard.js';
 import { BadInputError, EnvironmentError } from '../../src/errors.js';
 import { Kube } from '../../src/kube/client.js';
 import { fakeApiServer, type FakeApi } from './support.js';

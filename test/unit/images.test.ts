@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { packImage, imageNamesInArchive, TESTAPP_IMAGE } from '../../src/cluster/images.js';
+import { packImage, imageNamesInArchive, TESTAPP_IMAGE } from '../../src/cluster/build/images.js';
 
 describe('local images', () => {
   it('packs a named single-layer docker-archive, byte for byte reproducible', async () => {

@@ -18,7 +18,9 @@ const cm = (name: string, rv: string): KubeObject => ({ apiVersion: 'v1', kind: 
 /** A fake API server: lists come from a queue; each watch is handed to the test to drive. */
 class ScriptedApi {
   lists: Array<{ items: KubeObject[]; rv: string }> = [];
-  watches: Array<{ rv: string; onEvent: OnEvent; onDone: OnDone }> = [];
+  watches: Array<{ rv: string; onEvent: OnEvent; onDone: OnDone; closed: boolean }> = [];
+  /** When set, opening a watch waits for this promise (a watch request still in flight). */
+  opening: Promise<void> | undefined;
   private waiters: Array<{ n: number; resolve: () => void }> = [];
 
   asKube(): Kube {
@@ -29,10 +31,14 @@ class ScriptedApi {
         return { items: l.items, metadata: { resourceVersion: l.rv } };
       },
       watch: async (_path: string, params: { resourceVersion?: string }, onEvent: OnEvent, onDone: OnDone) => {
-        this.watches.push({ rv: String(params.resourceVersion ?? ''), onEvent, onDone });
-        for (const w of this.waiters.filter((x) => x.n <= this.watches.length)) w.resolve();
+        const w = { rv: String(params.resourceVersion ?? ''), onEvent, onDone, closed: false };
+        this.watches.push(w);
+        for (const x of this.waiters.filter((x) => x.n <= this.watches.length)) x.resolve();
         this.waiters = this.waiters.filter((x) => x.n > this.watches.length);
-        return () => undefined;
+        if (this.opening) await this.opening;
+        return () => {
+          w.closed = true;
+        };
       },
     } as unknown as Kube;
   }
@@ -91,6 +97,27 @@ describe('informer', () => {
     api.watches[1]!.onEvent('DELETED', cm('a', '10'));
     assert.deepEqual(seen, ['added a@1', 'added b@7', 'deleted a@10']);
     await inf.stop();
+  });
+
+  it('stop() while a reconnecting watch is being opened closes that watch too, and nothing is emitted after it', async () => {
+    const api = new ScriptedApi();
+    api.lists.push({ items: [cm('a', '1')], rv: '5' });
+    const inf = new Informer(api.asKube(), 'ConfigMap', { namespace: 'ns' });
+    const seen = record(inf);
+    await inf.start();
+    await api.watchOpened(1);
+    // The server ends the watch; the informer reconnects, and the new watch request is still in flight when stop() comes.
+    let open!: () => void;
+    api.opening = new Promise((resolve) => (open = resolve));
+    api.watches[0]!.onDone(undefined);
+    await api.watchOpened(2);
+    await inf.stop();
+    open();
+    await api.opening;
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(api.watches.map((w) => w.closed), [true, true], 'every watch the informer opened is closed');
+    api.watches[1]!.onEvent('ADDED', cm('b', '6'));
+    assert.deepEqual(seen, ['added a@1']);
   });
 
   it('a clean close (the server ending the watch) resumes at once from the last version', async () => {

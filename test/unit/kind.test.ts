@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { KindProvider, kindConfig, kindWorkerNames, startKindNode, stopKindNode } from '../../src/cluster/kind.js';
+import { KindProvider, kindConfig, kindWorkerNames, startKindNode, stopKindNode } from '../../src/cluster/providers/kind.js';
 import { BadInputError, EnvironmentError } from '../../src/errors.js';
 import { silentLog } from '../../src/log.js';
 import { setEnv, fakeApiServer, kubeconfigYaml, VERSION_ROUTE, type FakeApi } from './support.js';

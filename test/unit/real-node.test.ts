@@ -1,11 +1,11 @@
 /** Real-node pieces that need no root: rule splitting, names, the configs' load-bearing settings. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { splitRule, bridgeName, gatewayOf } from '../../src/cluster/real-network.js';
-import { containerdConfig } from '../../src/cluster/containerd.js';
-import { kubeletConfiguration, kubeProxyConfiguration } from '../../src/cluster/real-node.js';
-import { realNodeLayout, type RealNodeRecord } from '../../src/cluster/real-layout.js';
-import { FAST_TIMINGS } from '../../src/cluster/local.js';
+import { splitRule, bridgeName, gatewayOf } from '../../src/cluster/real-node/network.js';
+import { containerdConfig } from '../../src/cluster/real-node/containerd.js';
+import { kubeletConfiguration, kubeProxyConfiguration } from '../../src/cluster/real-node/node.js';
+import { realNodeLayout, type RealNodeRecord } from '../../src/cluster/real-node/layout.js';
+import { FAST_TIMINGS } from '../../src/cluster/providers/provider.js';
 
 const record: RealNodeRecord = {
   cluster: 'rn-unit',

@@ -5,8 +5,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EnvironmentError } from '../errors.js';
-import { onPath } from '../host.js';
+import { EnvironmentError } from '../../errors.js';
+import { onPath } from '../../host.js';
 import { CNI_BIN_DIRS } from './containerd.js';
 
 export interface HostRequirement {

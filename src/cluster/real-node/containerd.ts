@@ -8,10 +8,10 @@ import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { watch } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { execa } from 'execa';
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError } from '../../errors.js';
 import { daemonPid, startDaemon, stopDaemon, type Daemon } from './daemon.js';
-import { PAUSE_IMAGE } from './images.js';
-import type { RealNodeLayout } from './real-layout.js';
+import { PAUSE_IMAGE } from '../build/images.js';
+import type { RealNodeLayout } from './layout.js';
 
 export const CNI_BIN_DIRS = ['/usr/lib/cni', '/opt/cni/bin'];
 

@@ -6,9 +6,9 @@
  * the next run — can start it again exactly as it was.
  */
 import { readFile, writeFile } from 'node:fs/promises';
-import { EnvironmentError } from '../errors.js';
+import { EnvironmentError } from '../../errors.js';
 import { daemonPid, startDaemon, stopDaemon } from './daemon.js';
-import { realNodeLayout, type RealNodeLayout } from './real-layout.js';
+import { realNodeLayout, type RealNodeLayout } from './layout.js';
 
 export interface KubeletCommand {
   command: string;

@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EnvironmentError } from '../errors.js';
-import { processAlive, processStartTime } from '../host.js';
+import { EnvironmentError } from '../../errors.js';
+import { processAlive, processStartTime } from '../../host.js';
 
 export interface Daemon {
   name: string;

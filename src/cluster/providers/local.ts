@@ -9,64 +9,28 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import YAML from 'yaml';
-import { BadInputError, EnvironmentError } from '../errors.js';
-import { stderrLog, formatDuration, type Log } from '../log.js';
-import { Kube } from '../kube/client.js';
-import { Informer, now } from '../kube/informer.js';
-import type { Node } from '../kube/types.js';
-import { until } from '../expect/until.js';
-import { ensureBinaries, findBinaries, cacheRoot, type BinarySet } from './binaries.js';
-import { withDirLock } from './lock.js';
-import { kwokNode, nodeSpecsFor, nodeReadyCondition, KWOK_NODE_LABEL } from './nodes.js';
-import { assertRealNodeHost } from './real-host.js';
-import { realNodeName, startRealNode } from './real-node.js';
-import { hasRealNode, mountsUnder, tearDownRealNode } from './real-teardown.js';
-import type { Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeSpec } from './provider.js';
+import { BadInputError, EnvironmentError } from '../../errors.js';
+import { stderrLog, formatDuration, type Log } from '../../log.js';
+import { Kube } from '../../kube/client.js';
+import { Informer, now } from '../../kube/informer.js';
+import type { Node } from '../../kube/types.js';
+import { until } from '../../expect/until.js';
+import { ensureBinaries, findBinaries, type BinarySet } from '../build/binaries.js';
+import { DEFAULT_CLUSTER_NAME, clusterDir, kubeconfigPathOf, kwokWorkdir } from '../paths.js';
+import { withDirLock } from '../lock.js';
+import { kwokNode, nodeSpecsFor, nodeReadyCondition, KWOK_NODE_LABEL } from '../nodes.js';
+import { assertRealNodeHost } from '../real-node/host.js';
+import { realNodeName, startRealNode } from '../real-node/node.js';
+import { hasRealNode, mountsUnder, tearDownRealNode } from '../real-node/teardown.js';
+import { FAST_TIMINGS, UPSTREAM_TIMINGS, type Cluster, type ClusterCapabilities, type ClusterProvider, type ClusterTimings, type ClusterUpOptions, type NodeSpec } from './provider.js';
 
-import { projectRoot } from '../project.js';
+import { projectRoot } from '../../project.js';
 
-/** Fast failure detection so node-failure scenarios finish in seconds, not minutes. */
-export const FAST_TIMINGS: ClusterTimings = {
-  nodeMonitorGracePeriodSeconds: 10,
-  nodeMonitorPeriodSeconds: 1,
-  nodeHeartbeatSeconds: 2,
-  defaultNotReadyTolerationSeconds: 10,
-  defaultUnreachableTolerationSeconds: 10,
-  hpaSyncPeriodSeconds: 5,
-  hpaDownscaleStabilizationSeconds: 15,
-  source: 'kubeproof-fast',
-};
 
-/** Kubernetes' own defaults (1.37). */
-export const UPSTREAM_TIMINGS: ClusterTimings = {
-  nodeMonitorGracePeriodSeconds: 50,
-  nodeMonitorPeriodSeconds: 5,
-  nodeHeartbeatSeconds: 10,
-  defaultNotReadyTolerationSeconds: 300,
-  defaultUnreachableTolerationSeconds: 300,
-  hpaSyncPeriodSeconds: 15,
-  hpaDownscaleStabilizationSeconds: 300,
-  source: 'upstream-defaults',
-};
-
-export const DEFAULT_CLUSTER_NAME = 'kubeproof';
 const NAME_RE = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/;
-
-/** Where kwokctl keeps every local cluster: KWOK_WORKDIR. */
-export function kwokWorkdir(): string {
-  return join(cacheRoot(), 'kwok');
-}
-
-export function clusterDir(name: string): string {
-  return join(kwokWorkdir(), 'clusters', name);
-}
 
 function metaPath(name: string): string {
   return join(clusterDir(name), 'kubeproof.json');
-}
-
-export function kubeconfigPathOf(name: string): string {
-  return join(clusterDir(name), 'kubeconfig.yaml');
 }
 
 interface ClusterMeta {

@@ -15,17 +15,17 @@ import { readFile, readdir, readlink, rm, rmdir, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { CleanupError } from '../errors.js';
-import { formatDuration, type Log } from '../log.js';
-import type { Kube } from '../kube/client.js';
-import { Informer, now } from '../kube/informer.js';
-import type { Pod } from '../kube/types.js';
-import { until } from '../expect/until.js';
-import type { BinarySet } from './binaries.js';
+import { CleanupError } from '../../errors.js';
+import { formatDuration, type Log } from '../../log.js';
+import type { Kube } from '../../kube/client.js';
+import { Informer, now } from '../../kube/informer.js';
+import type { Pod } from '../../kube/types.js';
+import { until } from '../../expect/until.js';
+import type { BinarySet } from '../build/binaries.js';
 import { removeContainerdSocket, stopContainerd } from './containerd.js';
 import { daemonPid, stopDaemon } from './daemon.js';
-import { KUBELET_HOST_FILES, readRecord, realNodeLayout, type RealNodeLayout, type RealNodeRecord } from './real-layout.js';
-import { deleteBridge, linkExists, removeAddedChains, restoreSysctls } from './real-network.js';
+import { KUBELET_HOST_FILES, readRecord, realNodeLayout, type RealNodeLayout, type RealNodeRecord } from './layout.js';
+import { deleteBridge, linkExists, removeAddedChains, restoreSysctls } from './network.js';
 
 const TEARDOWN_TAINT = 'kubeproof.io/tearing-down';
 

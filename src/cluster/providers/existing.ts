@@ -7,13 +7,12 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { BadInputError, EnvironmentError, KubeproofError } from '../errors.js';
-import { stderrLog, type Log } from '../log.js';
-import { Kube } from '../kube/client.js';
-import { isApiError } from '../kube/errors.js';
-import type { Node } from '../kube/types.js';
-import { UPSTREAM_TIMINGS } from './local.js';
-import type { Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeCommandLines, NodeSpec } from './provider.js';
+import { BadInputError, EnvironmentError, KubeproofError } from '../../errors.js';
+import { stderrLog, type Log } from '../../log.js';
+import { Kube } from '../../kube/client.js';
+import { isApiError } from '../../kube/errors.js';
+import type { Node } from '../../kube/types.js';
+import { UPSTREAM_TIMINGS, type Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeCommandLines, NodeSpec } from './provider.js';
 
 /**
  * Shell commands that stop and start one node of the cluster (a cloud CLI, ssh + systemctl…).

@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { execa } from 'execa';
 import tar from 'tar-stream';
-import { EnvironmentError } from '../errors.js';
-import { formatDuration, type Log } from '../log.js';
-import { projectRoot } from '../project.js';
-import { cacheRoot, checkGo } from './binaries.js';
+import { EnvironmentError } from '../../errors.js';
+import { formatDuration, type Log } from '../../log.js';
+import { projectRoot } from '../../project.js';
+import { checkGo } from './binaries.js';
+import { cacheRoot } from '../paths.js';
 
 export interface LocalImage {
   /** Directory under images/ with the main package. */

@@ -4,22 +4,22 @@
  * scenario passed, failed or was interrupted.
  */
 import { randomBytes } from 'node:crypto';
-import type { Kube } from './kube/client.js';
-import { Timeline } from './timeline/timeline.js';
-import { now } from './kube/informer.js';
-import { RUN_LABEL } from './workload/manifests.js';
-import type { ClusterInfo, ScenarioData } from './report/schema.js';
-import type { ClusterCapabilities, NodeCommandLines } from './cluster/provider.js';
-import { isNotFound } from './kube/errors.js';
-import { Ledger } from './ledger/ledger.js';
-import type { DrainResult } from './faults/drain.js';
-import type { NodeDown } from './faults/node-down.js';
-import type { ReadinessBreak } from './faults/readiness.js';
-import type { ContainerKill } from './faults/container-kill.js';
-import type { LoadDriver } from './faults/load.js';
-import type { HttpLoad } from './faults/http-load.js';
-import type { AvailabilityProbe } from './probes/availability.js';
-import { scenarioFigures } from './report/figures.js';
+import type { Kube } from '../kube/client.js';
+import { Timeline } from '../timeline/timeline.js';
+import { now } from '../kube/informer.js';
+import { RUN_LABEL } from '../workload/manifests.js';
+import type { ClusterInfo, ScenarioData } from '../report/schema.js';
+import type { ClusterCapabilities, NodeCommandLines } from '../cluster/providers/provider.js';
+import { isNotFound } from '../kube/errors.js';
+import { Ledger } from '../ledger/ledger.js';
+import type { DrainResult } from '../faults/drain.js';
+import type { NodeDown } from '../faults/node-down.js';
+import type { ReadinessBreak } from '../faults/readiness.js';
+import type { ContainerKill } from '../faults/container-kill.js';
+import type { LoadDriver } from '../faults/load.js';
+import type { HttpLoad } from '../faults/http-load.js';
+import type { AvailabilityProbe } from '../probes/availability.js';
+import { scenarioFigures } from '../report/figures.js';
 
 export interface Cleanup {
   what: string;

@@ -27,6 +27,30 @@ export interface ClusterTimings {
   source: 'kubeproof-fast' | 'upstream-defaults' | 'assumed-upstream-defaults';
 }
 
+/** Fast failure detection so node-failure scenarios finish in seconds, not minutes. */
+export const FAST_TIMINGS: ClusterTimings = {
+  nodeMonitorGracePeriodSeconds: 10,
+  nodeMonitorPeriodSeconds: 1,
+  nodeHeartbeatSeconds: 2,
+  defaultNotReadyTolerationSeconds: 10,
+  defaultUnreachableTolerationSeconds: 10,
+  hpaSyncPeriodSeconds: 5,
+  hpaDownscaleStabilizationSeconds: 15,
+  source: 'kubeproof-fast',
+};
+
+/** Kubernetes' own defaults (1.37). */
+export const UPSTREAM_TIMINGS: ClusterTimings = {
+  nodeMonitorGracePeriodSeconds: 50,
+  nodeMonitorPeriodSeconds: 5,
+  nodeHeartbeatSeconds: 10,
+  defaultNotReadyTolerationSeconds: 300,
+  defaultUnreachableTolerationSeconds: 300,
+  hpaSyncPeriodSeconds: 15,
+  hpaDownscaleStabilizationSeconds: 300,
+  source: 'upstream-defaults',
+};
+
 export interface ClusterCapabilities {
   /** Containers really run (kubelet + runtime). False on KWOK-only clusters. */
   realContainers: boolean;

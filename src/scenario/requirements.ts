@@ -3,11 +3,11 @@
  * 8 CPUs"). On the local cluster missing KWOK nodes are added (and removed again after the
  * scenario); elsewhere a cluster that lacks them makes the scenario not applicable.
  */
-import type { Scenario } from '../scenario.js';
+import type { Scenario } from './scenario.js';
 import { BadInputError } from '../errors.js';
-import { createNodes } from './local.js';
-import { ZONE_LABEL, nodeReadyCondition } from './nodes.js';
-import type { NodeSpec } from './provider.js';
+import { createNodes } from '../cluster/providers/local.js';
+import { ZONE_LABEL, nodeReadyCondition } from '../cluster/nodes.js';
+import type { NodeSpec } from '../cluster/providers/provider.js';
 import { NotApplicable } from '../not-applicable.js';
 
 export interface NodeRequirement {
@@ -111,7 +111,7 @@ export async function requireRealNode(s: Scenario): Promise<string> {
   if (ready.length) return ready[0]!;
   if (real.length) throw new NotApplicable(`needs a Ready real node; ${real.join(', ')} ${real.length > 1 ? 'are' : 'is'} not Ready`);
   if (s.cluster.kind !== 'local') throw new NotApplicable(`needs a node with real containers; this ${s.cluster.kind} cluster reports none`);
-  const { realNodeRequirements } = await import('./real-host.js');
+  const { realNodeRequirements } = await import('../cluster/real-node/host.js');
   const missing = (await realNodeRequirements()).filter((r) => !r.ok);
   if (missing.length) {
     throw new NotApplicable(`needs a real node (kubelet + containerd), and this machine lacks ${missing.map((m) => `${m.name} (${m.detail})`).join(', ')}; fix: ${[...new Set(missing.map((m) => m.fix).filter(Boolean))].join('; ')}, then run with --real-nodes 1`);

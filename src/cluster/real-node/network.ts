@@ -10,8 +10,8 @@ import { createHash } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
-import { EnvironmentError } from '../errors.js';
-import { TOUCHED_SYSCTLS, type RealNodeLayout } from './real-layout.js';
+import { EnvironmentError } from '../../errors.js';
+import { TOUCHED_SYSCTLS, type RealNodeLayout } from './layout.js';
 
 const hash = (s: string) => createHash('sha256').update(s).digest('hex');
 

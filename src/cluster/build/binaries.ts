@@ -16,13 +16,14 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { appendFile, chmod, cp, mkdir, readFile, readdir, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
-import { homedir, hostname } from 'node:os';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { hostname } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { execa } from 'execa';
-import { EnvironmentError } from '../errors.js';
-import { onPath } from '../host.js';
-import { abortError, withDirLock } from './lock.js';
-import { formatDuration, plainOutput, stderrLog, type Log } from '../log.js';
+import { EnvironmentError } from '../../errors.js';
+import { onPath } from '../../host.js';
+import { abortError, withDirLock } from '../lock.js';
+import { cacheRoot } from '../paths.js';
+import { formatDuration, plainOutput, stderrLog, type Log } from '../../log.js';
 import {
   COLD_BUILD_SECONDS,
   ETCD_VERSION,
@@ -157,15 +158,6 @@ export function versionLine(output: string, expect: string): string | undefined 
 // ---------------------------------------------------------------------------------------------
 // Where things live.
 
-/** $KUBEPROOF_CACHE, else $XDG_CACHE_HOME/kubeproof, else ~/.cache/kubeproof. */
-export function cacheRoot(): string {
-  const own = process.env.KUBEPROOF_CACHE;
-  if (own) return resolve(own);
-  // The XDG spec says a relative XDG_CACHE_HOME is invalid and must be ignored.
-  const xdg = process.env.XDG_CACHE_HOME;
-  if (xdg && isAbsolute(xdg)) return join(xdg, 'kubeproof');
-  return join(homedir(), '.cache', 'kubeproof');
-}
 
 function setAt(dir: string): BinarySet {
   return {

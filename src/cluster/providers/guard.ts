@@ -5,8 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { BadInputError, EnvironmentError } from '../errors.js';
-import type { Kube } from '../kube/client.js';
+import { BadInputError, EnvironmentError } from '../../errors.js';
+import type { Kube } from '../../kube/client.js';
 import type { ClusterKind } from './provider.js';
 
 export const PROJECT_CONFIG_FILE = 'kubeproof.config.json';

@@ -6,8 +6,8 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { BadInputError } from '../errors.js';
-import { clusterDir } from './local.js';
+import { BadInputError } from '../../errors.js';
+import { clusterDir } from '../paths.js';
 
 export interface RealNodeLayout {
   dir: string;

@@ -8,14 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import YAML from 'yaml';
-import { BadInputError, EnvironmentError, KubeproofError } from '../errors.js';
-import { formatDuration, stderrLog, type Log } from '../log.js';
-import { Kube } from '../kube/client.js';
-import type { Node } from '../kube/types.js';
-import { cacheRoot } from './binaries.js';
-import { UPSTREAM_TIMINGS } from './local.js';
-import { ZONE_LABEL } from './nodes.js';
-import type { Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeCommandLines, NodeSpec } from './provider.js';
+import { BadInputError, EnvironmentError, KubeproofError } from '../../errors.js';
+import { formatDuration, stderrLog, type Log } from '../../log.js';
+import { Kube } from '../../kube/client.js';
+import type { Node } from '../../kube/types.js';
+import { cacheRoot } from '../paths.js';
+import { ZONE_LABEL } from '../nodes.js';
+import { UPSTREAM_TIMINGS, type Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeCommandLines, NodeSpec } from './provider.js';
 
 export const DEFAULT_KIND_CLUSTER_NAME = 'kubeproof';
 /** kind names containers `<name>-control-plane`, so the name must be a valid, short DNS label. */

@@ -1,0 +1,141 @@
+#!/bin/sh
+# A Docker engine for CI and tests (kind clusters): docker-engine.sh start | stop | status
+#
+#   start   installs Debian's docker.io (and jq) when dockerd is missing, then starts a dockerd
+#           with a data root and exec root of its own and the OCI runtime wrapper
+#           scripts/runc-no-sys-resource.sh as its default runtime; returns when the socket
+#           answers (deadline 60 s). Does nothing when the dockerd it started is running.
+#   stop    stops the dockerd that `start` started — and only that one: the pid in the state file
+#           must still be a dockerd with the start time recorded then — and waits until it is gone.
+#   status  says whether it runs; exit 0 when it does, 1 when not.
+#
+# The wrapper is there because this project's sandboxes lack CAP_SYS_RESOURCE in their
+# capability bounding set, which Docker 20.10 `--privileged` containers (kind's nodes) ask for.
+# That is a property of the sandbox, not of users' machines: users run kind on their own Docker.
+#
+# Environment: KUBEPROOF_DOCKER_ROOT (default /var/lib/kubeproof-docker: data root, log, state),
+# KUBEPROOF_DOCKER_EXEC_ROOT (default /run/kubeproof-docker), KUBEPROOF_DOCKER_SOCK (default
+# /var/run/docker.sock, where the docker CLI and kind look without DOCKER_HOST).
+set -eu
+
+ROOT=${KUBEPROOF_DOCKER_ROOT:-/var/lib/kubeproof-docker}
+EXEC_ROOT=${KUBEPROOF_DOCKER_EXEC_ROOT:-/run/kubeproof-docker}
+SOCK=${KUBEPROOF_DOCKER_SOCK:-/var/run/docker.sock}
+STATE=$ROOT/dockerd.state
+LOG=$ROOT/dockerd.log
+WRAPPER=$(cd "$(dirname "$0")" && pwd)/runc-no-sys-resource.sh
+RUNTIME=kubeproof-runc
+DEADLINE_SECONDS=60
+
+say() { printf 'docker-engine: %s\n' "$*" >&2; }
+
+# The start time of a process (field 22 of /proc/PID/stat, in clock ticks since boot).
+start_time() {
+  [ -r "/proc/$1/stat" ] || return 1
+  # The command name (field 2) may hold spaces: take what follows its closing parenthesis.
+  sed 's/^.*) //' "/proc/$1/stat" | cut -d' ' -f20
+}
+
+# The pid of the dockerd this script started, if it is still that process.
+our_pid() {
+  [ -r "$STATE" ] || return 1
+  read -r pid started <"$STATE" || return 1
+  [ -n "${pid:-}" ] && [ -n "${started:-}" ] || return 1
+  [ "$(start_time "$pid" 2>/dev/null)" = "$started" ] || return 1
+  [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = dockerd ] || return 1
+  echo "$pid"
+}
+
+docker_answers() { docker -H "unix://$SOCK" version --format '{{.Server.Version}}' >/dev/null 2>&1; }
+
+install_engine() {
+  command -v dockerd >/dev/null 2>&1 && command -v jq >/dev/null 2>&1 && return 0
+  say "installing Debian's docker.io and jq"
+  apt-get update -q >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends docker.io jq >&2
+}
+
+start() {
+  if pid=$(our_pid); then
+    say "running (pid $pid, socket $SOCK)"
+    return 0
+  fi
+  if [ -S "$SOCK" ] && docker_answers; then
+    say "another Docker engine already answers on $SOCK: not starting a second one"
+    exit 1
+  fi
+  install_engine
+  mkdir -p "$ROOT/data" "$EXEC_ROOT"
+  rm -f "$STATE"
+  say "starting dockerd (data root $ROOT/data, exec root $EXEC_ROOT, runtime $WRAPPER, log $LOG)"
+  # --ip-forward=false: dockerd would otherwise turn on the host's forwarding and set the
+  # FORWARD policy to DROP; kind's nodes talk over one bridge and reach nothing outside.
+  DOCKER_BUILDKIT=0 setsid dockerd \
+    --data-root "$ROOT/data" \
+    --exec-root "$EXEC_ROOT" \
+    --pidfile "$EXEC_ROOT/dockerd.pid" \
+    --host "unix://$SOCK" \
+    --add-runtime "$RUNTIME=$WRAPPER" \
+    --default-runtime "$RUNTIME" \
+    --ip-forward=false \
+    </dev/null >>"$LOG" 2>&1 &
+  pid=$!
+  started=$(start_time "$pid")
+  echo "$pid $started" >"$STATE"
+  t0=$(date +%s)
+  until docker_answers; do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      say "dockerd exited during start-up; the end of $LOG:"
+      tail -n 20 "$LOG" >&2
+      rm -f "$STATE"
+      exit 1
+    fi
+    if [ $(($(date +%s) - t0)) -ge "$DEADLINE_SECONDS" ]; then
+      say "dockerd (pid $pid) did not answer on $SOCK within ${DEADLINE_SECONDS} s; the end of $LOG:"
+      tail -n 20 "$LOG" >&2
+      exit 1
+    fi
+    sleep 0.2 # polling the socket: dockerd gives no readiness signal
+  done
+  say "dockerd $(docker -H "unix://$SOCK" version --format '{{.Server.Version}}') ready in $(($(date +%s) - t0)) s (pid $pid)"
+}
+
+stop() {
+  if ! pid=$(our_pid); then
+    say "not running (no dockerd started by this script)"
+    rm -f "$STATE"
+    return 0
+  fi
+  say "stopping dockerd (pid $pid)"
+  kill -TERM "$pid"
+  t0=$(date +%s)
+  while [ -d "/proc/$pid" ] && [ "$(start_time "$pid" 2>/dev/null)" = "$(cut -d' ' -f2 "$STATE")" ]; do
+    if [ $(($(date +%s) - t0)) -ge "$DEADLINE_SECONDS" ]; then
+      say "dockerd (pid $pid) still running after ${DEADLINE_SECONDS} s; the end of $LOG:"
+      tail -n 20 "$LOG" >&2
+      exit 1
+    fi
+    sleep 0.2 # polling /proc: the process is not our child
+  done
+  rm -f "$STATE"
+  say "stopped in $(($(date +%s) - t0)) s"
+}
+
+status() {
+  if pid=$(our_pid); then
+    say "running (pid $pid, socket $SOCK, data root $ROOT/data)"
+    return 0
+  fi
+  say "not running"
+  return 1
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *)
+    echo "usage: $0 start|stop|status" >&2
+    exit 2
+    ;;
+esac
