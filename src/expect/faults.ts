@@ -56,23 +56,28 @@ export function expectDrainGaveUp(s: Scenario, node: string, pdb: string): void 
   if (!r.gaveUp.blockedBy.includes(pdb)) throw new Error(`the drain of node ${node} gave up, but blocked by ${r.gaveUp.blockedBy.join(', ') || 'no budget'} rather than PodDisruptionBudget ${pdb}`);
 }
 
-export function expectMaxUnavailable(s: Scenario, w: WorkloadRef, atMost: number): void {
+/** The worst moment of a workload since the first fault, measured once per scenario and workload. */
+function worstUnavailable(s: Scenario, w: WorkloadRef) {
   const selector = selectorOf(s.timeline, { workload: w });
-  if (!selector) throw new Error(`${describeWorkload(w)} does not exist`);
-  const worst = maxUnavailable(s.timeline, { kind: w.kind, name: w.name, selector, since: firstFaultAt(s) });
+  const since = firstFaultAt(s);
+  const worst = selector ? maxUnavailable(s.timeline, { kind: w.kind, name: w.name, selector, since }) : undefined;
+  if (!selector || !worst?.seen) throw new Error(`${describeWorkload(w)} does not exist in namespace ${s.namespace} (nor did it during the scenario)`);
   s.timeline.measure({ name: `most pods of ${describeWorkload(w)} unavailable at once`, value: worst.value, unit: 'count', detail: { events: worst.events } });
+  const when = worst.at !== undefined ? `${formatDuration(worst.at - since)} after ${s.faults[0] ? `the first fault (${s.faults[0].type})` : 'the scenario began'}` : undefined;
+  return { ...worst, when };
+}
+
+export function expectMaxUnavailable(s: Scenario, w: WorkloadRef, atMost: number): void {
+  const worst = worstUnavailable(s, w);
   if (worst.value > atMost) {
-    throw new Error(`${worst.value} pods of ${describeWorkload(w)} were unavailable at ${worst.at ? `+${formatDuration(worst.at - s.startedAt)}` : 'some moment'} (at most ${atMost} allowed; ${worst.events} events replayed)`);
+    throw new Error(`${worst.value} pods of ${describeWorkload(w)} were unavailable at once, ${worst.when ?? 'at some moment'} (at most ${atMost} allowed; ${worst.events} events replayed)`);
   }
 }
 
 /** The opposite claim, for myth-vs-fact scenarios: at one moment at least `n` pods were unavailable. */
 export function expectUnavailableReached(s: Scenario, w: WorkloadRef, n: number): void {
-  const selector = selectorOf(s.timeline, { workload: w });
-  if (!selector) throw new Error(`${describeWorkload(w)} does not exist`);
-  const worst = maxUnavailable(s.timeline, { kind: w.kind, name: w.name, selector, since: firstFaultAt(s) });
-  s.timeline.measure({ name: `most pods of ${describeWorkload(w)} unavailable at once`, value: worst.value, unit: 'count', detail: { events: worst.events } });
-  if (worst.value < n) throw new Error(`at most ${worst.value} pod(s) of ${describeWorkload(w)} were unavailable at any moment (expected at least ${n})`);
+  const worst = worstUnavailable(s, w);
+  if (worst.value < n) throw new Error(`at most ${worst.value} pod(s) of ${describeWorkload(w)} were unavailable at any moment (expected at least ${n}; ${worst.events} events replayed)`);
 }
 
 export function expectPdbNeverNegative(s: Scenario, pdb: string): void {

@@ -108,6 +108,8 @@ export class Timeline {
   }
 
   measure(m: Measurement): void {
+    // Two steps asking one question of the same data ("blocked for at least 1 s", "… at most 60 s") give one figure: report it once.
+    if (this.measurements.some((x) => x.name === m.name && x.unit === m.unit && x.value === m.value && JSON.stringify(x.detail) === JSON.stringify(m.detail))) return;
     this.measurements.push(m);
   }
 
