@@ -35,7 +35,17 @@ export async function applyText(s: Scenario, text: string, where: ErrorLocation)
   return apply(s, parseManifests(text, where.file, where.line), `${where.file}:${where.line}`);
 }
 
-/** A workload is ready as its controller reports it: Deployment rolled out; StatefulSet/ReplicaSet all replicas ready; DaemonSet all scheduled ready; Job complete. */
+/** The pods a workload wants Ready, as its controller counts them: a DaemonSet one per node it should run on, the others spec.replicas. */
+function wantedPods(w: WorkloadRef, o: { spec?: { replicas?: number }; status?: Record<string, number> }): number {
+  return w.kind === 'DaemonSet' ? (o.status?.desiredNumberScheduled ?? 0) : (o.spec?.replicas ?? 1);
+}
+
+/**
+ * A workload is ready as its controller reports it: Deployment rolled out; StatefulSet,
+ * ReplicaSet and DaemonSet with all wanted pods ready; Job complete. Only a status
+ * the controller wrote for the current generation counts: a DaemonSet as created says
+ * "0 of 0 ready", which is not a DaemonSet that is ready.
+ */
 function controllerSaysReady(s: Scenario, w: WorkloadRef): Condition {
   const tl = s.timeline;
   switch (w.kind) {
@@ -48,11 +58,15 @@ function controllerSaysReady(s: Scenario, w: WorkloadRef): Condition {
         description: `${describeWorkload(w)} has all replicas ready`,
         sources: [tl.informer(w.kind)],
         evaluate: () => {
-          const o = workloadObject(tl, w) as { spec?: { replicas?: number }; status?: Record<string, number> } | undefined;
+          const o = workloadObject(tl, w) as { metadata?: { generation?: number }; spec?: { replicas?: number }; status?: Record<string, number> } | undefined;
           if (!o) return { ok: false, observed: `${describeWorkload(w)} does not exist` };
           const st = o.status ?? {};
-          const [ready, want] = w.kind === 'DaemonSet' ? [st.numberReady ?? 0, st.desiredNumberScheduled ?? -1] : [st.readyReplicas ?? 0, o.spec?.replicas ?? 1];
-          return { ok: want >= 0 && ready === want, observed: `${ready} of ${want} ready` };
+          const want = wantedPods(w, o);
+          const observedGeneration = st.observedGeneration ?? 0;
+          const current = observedGeneration >= (o.metadata?.generation ?? 1);
+          const [ready, total] = w.kind === 'DaemonSet' ? [st.numberReady ?? 0, st.currentNumberScheduled ?? 0] : [st.readyReplicas ?? 0, st.replicas ?? 0];
+          const ok = current && ready === want && total === want;
+          return { ok, observed: current ? `${ready} of ${want} ready (${total} in all)` : `status not yet written for generation ${o.metadata?.generation ?? 1} (observed ${observedGeneration})` };
         },
       };
   }
@@ -73,8 +87,8 @@ export function workloadReady(s: Scenario, w: WorkloadRef): Condition {
     evaluate: () => {
       const v = controller.evaluate();
       if (!v.ok) return v;
-      const o = workloadObject(tl, w) as { status?: Record<string, number> } | undefined;
-      const want = (w.kind === 'DaemonSet' ? o?.status?.numberReady : o?.status?.readyReplicas) ?? 0;
+      const o = workloadObject(tl, w) as { spec?: { replicas?: number }; status?: Record<string, number> } | undefined;
+      const want = w.kind === 'Deployment' ? (o?.status?.readyReplicas ?? 0) : wantedPods(w, o ?? {});
       const seen = (podsOf(tl, { workload: w }) ?? []).filter((p) => podInState(p, 'Ready')).length;
       return seen >= want ? v : { ok: false, observed: `${v.observed}; ${seen} of ${want} Ready pod(s) seen so far` };
     },
