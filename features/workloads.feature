@@ -82,7 +82,7 @@ Feature: What Kubernetes promises for every workload kind
     Then within 60 s the rollout of deployment "web" completes
     When the image of deployment "web" is set to "registry.local/web:2"
     Then within 60 s the rollout of deployment "web" completes
-    And deployment "web" has at least 2 ready replicas
+    And deployment "web" now has at least 2 ready replicas
     And for 5 s at least 2 pods of deployment "web" stay Ready
 
   Scenario: The vocabulary runs on whatever cluster the run was given

@@ -10,9 +10,14 @@ then('within {duration} {workload} {string} has {amount} ready replica(s)', 'The
   await expectWithin(this.scenario, readyReplicas(this.scenario.timeline, { kind, name }, amount), within);
 });
 
-then('{workload} {string} has {amount} ready replica(s)', 'Then deployment "web" has at least 2 ready replicas', async function (kind: WorkloadKind, name: string, amount: Amount) {
-  await expectNow(readyReplicas(this.scenario.timeline, { kind, name }, amount));
-});
+then(
+  '{workload} {string} now has {amount} ready replica(s)',
+  'Then deployment "web" now has at least 2 ready replicas',
+  async function (kind: WorkloadKind, name: string, amount: Amount) {
+    await expectNow(readyReplicas(this.scenario.timeline, { kind, name }, amount));
+  },
+  { also: ['{workload} {string} has {amount} ready replica(s)'] },
+);
 
 then('within {duration} {amount} pod(s) of {workload} {string} is/are {podState}', 'Then within 30 s 3 pods of deployment "web" are Ready', async function (within: number, amount: Amount, kind: WorkloadKind, name: string, state: PodState) {
   await expectWithin(this.scenario, podCount(this.scenario.timeline, { workload: { kind, name } }, state, amount), within);

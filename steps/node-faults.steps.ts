@@ -15,53 +15,54 @@ import {
   expectUnavailableReached,
 } from '../src/expect/faults.js';
 import type { WorkloadKind } from '../src/workload/pods.js';
+import { fact, need } from './needs.js';
 
 const { when, then } = step('node faults');
 const DRAIN_DEADLINE = 120_000;
 
 when('node {string} is drained', 'When node "node-1" is drained', async function (node: string) {
   await drain(this.scenario, { nodes: { name: node }, deadlineMs: DRAIN_DEADLINE, mustComplete: true });
-});
+}, { provides: (node: string) => [fact.drained(node)] });
 
 when('node {string} is drained, including pods without a controller', 'When node "node-2" is drained, including pods without a controller', async function (node: string) {
   await drain(this.scenario, { nodes: { name: node }, deadlineMs: DRAIN_DEADLINE, mustComplete: true, allowUnmanaged: true });
-});
+}, { provides: (node: string) => [fact.drained(node)] });
 
 when('node {string} is drained, giving up after {duration}', 'When node "node-1" is drained, giving up after 15 s', async function (node: string, deadline: number) {
   await drain(this.scenario, { nodes: { name: node }, deadlineMs: deadline, mustComplete: false });
-});
+}, { provides: (node: string) => [fact.drained(node)] });
 
 when('the nodes in zone {string} are drained one after another', 'When the nodes in zone "a" are drained one after another', async function (zone: string) {
   await drain(this.scenario, { nodes: { zone }, deadlineMs: DRAIN_DEADLINE, mustComplete: true });
-});
+}, { provides: () => [fact.zoneDrained] });
 
 when('the nodes in zone {string} are drained at once', 'When the nodes in zone "b" are drained at once', async function (zone: string) {
   await drain(this.scenario, { nodes: { zone }, deadlineMs: DRAIN_DEADLINE, mustComplete: true, atOnce: true });
-});
+}, { provides: () => [fact.zoneDrained] });
 
 when('node {string} is tainted {string}', 'When node "node-1" is tainted "dedicated=db:NoExecute"', async function (node: string, text: string) {
   await taint(this.scenario, { name: node }, text);
-});
+}, { provides: () => [fact.tainted] });
 
 when('the nodes in zone {string} are tainted {string}', 'When the nodes in zone "c" are tainted "maintenance:NoSchedule"', async function (zone: string, text: string) {
   await taint(this.scenario, { zone }, text);
-});
+}, { provides: () => [fact.tainted] });
 
 when('the nodes labelled {string} are tainted {string}', 'When the nodes labelled "kubernetes.io/hostname=node-1" are tainted "dedicated=db:NoExecute"', async function (selector: string, text: string) {
   await taint(this.scenario, { selector }, text);
-});
+}, { provides: () => [fact.tainted] });
 
 when('node {string} stops sending heartbeats', 'When node "node-2" stops sending heartbeats', async function (node: string) {
   await nodeDown(this.scenario, node, 'heartbeats');
-});
+}, { provides: (node: string) => [fact.down(node)] });
 
 when('node {string} reports NotReady', 'When node "node-3" reports NotReady', async function (node: string) {
   await nodeDown(this.scenario, node, 'not-ready');
-});
+}, { provides: (node: string) => [fact.down(node)] });
 
 then('the drain of node {string} completed within {duration}', 'Then the drain of node "node-1" completed within 60 s', function (node: string, within: number) {
   expectDrainCompletedWithin(this.scenario, node, within);
-});
+}, { requires: (node: string) => need.drained(node) });
 
 then(
   'the drain of node {string} was blocked by PodDisruptionBudget {string} for at least {duration}',
@@ -69,6 +70,7 @@ then(
   function (node: string, pdb: string, ms: number) {
     expectDrainBlocked(this.scenario, node, pdb, { atLeastMs: ms });
   },
+  { requires: (node: string) => need.drained(node) },
 );
 
 then(
@@ -77,11 +79,12 @@ then(
   function (node: string, pdb: string, ms: number) {
     expectDrainBlocked(this.scenario, node, pdb, { atMostMs: ms });
   },
+  { requires: (node: string) => need.drained(node) },
 );
 
 then('the drain of node {string} gave up, blocked by PodDisruptionBudget {string}', 'Then the drain of node "node-1" gave up, blocked by PodDisruptionBudget "ledger"', function (node: string, pdb: string) {
   expectDrainGaveUp(this.scenario, node, pdb);
-});
+}, { requires: (node: string) => need.drained(node) });
 
 then(
   'at no moment were more than {int} pod(s) of {workload} {string} unavailable',
@@ -89,6 +92,7 @@ then(
   function (n: number, kind: WorkloadKind, name: string) {
     expectMaxUnavailable(this.scenario, { kind, name }, n);
   },
+  { requires: (_n: number, kind: WorkloadKind) => need.unavailableMeansSomething(kind) },
 );
 
 then(
@@ -97,6 +101,7 @@ then(
   function (n: number, kind: WorkloadKind, name: string) {
     expectUnavailableReached(this.scenario, { kind, name }, n);
   },
+  { requires: (_n: number, kind: WorkloadKind) => need.unavailableMeansSomething(kind) },
 );
 
 then('PodDisruptionBudget {string} never allowed a negative number of disruptions', 'Then PodDisruptionBudget "api" never allowed a negative number of disruptions', function (pdb: string) {
@@ -106,9 +111,10 @@ then('PodDisruptionBudget {string} never allowed a negative number of disruption
 then(
   'the pods of {workload} {string} left node {string} between {duration} and {duration} after the taint',
   'Then the pods of deployment "tolerates-5s" left node "node-1" between 4 s and 12 s after the taint',
-  function (kind: WorkloadKind, name: string, node: string, min: number, max: number) {
-    expectEvictionDelay(this.scenario, { kind, name }, node, min, max);
+  async function (kind: WorkloadKind, name: string, node: string, min: number, max: number) {
+    await expectEvictionDelay(this.scenario, { kind, name }, node, min, max);
   },
+  { requires: () => need.tainted() },
 );
 
 then('within {duration} node {string} is {nodeCondition}', 'Then within 30 s node "node-3" is NotReady', async function (within: number, node: string, status: 'True' | 'NotTrue' | 'Unknown') {
@@ -117,4 +123,4 @@ then('within {duration} node {string} is {nodeCondition}', 'Then within 30 s nod
 
 then('within {duration} the pods of node {string} are replaced on other nodes', 'Then within 60 s the pods of node "node-2" are replaced on other nodes', async function (within: number, node: string) {
   await expectNodeReplaced(this.scenario, node, within);
-});
+}, { requires: (_within: number, node: string) => need.down(node) });

@@ -9,6 +9,7 @@ import { httpProbeOf, requestsAvoid, requestsReach } from '../src/expect/traffic
 import { readyPodsOnNode } from '../src/expect/placement.js';
 import type { HowMany } from '../src/faults/pod-kill.js';
 import type { WorkloadKind } from '../src/workload/pods.js';
+import { fact, need } from './needs.js';
 
 const { given, when, then } = step('real containers');
 
@@ -22,23 +23,23 @@ given('{int} pod(s) of {workload} {string} run(s) on node {string}', 'Given 2 po
 
 when('the kubelet of node {string} is stopped', 'When the kubelet of node "real-1" is stopped', async function (node: string) {
   await nodeDown(this.scenario, node, 'kubelet');
-});
+}, { provides: (node: string) => [fact.down(node)] });
 
 when('the container of {howMany} of {workload} {string} is killed', 'When the container of 1 pod of deployment "app" is killed', async function (howMany: HowMany, kind: WorkloadKind, name: string) {
   await killContainers(this.scenario, { kind, name }, howMany);
-});
+}, { provides: () => [fact.containerKilled] });
 
 when('the killed container is killed again as soon as it runs', 'When the killed container is killed again as soon as it runs', async function () {
   await killAgainOnceRestarted(this.scenario);
-});
+}, { requires: () => need.containerKilled() });
 
 then('within {duration} the killed container is restarted in place by the kubelet', 'Then within 20 s the killed container is restarted in place by the kubelet', async function (within: number) {
   await expectRestartedInPlace(this.scenario, within);
-});
+}, { requires: () => need.containerKilled() });
 
 then('the kubelet held the killed container in CrashLoopBackOff for at least {duration}', 'Then the kubelet held the killed container in CrashLoopBackOff for at least 5 s', function (minMs: number) {
   expectBackOff(this.scenario, minMs);
-});
+}, { requires: () => need.containerKilled() });
 
 then(
   'within {duration} requests through service {string} no longer reach the unready pod(s) of {workload} {string}',
@@ -47,6 +48,7 @@ then(
     const pods = unreadyVictims(this.scenario, { workload: { kind, name } }).map((v) => v.name);
     await expectWithin(this.scenario, requestsAvoid(httpProbeOf(this.scenario, service), service, pods), within);
   },
+  { requires: (_within: number, service: string, kind: WorkloadKind, name: string) => [need.measured(service), need.readinessBroken(kind, name)] },
 );
 
 then(
@@ -56,8 +58,9 @@ then(
     const pods = unreadyVictims(this.scenario, { workload: { kind, name } }).map((v) => v.name);
     await expectWithin(this.scenario, requestsReach(httpProbeOf(this.scenario, service), service, pods), within);
   },
+  { requires: (_within: number, service: string, kind: WorkloadKind, name: string) => [need.measured(service), need.readinessBroken(kind, name)] },
 );
 
 then('availability of service {string} was measured by HTTP requests', 'Then availability of service "app" was measured by HTTP requests', function (service: string) {
   httpProbeOf(this.scenario, service);
-});
+}, { requires: (service: string) => need.measured(service) });

@@ -7,6 +7,7 @@ import { Given, When, Then, setDefaultTimeout } from '@cucumber/cucumber';
 import type { KubeproofWorld } from './world.js';
 import { NotApplicable } from '../src/not-applicable.js';
 import { KubeproofError } from '../src/errors.js';
+import { STEP_NEEDS, type StepNeeds } from '../src/run/preconditions.js';
 
 // Steps carry their own deadlines ("within 30 s"); cucumber's 5 s default would cut them short.
 setDefaultTimeout(15 * 60 * 1000);
@@ -16,7 +17,12 @@ export interface StepDoc {
   expression: string;
   example: string;
   group: string;
+  /** Older wordings of the same step, still matched (not shown as the step's sentence). */
+  also?: string[];
 }
+
+/** What a step needs of the steps before it and gives the ones after (checked when steps are matched), and its older wordings. */
+export type StepOptions = StepNeeds & { also?: string[] };
 
 export const vocabulary: StepDoc[] = [];
 
@@ -24,8 +30,8 @@ type StepFn = (this: KubeproofWorld, ...args: any[]) => unknown;
 
 function define(keyword: StepDoc['keyword'], group: string) {
   const register = keyword === 'Given' ? Given : keyword === 'When' ? When : Then;
-  return (expression: string, example: string, fn: StepFn) => {
-    vocabulary.push({ keyword, expression, example, group });
+  return (expression: string, example: string, fn: StepFn, opts: StepOptions = {}) => {
+    vocabulary.push({ keyword, expression, example, group, ...(opts.also?.length ? { also: opts.also } : {}) });
     // Keep the declared arity: cucumber counts a function's parameters to pass docstrings/tables.
     const wrapped = {
       [fn.name || 'step']: async function (this: KubeproofWorld, ...args: unknown[]) {
@@ -50,7 +56,9 @@ function define(keyword: StepDoc['keyword'], group: string) {
       },
     }[fn.name || 'step']!;
     Object.defineProperty(wrapped, 'length', { value: fn.length });
+    if (opts.provides || opts.requires) Object.defineProperty(wrapped, STEP_NEEDS, { value: { provides: opts.provides, requires: opts.requires } });
     register(expression, wrapped);
+    for (const older of opts.also ?? []) register(older, wrapped);
   };
 }
 

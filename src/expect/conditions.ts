@@ -19,16 +19,19 @@ import {
   type WorkloadRef,
 } from '../workload/pods.js';
 import type { Deployment, Node, Pod } from '../kube/types.js';
+import { ZONE_LABEL } from '../cluster/nodes.js';
 
 /** How many pods of the target are in a state, optionally only on one node or in one zone. */
 export function podCount(tl: Timeline, target: PodTarget, state: PodState, amount: Amount, where: { node?: string; zone?: string } = {}): Condition {
   const place = where.node ? ` on node ${where.node}` : where.zone ? ` in zone ${where.zone}` : '';
   return {
     description: `${formatAmount(amount)} ${state} pod(s) of ${describeTarget(target)}${place}`,
-    sources: [tl.pods, tl.informer('workload' in target ? target.workload.kind : 'Deployment'), tl.nodes],
+    sources: [tl.pods, ...workloadSource(tl, target), tl.nodes],
     evaluate: () => {
       const pods = podsOf(tl, target);
       if (!pods) return { ok: false, observed: `${describeTarget(target)} does not exist` };
+      const nowhere = unknownPlace(tl, where);
+      if (nowhere) return { ok: false, observed: nowhere };
       const placed = pods.filter((p) => (!where.node || p.spec?.nodeName === where.node) && (!where.zone || zoneOfNode(tl, p.spec?.nodeName) === where.zone));
       const n = placed.filter((p) => podInState(p, state)).length;
       return { ok: compare(n, amount), observed: `${n} ${state}${place}: ${describePods(placed)}` };
@@ -36,18 +39,32 @@ export function podCount(tl: Timeline, target: PodTarget, state: PodState, amoun
   };
 }
 
+/** The informer whose events can make a workload target exist. */
+function workloadSource(tl: Timeline, target: PodTarget) {
+  return 'workload' in target ? [tl.informer(target.workload.kind)] : [];
+}
+
+/** "node-9 does not exist" / "no node is in zone d": a place that names nothing makes a count of pods there meaningless. */
+function unknownPlace(tl: Timeline, where: { node?: string; zone?: string }): string | undefined {
+  if (where.node && !tl.everSeen('Node', where.node)) return `node ${where.node} does not exist`;
+  if (where.zone && !tl.nodes.list().some((n) => n.metadata?.labels?.[ZONE_LABEL] === where.zone)) return `no node is in zone ${where.zone}`;
+  return undefined;
+}
+
 /** Every zone that has nodes runs at least `min` Ready pods of the target. */
 export function spreadOverZones(tl: Timeline, target: PodTarget, min: number): Condition {
   return {
     description: `every zone runs at least ${min} Ready pod(s) of ${describeTarget(target)}`,
-    sources: [tl.pods, tl.nodes],
+    sources: [tl.pods, tl.nodes, ...workloadSource(tl, target)],
     evaluate: () => {
+      const pods = podsOf(tl, target);
+      if (!pods) return { ok: false, observed: `${describeTarget(target)} does not exist` };
       const zones = new Map<string, number>();
       for (const n of tl.nodes.list()) {
         const z = n.metadata?.labels?.['topology.kubernetes.io/zone'];
         if (z) zones.set(z, 0);
       }
-      for (const p of podsOf(tl, target) ?? []) {
+      for (const p of pods) {
         const z = zoneOfNode(tl, p.spec?.nodeName);
         if (z !== undefined && podReady(p)) zones.set(z, (zones.get(z) ?? 0) + 1);
       }
@@ -102,9 +119,10 @@ export function rolloutComplete(tl: Timeline, name: string): Condition {
 export function pendingBecause(tl: Timeline, target: PodTarget, amount: Amount, reason: string): Condition {
   return {
     description: `${formatAmount(amount)} pod(s) of ${describeTarget(target)} Pending because "${reason}"`,
-    sources: [tl.pods],
+    sources: [tl.pods, ...workloadSource(tl, target)],
     evaluate: () => {
-      const pods = podsOf(tl, target) ?? [];
+      const pods = podsOf(tl, target);
+      if (!pods) return { ok: false, observed: `${describeTarget(target)} does not exist` };
       const why = (p: Pod) => {
         const c = p.status?.conditions?.find((c) => c.type === 'PodScheduled' && c.status === 'False');
         return c ? `${c.reason ?? ''}: ${c.message ?? ''}` : undefined;

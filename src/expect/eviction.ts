@@ -44,18 +44,30 @@ function budgetsOf(s: Scenario, pods: Pod[]): PodDisruptionBudget[] {
   return s.timeline.pdbs.list().filter((b) => b.metadata?.namespace === s.namespace && pods.some((p) => matches(p.metadata?.labels, requirementsOf(b.spec?.selector as LabelSelector | undefined))));
 }
 
+/** The pods of the workload whose readiness this scenario broke (none if it broke none). */
+function brokenPods(s: Scenario, w: WorkloadRef): Set<string> {
+  try {
+    return new Set(unreadyVictims(s, { workload: w }).map((v) => v.name));
+  } catch (err) {
+    if (err instanceof BadInputError) return new Set();
+    throw err;
+  }
+}
+
 /**
- * Evict one pod of the workload — a Ready one, or one whose readiness this scenario broke —
- * and expect the API server to refuse it (429) or to allow it. First waits until every budget
- * governing the pods has caught up with their readiness, so the answer is about the state the
- * scenario set up, not a stale budget.
+ * Evict one pod of the workload — a Ready one, or an unready one (preferably one whose
+ * readiness this scenario broke) — and expect the API server to refuse it (429) or to allow
+ * it. Works whatever exhausted the budget: unready pods, a drain, minAvailable = replicas.
+ * First waits until every budget governing the pods has caught up with their readiness, so
+ * the answer is about the state the scenario set up, not a stale budget.
  */
 export async function expectEviction(s: Scenario, w: WorkloadRef, which: 'Ready' | 'unready', expected: 'refused' | 'allowed'): Promise<void> {
   const tl = s.timeline;
-  const pods = podsOf(tl, { workload: w }) ?? [];
+  const pods = podsOf(tl, { workload: w });
+  if (!pods) throw new Error(`${describeWorkload(w)} does not exist in namespace ${s.namespace}`);
   const budgets = budgetsOf(s, pods);
-  if (budgets.length === 0) throw new BadInputError(`no PodDisruptionBudget governs the pods of ${describeWorkload(w)}`);
-  const unready = new Set(unreadyVictims(s, { workload: w }).map((v) => v.name));
+  if (budgets.length === 0) throw new Error(`no PodDisruptionBudget governs the pods of ${describeWorkload(w)} (${pods.length} pod(s)), so nothing would refuse their eviction`);
+  const unready = brokenPods(s, w);
   await until(
     {
       description: `PodDisruptionBudget(s) ${budgets.map((b) => b.metadata?.name).join(', ')} in step with the pods' readiness`,
@@ -69,9 +81,11 @@ export async function expectEviction(s: Scenario, w: WorkloadRef, which: 'Ready'
     },
     { within: 30_000 },
   );
-  const candidates = pods.filter((p) => (which === 'Ready' ? podReady(p) && !unready.has(p.metadata!.name!) : unready.has(p.metadata!.name!) && !podReady(p)));
+  const live = podsOf(tl, { workload: w }) ?? [];
+  const notReady = live.filter((p) => !podReady(p));
+  const candidates = which === 'Ready' ? live.filter((p) => podReady(p) && !unready.has(p.metadata!.name!)) : [...notReady.filter((p) => unready.has(p.metadata!.name!)), ...notReady.filter((p) => !unready.has(p.metadata!.name!))];
   const pod = candidates[0];
-  if (!pod) throw new Error(`no ${which} pod of ${describeWorkload(w)} to evict (pods: ${pods.map((p) => `${p.metadata?.name}${podReady(p) ? ' Ready' : ' NotReady'}`).join(', ')})`);
+  if (!pod) throw new Error(`no ${which} pod of ${describeWorkload(w)} to evict (pods: ${live.map((p) => `${p.metadata?.name}${podReady(p) ? ' Ready' : ' NotReady'}`).join(', ') || 'none'})`);
   const name = pod.metadata!.name!;
   const budgetWords = budgets.map((b) => `${b.metadata?.name}: ${describePdb(tl.pdbs.get(b.metadata!.name!, tl.namespace))}`).join('; ');
   let refusal: string | undefined;

@@ -21,6 +21,7 @@ import { revertRun } from '../ledger/ledger.js';
 import { RunLease, orphanedRuns } from '../ledger/lease.js';
 import { finishRun, describeRevert } from '../ledger/finish.js';
 import { explainUndefined } from './suggest.js';
+import { unmetNeeds, type MatchedStep } from './preconditions.js';
 import { snapshotNodes, awaitLeftAsFound, kubeproofTraces, type NodeSnapshot } from '../ledger/residue.js';
 import { SummaryCollector, buildRunSummary } from '../report/summary.js';
 import { writeReports } from '../report/html.js';
@@ -97,6 +98,7 @@ async function validate(opts: RunOptions, log: Log): Promise<Validated> {
   const pickles = new Map<string, { uri: string }>();
   const stepLines = new Map<string, string>();
   const steps = new Map<string, { text: string; where: string }>();
+  const matched: MatchedStep[][] = [];
   let realScenarios = 0;
   await runCucumber(
     { ...runConfiguration, support, runtime: { ...runConfiguration.runtime, dryRun: true, parallel: 0 }, formats: { stdout: 'summary', files: {}, publish: false, options: {} } },
@@ -118,26 +120,52 @@ async function validate(opts: RunOptions, log: Log): Promise<Validated> {
         for (const ps of env.pickle.steps) steps.set(ps.id, { text: ps.text, where: stepLines.get(ps.astNodeIds[0] ?? '') ?? env.pickle.uri });
       }
       if (env.testCase) {
+        const scenario: MatchedStep[] = [];
         for (const ts of env.testCase.testSteps) {
           if (!ts.pickleStepId) continue;
           const st = steps.get(ts.pickleStepId);
           const n = ts.stepDefinitionIds?.length ?? 0;
           if (n === 0) undefinedSteps.push({ where: st?.where ?? '?', text: st?.text ?? '' });
           if (n > 1) problems.push(`${st?.where}: ${n} steps match "${st?.text}" (ambiguous)`);
+          if (n === 1 && st) scenario.push(matchedStep(support, ts.stepDefinitionIds![0]!, st));
         }
+        matched.push(scenario);
       }
     },
   );
   problems.unshift(...undefinedSteps.map((u) => `${u.where}: "${u.text}": ${explainUndefined(u.text, expressions)}`));
+  // What a step needs an earlier step to have done, and arguments it refuses: known now, not minutes into the run.
+  problems.push(...unmetNeeds(matched));
   if (problems.length) {
     const unique = [...new Set(problems)];
     const [file, line] = unique[0]!.split(':');
-    throw new BadInputError(unique.length === 1 ? unique[0]!.slice(unique[0]!.indexOf(': ') + 2) : `${unique.length} steps are undefined or ambiguous:\n  ${unique.join('\n  ')}`, {
+    throw new BadInputError(unique.length === 1 ? unique[0]!.slice(unique[0]!.indexOf(': ') + 2) : `${unique.length} steps cannot run (undefined, ambiguous or missing what they need):\n  ${unique.join('\n  ')}`, {
       where: { file: file!, line: Number(line) },
     });
   }
   log(`${sources.plan.length} scenario(s) in ${new Set(sources.plan.map((p) => p.uri)).size} feature file(s)`);
   return { runConfiguration, support, scenarios: sources.plan.length, realScenarios };
+}
+
+/** What the loaded support library holds at run time (its public type hides it). */
+interface LoadedStepDefinition {
+  id: string;
+  code: unknown;
+  unwrappedCode?: unknown;
+  expression: { match(text: string): Array<{ getValue(thisObj: unknown): unknown }> | null };
+}
+
+/** A step as its definition will receive it: the function (which may carry its needs) and the arguments, transformed. */
+function matchedStep(support: Validated['support'], definitionId: string, st: { text: string; where: string }): MatchedStep {
+  const defs = (support as unknown as { stepDefinitions?: LoadedStepDefinition[] }).stepDefinitions;
+  const def = Array.isArray(defs) ? defs.find((d) => d.id === definitionId) : undefined;
+  let args: unknown[] | undefined;
+  try {
+    args = def?.expression.match(st.text)?.map((a) => a.getValue(null));
+  } catch {
+    args = undefined;
+  }
+  return { where: st.where, text: st.text, code: def?.unwrappedCode ?? def?.code, ...(args ? { args } : {}) };
 }
 
 function devNull(): Writable {

@@ -122,6 +122,13 @@ export class Timeline {
     return undefined;
   }
 
+  /** Whether the scenario's watches ever saw this object (it exists now, or did at some moment): a step naming an object that never existed fails. */
+  everSeen(kind: string, name: string): boolean {
+    const inf = this.informers.get(kind as WatchedKind);
+    if (inf?.get(name, kind === 'Node' ? undefined : this.namespace)) return true;
+    return this.entries.some((e) => e.source === 'watch' && e.kind === kind && e.name === name);
+  }
+
   watchEntries(kind?: string, since = 0): WatchEntry[] {
     return this.entries.filter((e): e is WatchEntry => e.source === 'watch' && e.at >= since && (!kind || e.kind === kind));
   }

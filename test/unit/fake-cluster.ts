@@ -77,7 +77,12 @@ export async function fakeScenario(cluster: FakeCluster): Promise<Scenario & { f
   const timeline = new Timeline(kube, NS);
   await timeline.start();
   const faults: Scenario['faults'] = [];
+  const slots = new Map<unknown, unknown>();
   const s = {
+    state<T>(slot: { initial: () => T }): T {
+      if (!slots.has(slot)) slots.set(slot, slot.initial());
+      return slots.get(slot) as T;
+    },
     kube,
     timeline,
     namespace: NS,

@@ -1,0 +1,54 @@
+/**
+ * What a step needs an earlier step of its scenario to have done — "the unready pod of
+ * deployment web" needs a readiness break of deployment web, "the drain of node node-1" a drain
+ * of node-1 — and arguments a step refuses whatever the cluster. Checked when the steps are
+ * matched, before any cluster is touched: a scenario that could only fail minutes into a run
+ * is bad input (exit 2) with file:line instead.
+ */
+
+/** A fact a step establishes for the steps after it, e.g. "readiness broken of Deployment web". */
+export type Fact = string;
+
+/** One of `anyOf` established by an earlier step of the scenario (`what` says it in words), or the arguments refused outright. */
+export type Need = { anyOf: Fact[]; what: string; example: string } | { refuse: string };
+
+export interface StepNeeds {
+  provides?: (...args: any[]) => Fact[];
+  requires?: (...args: any[]) => Need | Need[] | undefined;
+}
+
+/** Where a step definition's function carries its needs (set by steps/vocabulary.ts). */
+export const STEP_NEEDS = Symbol.for('kubeproof.stepNeeds');
+
+export interface MatchedStep {
+  /** file:line */
+  where: string;
+  text: string;
+  /** The matched definition's function (which may carry STEP_NEEDS) and the step's arguments as the function receives them. */
+  code?: unknown;
+  args?: unknown[];
+}
+
+function needsOf(code: unknown): StepNeeds | undefined {
+  return code && (typeof code === 'function' || typeof code === 'object') ? ((code as Record<symbol, StepNeeds | undefined>)[STEP_NEEDS] ?? undefined) : undefined;
+}
+
+/** Every unmet need of every scenario (each a sequence of matched steps, Background first), as "file:line: message". */
+export function unmetNeeds(scenarios: MatchedStep[][]): string[] {
+  const problems: string[] = [];
+  for (const steps of scenarios) {
+    const facts = new Set<Fact>();
+    for (const st of steps) {
+      const needs = needsOf(st.code);
+      if (!needs) continue;
+      const args = st.args ?? [];
+      const required = needs.requires?.(...args);
+      for (const need of required === undefined ? [] : Array.isArray(required) ? required : [required]) {
+        if ('refuse' in need) problems.push(`${st.where}: "${st.text}": ${need.refuse}`);
+        else if (!need.anyOf.some((f) => facts.has(f))) problems.push(`${st.where}: "${st.text}" needs ${need.what} earlier in its scenario (e.g. "${need.example}")`);
+      }
+      for (const f of needs.provides?.(...args) ?? []) facts.add(f);
+    }
+  }
+  return [...new Set(problems)];
+}

@@ -1,0 +1,45 @@
+/**
+ * What steps establish for the later steps of their scenario, and what the steps that build
+ * on them need: checked when the steps are matched (src/run/preconditions.ts), so "the drain
+ * of node node-1 completed" without a drain of node-1 is refused before the run, not minutes in.
+ */
+import type { Fact, Need } from '../src/run/preconditions.js';
+import type { WorkloadKind } from '../src/workload/pods.js';
+import { desiredPods } from '../src/timeline/queries.js';
+
+const w = (kind: WorkloadKind, name: string) => `${kind.toLowerCase()} "${name}"`;
+
+export const fact = {
+  readinessBroken: (kind: WorkloadKind, name: string): Fact => `readiness broken of ${kind} ${name}`,
+  anyReadinessBroken: 'readiness broken' as Fact,
+  drained: (node: string): Fact => `drained node ${node}`,
+  /** A zone's nodes are known only on the cluster: a zone drain may have drained any node. */
+  zoneDrained: 'drained a zone' as Fact,
+  tainted: 'tainted' as Fact,
+  down: (node: string): Fact => `down node ${node}`,
+  containerKilled: 'container killed' as Fact,
+  trials: 'trials' as Fact,
+  measured: (service: string): Fact => `availability measured of service ${service}`,
+  loaded: (kind: WorkloadKind, name: string): Fact => `load on ${kind} ${name}`,
+};
+
+export const need = {
+  readinessBroken: (kind: WorkloadKind, name: string): Need => ({ anyOf: [fact.readinessBroken(kind, name)], what: `a readiness break of ${w(kind, name)}`, example: `When 1 pod of ${w(kind, name)} fails readiness` }),
+  anyReadinessBroken: (): Need => ({ anyOf: [fact.anyReadinessBroken], what: 'a readiness break', example: 'When 1 pod of deployment "web" fails readiness' }),
+  drained: (node: string): Need => ({ anyOf: [fact.drained(node), fact.zoneDrained], what: `a drain of node "${node}"`, example: `When node "${node}" is drained` }),
+  tainted: (): Need => ({ anyOf: [fact.tainted], what: 'a taint', example: 'When node "node-1" is tainted "dedicated=db:NoExecute"' }),
+  down: (node: string): Need => ({ anyOf: [fact.down(node)], what: `node "${node}" taken down`, example: `When node "${node}" stops sending heartbeats` }),
+  containerKilled: (): Need => ({ anyOf: [fact.containerKilled], what: 'a container kill', example: 'When the container of 1 pod of deployment "app" is killed' }),
+  trials: (): Need => ({ anyOf: [fact.trials], what: 'repeated trials', example: 'When 1 pod of deployment "web" is killed 5 times, each time waiting up to 30 s for 3 ready replicas' }),
+  measured: (service: string): Need => ({ anyOf: [fact.measured(service)], what: `availability of service "${service}" measured`, example: `Given availability of service "${service}" is measured` }),
+  loaded: (kind: WorkloadKind, name: string): Need => ({ anyOf: [fact.loaded(kind, name)], what: `a load offered to ${w(kind, name)}`, example: `When a load of 0.4 CPU cores is offered to ${w(kind, name)}` }),
+  /** "Unavailable" has a meaning for this kind (a Job's pods are meant to finish). */
+  unavailableMeansSomething: (kind: WorkloadKind): Need | undefined => {
+    try {
+      desiredPods(kind, { type: 'modified' });
+      return undefined;
+    } catch (err) {
+      return { refuse: (err as Error).message };
+    }
+  },
+};
