@@ -1,7 +1,7 @@
 import { step } from './vocabulary.js';
 import { expect } from 'chai';
 import { killScenarioPods, type HowMany } from '../src/faults/pod-kill.js';
-import { repeatPodKill } from '../src/faults/trials.js';
+import { repeatPodKill, TRIALS } from '../src/faults/trials.js';
 import { readyReplicas } from '../src/expect/conditions.js';
 import { percentile } from '../src/timeline/stats.js';
 import { formatDuration } from '../src/log.js';
@@ -39,7 +39,7 @@ when(
 );
 
 then('the p{int} recovery time over the trials is under {duration}', 'Then the p90 recovery time over the trials is under 10 s', function (p: number, limit: number) {
-  const trials = this.scenario.trials;
+  const trials = this.scenario.state(TRIALS);
   expect(trials, 'no trials were run in this scenario').to.not.be.empty;
   const value = percentile(trials, p);
   expect(value, `p${p} recovery over ${trials.length} trials was ${formatDuration(value)} (trials: ${trials.map((t) => formatDuration(t)).join(', ')})`).to.be.below(limit);

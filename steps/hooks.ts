@@ -1,6 +1,8 @@
 /** Scenario lifecycle: a namespace and a timeline before; undo, report data and namespace deletion after. */
 import { Before, After, BeforeStep, Status } from '@cucumber/cucumber';
 import { Scenario } from '../src/scenario/scenario.js';
+import { partsOf } from '../src/cluster/providers/handle.js';
+import { scenarioFigures } from '../src/report/figures.js';
 import { SCENARIO_MEDIA_TYPE } from '../src/report/schema.js';
 import { EnvironmentError } from '../src/errors.js';
 import type { KubeproofWorld } from './world.js';
@@ -13,7 +15,7 @@ Before(async function (this: KubeproofWorld) {
       throw new EnvironmentError(`the cluster behind context ${p.cluster.context} changed mid-run (kube-system uid ${p.kubeSystemUid} → ${ns.metadata?.uid}); stopping`);
     }
   }
-  this.scenario = new Scenario(this.kube, { ...p.cluster }, p.runId, Scenario.namespaceFor(p.runId), p.projectDir);
+  this.scenario = new Scenario(this.kube, { ...p.cluster }, partsOf(p.cluster), p.runId, Scenario.namespaceFor(p.runId), p.projectDir);
   this.scenario.planOnly = Boolean(p.plan);
   await this.scenario.begin();
 });
@@ -24,7 +26,7 @@ After(async function (this: KubeproofWorld, { result }) {
   const failures = await s.end();
   if (s.planOnly) this.log(s.plans.length ? s.plans.join('\n') : 'plan: this scenario injects no fault');
   if (result?.status === Status.FAILED) s.timeline.mark('scenario failed', result.message?.split('\n')[0] ?? '');
-  this.attach(JSON.stringify(s.data()), SCENARIO_MEDIA_TYPE);
+  this.attach(JSON.stringify(s.data(scenarioFigures(s))), SCENARIO_MEDIA_TYPE);
   if (failures.length) throw new Error(`cleanup incomplete:\n  ${failures.join('\n  ')}`);
 });
 

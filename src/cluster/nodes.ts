@@ -4,6 +4,8 @@ import type { NodeSpec } from './providers/provider.js';
 
 /** kwok manages (heartbeats, pod lifecycle) only nodes carrying this label = "fake". */
 export const KWOK_NODE_LABEL = 'kwok.x-k8s.io/node';
+/** The label that switches kwok's node-not-ready stage on a KWOK node. */
+export const NOT_READY_STAGE_LABEL = 'node-not-ready.stage.kwok.x-k8s.io';
 export const ZONE_LABEL = 'topology.kubernetes.io/zone';
 export const NODE_TYPE_LABEL = 'kubeproof.io/node-type';
 /**

@@ -8,7 +8,7 @@ import { holds, until, type Condition, type Outcome } from './until.js';
 import { now } from '../kube/informer.js';
 import { formatDuration } from '../log.js';
 
-export const FAULT_ACTIONS = new Set(['kill pods', 'drain node', 'taint node', 'stop node', 'break readiness', 'restore readiness', 'apply load', 'remove load', 'scale', 'set image', 'patch']);
+export const FAULT_ACTIONS = new Set(['kill pods', 'kill container', 'drain node', 'taint node', 'stop node', 'label', 'break readiness', 'restore readiness', 'apply load', 'remove load', 'scale', 'set image', 'patch']);
 
 /** The latest fault-like harness action of the scenario, if any. */
 function lastFault(s: Scenario) {

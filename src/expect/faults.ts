@@ -1,4 +1,6 @@
 /** Assertions about what faults did, answered from their records and the timeline. */
+import { DRAINS } from '../faults/drain.js';
+import { nodeDownOf } from '../faults/node-down.js';
 import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import { formatDuration } from '../log.js';
@@ -12,7 +14,7 @@ import { podReady } from '../timeline/timeline.js';
 import { matches as matchesLabels } from '../workload/selector.js';
 
 function drainOf(s: Scenario, node: string): DrainResult {
-  const r = s.drains.get(node);
+  const r = s.state(DRAINS).get(node);
   if (!r) throw new BadInputError(`node ${node} was not drained in this scenario`);
   return r;
 }
@@ -107,7 +109,7 @@ export function expectEvictionDelay(s: Scenario, w: WorkloadRef, node: string, m
 
 /** After a node went down: the scenario has as many Ready pods as before, none on that node; the phases are recorded. */
 export async function expectNodeReplaced(s: Scenario, node: string, withinMs: number): Promise<void> {
-  const down = s.nodeDowns.get(node);
+  const down = nodeDownOf(s, node);
   if (!down) throw new BadInputError(`node ${node} was not taken down in this scenario`);
   const tl = s.timeline;
   const condition: Condition = {

@@ -2,12 +2,13 @@
 import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import { formatDuration } from '../log.js';
-import { restartFigures, restartedCondition } from '../faults/container-kill.js';
+import { CONTAINER_KILLS, restartFigures, restartedCondition } from '../faults/container-kill.js';
 import { expectWithin } from './expect.js';
 
 function kills(s: Scenario) {
-  if (s.containerKills.length === 0) throw new BadInputError('no container was killed in this scenario');
-  return s.containerKills;
+  const kills = s.state(CONTAINER_KILLS);
+  if (kills.length === 0) throw new BadInputError('no container was killed in this scenario');
+  return kills;
 }
 
 /** Every killed container runs again in the same pod, its restartCount up by the number of kills. */

@@ -4,22 +4,22 @@
  * restartPolicy, counting it in restartCount, and a container that dies again soon after
  * waits in CrashLoopBackOff (10 s, doubling) before its next start.
  *
- * Mechanism: the local cluster's real node — the task is killed through the node's own
- * containerd (`ctr tasks kill --signal SIGKILL <container id>` on its socket under the
- * cluster's dir). Nothing is undone: restarting is the kubelet's job, and what is asserted.
- * KWOK pods have no process; other clusters give kubeproof no way into their runtime: the
- * scenario is not applicable there.
+ * Mechanism: the cluster's container runtime part — the task is killed through the node's own
+ * containerd (a local cluster's real node: `ctr` on its socket under the cluster's dir; kind:
+ * `ctr` inside the node's container). Nothing is undone: restarting is the kubelet's job, and
+ * what is asserted. KWOK pods have no process, and existing clusters give kubeproof no way
+ * into their runtime: the scenario is not applicable there.
  */
 import type { Scenario } from '../scenario/scenario.js';
+import { Slot } from '../scenario/slot.js';
 import { BadInputError } from '../errors.js';
 import { NotApplicable } from '../not-applicable.js';
 import type { Pod } from '../kube/types.js';
-import { ctr } from '../cluster/real-node/containerd.js';
-import { realNodeLayout } from '../cluster/real-node/layout.js';
+import { isRefusal, type ContainerRuntime } from '../cluster/providers/provider.js';
 import { podReady } from '../timeline/timeline.js';
 import { until } from '../expect/until.js';
 import { describeWorkload, podsOf, type WorkloadRef } from '../workload/pods.js';
-import { injectFault } from './fault.js';
+import { injectFault, planThenAct } from './fault.js';
 import { choose, newSeed } from './random.js';
 import type { HowMany } from './pod-kill.js';
 
@@ -35,6 +35,9 @@ export interface ContainerKill {
   seen: Array<{ at: number; restarts: number; running: boolean; waiting?: string }>;
 }
 
+/** Containers whose process this scenario killed. */
+export const CONTAINER_KILLS = new Slot('container kills', (): ContainerKill[] => []);
+
 function containerStatus(p: Pod | undefined, container: string) {
   return p?.status?.containerStatuses?.find((c) => c.name === container);
 }
@@ -47,68 +50,78 @@ function containerId(p: Pod, container: string): string {
   return m[1]!;
 }
 
-async function killTask(s: Scenario, p: Pod, container: string): Promise<void> {
-  const id = containerId(p, container);
-  const r = await ctr(realNodeLayout(s.cluster.name), ['tasks', 'kill', '--signal', 'SIGKILL', id]);
-  if (r.exitCode !== 0) throw new Error(`ctr tasks kill ${id.slice(0, 12)} (container ${container} of pod ${p.metadata?.name}) failed: ${(r.all ?? '').trim()}`);
+function runtimeFor(s: Scenario, pods: Pod[]): ContainerRuntime {
+  const rt = s.parts.containerRuntime;
+  if (isRefusal(rt)) throw new NotApplicable(`killing a container's process needs the node's container runtime: ${rt.refused}`);
+  const out = pods.map((p) => rt.refuse(p)).filter((r): r is string => r !== undefined);
+  if (out.length) throw new NotApplicable(`killing a container's process needs the node's container runtime: ${out.join('; ')}`);
+  return rt;
 }
 
-function assertKillable(s: Scenario, pods: Pod[]): void {
-  const notReal = pods.filter((p) => !s.cluster.capabilities.realNodes.includes(p.spec?.nodeName ?? ''));
-  if (s.cluster.kind !== 'local' || notReal.length) {
-    throw new NotApplicable(
-      `killing a container's process needs the node's container runtime, which kubeproof reaches only on a local cluster's real node; ${notReal.map((p) => `${p.metadata?.name} runs on ${p.spec?.nodeName ?? '?'}`).join(', ') || `this is a ${s.cluster.kind} cluster`} (run with --real-nodes 1 and schedule the workload on kubeproof.io/node-type=real)`,
-    );
-  }
+interface ContainerKillPlan {
+  victims: Pod[];
+  of: number;
+  seed: number;
 }
 
-/** Kill the first container of some Ready pods of a workload (seeded choice). */
-export async function killContainers(s: Scenario, w: WorkloadRef, howMany: HowMany, seed = newSeed()): Promise<void> {
+function planContainerKill(s: Scenario, w: WorkloadRef, howMany: HowMany, seed: number): ContainerKillPlan {
   const pods = podsOf(s.timeline, { workload: w });
   if (!pods) throw new BadInputError(`${describeWorkload(w)} does not exist in namespace ${s.namespace}`);
   const ready = pods.filter((p) => podReady(p));
   const n = 'count' in howMany ? howMany.count : Math.max(1, Math.ceil((howMany.percent / 100) * ready.length));
   if (n > ready.length) throw new Error(`cannot kill the containers of ${n} pod(s) of ${describeWorkload(w)}: only ${ready.length} Ready`);
-  const victims = choose(ready, n, seed);
-  if (s.planOnly) {
-    s.plans.push(`kill the container process of ${n} of ${ready.length} Ready pod(s) of ${describeWorkload(w)}: ${victims.map((p) => p.metadata?.name).join(', ')} (seed ${seed}); the kubelet restarts them in place`);
-    return;
-  }
-  assertKillable(s, victims);
-  for (const p of victims) {
-    const container = p.spec!.containers[0]!.name;
-    const kill: ContainerKill = { pod: p.metadata!.name!, uid: p.metadata!.uid!, container, restartsBefore: containerStatus(p, container)?.restartCount ?? 0, kills: [], seen: [] };
-    const off = s.timeline.pods.on((c) => {
-      if (c.object.metadata?.uid !== kill.uid) return;
-      const st = containerStatus(c.object, container);
-      kill.seen.push({ at: c.at, restarts: (st?.restartCount ?? 0) - kill.restartsBefore, running: Boolean(st?.state?.running), ...(st?.state?.waiting?.reason ? { waiting: st.state.waiting.reason } : {}) });
-    });
-    s.onCleanup(`stop watching container ${container} of pod ${kill.pod}`, async () => void off());
-    await killOnce(s, kill, p, seed);
-    s.containerKills.push(kill);
-  }
+  return { victims: choose(ready, n, seed), of: ready.length, seed };
 }
 
-async function killOnce(s: Scenario, kill: ContainerKill, p: Pod, seed?: number): Promise<void> {
+/** Kill the first container of some Ready pods of a workload (seeded choice). */
+export async function killContainers(s: Scenario, w: WorkloadRef, howMany: HowMany, seed = newSeed()): Promise<void> {
+  await planThenAct(
+    s,
+    planContainerKill(s, w, howMany, seed),
+    (p) => `kill the container process of ${p.victims.length} of ${p.of} Ready pod(s) of ${describeWorkload(w)}: ${p.victims.map((v) => v.metadata?.name).join(', ')} (seed ${p.seed}); the kubelet restarts them in place`,
+    async (plan) => {
+      const rt = runtimeFor(s, plan.victims);
+      for (const p of plan.victims) {
+        const container = p.spec!.containers[0]!.name;
+        const kill: ContainerKill = { pod: p.metadata!.name!, uid: p.metadata!.uid!, container, restartsBefore: containerStatus(p, container)?.restartCount ?? 0, kills: [], seen: [] };
+        const off = s.timeline.pods.on((c) => {
+          if (c.object.metadata?.uid !== kill.uid) return;
+          const st = containerStatus(c.object, container);
+          kill.seen.push({ at: c.at, restarts: (st?.restartCount ?? 0) - kill.restartsBefore, running: Boolean(st?.state?.running), ...(st?.state?.waiting?.reason ? { waiting: st.state.waiting.reason } : {}) });
+        });
+        s.onCleanup(`stop watching container ${container} of pod ${kill.pod}`, async () => void off());
+        await killOnce(s, rt, kill, p, plan.seed);
+        s.state(CONTAINER_KILLS).push(kill);
+      }
+    },
+  );
+}
+
+async function killOnce(s: Scenario, rt: ContainerRuntime, kill: ContainerKill, p: Pod, seed?: number): Promise<void> {
+  const id = containerId(p, kill.container);
   const injected = await injectFault(
     s,
-    { fault: 'kill container', target: { kind: 'Pod', name: kill.pod, namespace: s.namespace }, detail: `SIGKILL to container ${kill.container} (kill ${kill.kills.length + 1})${seed !== undefined ? ` (seed ${seed})` : ''}; the kubelet restarts it` },
-    () => killTask(s, p, kill.container),
+    {
+      fault: 'kill container',
+      target: { kind: 'Pod', name: kill.pod, namespace: s.namespace },
+      noUndo: "restarting it is the kubelet's job, and what is asserted",
+      detail: `SIGKILL to container ${kill.container} (kill ${kill.kills.length + 1})${seed !== undefined ? ` (seed ${seed})` : ''}; the kubelet restarts it`,
+    },
+    () => rt.kill(p, kill.container, id),
   );
   kill.kills.push(injected.at);
 }
 
 /** Kill each killed container again as soon as the kubelet has restarted it (so its next exit falls in the back-off window). */
 export async function killAgainOnceRestarted(s: Scenario, withinMs = 30_000): Promise<void> {
-  if (s.planOnly) {
-    s.plans.push('kill the restarted container(s) again as soon as they run');
-    return;
-  }
-  if (s.containerKills.length === 0) throw new BadInputError('no container was killed in this scenario');
-  for (const kill of s.containerKills) {
-    await until(restartedCondition(s, kill), { within: withinMs });
-    await killOnce(s, kill, s.timeline.pods.get(kill.pod, s.namespace)!);
-  }
+  await planThenAct(s, s.state(CONTAINER_KILLS), () => 'kill the restarted container(s) again as soon as they run', async (kills) => {
+    if (kills.length === 0) throw new BadInputError('no container was killed in this scenario');
+    for (const kill of kills) {
+      await until(restartedCondition(s, kill), { within: withinMs });
+      const p = s.timeline.pods.get(kill.pod, s.namespace)!;
+      await killOnce(s, runtimeFor(s, [p]), kill, p);
+    }
+  });
 }
 
 /** The pod is the same one (not replaced), its container counted every kill as a restart and runs again. */

@@ -6,12 +6,13 @@
  * when it finally went. Revert: uncordon (only if kubeproof cordoned it).
  */
 import type { Scenario } from '../scenario/scenario.js';
+import { Slot } from '../scenario/slot.js';
 import { BadInputError } from '../errors.js';
 import { Informer, now } from '../kube/informer.js';
 import { ApiError, isApiError, isNotFound, isTooManyRequests } from '../kube/errors.js';
 import type { Node, Pod, PodDisruptionBudget } from '../kube/types.js';
 import { matches, requirementsOf, type LabelSelector } from '../workload/selector.js';
-import { injectFault } from './fault.js';
+import { injectFault, planThenAct } from './fault.js';
 import { formatDuration } from '../log.js';
 import { resolveNodes, type NodeTarget } from './nodes.js';
 
@@ -53,6 +54,9 @@ export interface DrainResult {
   evictions: PodEviction[];
   gaveUp?: { at: number; pods: string[]; blockedBy: string[] };
 }
+
+/** Drains of this scenario, by node, for the steps that assert on them. */
+export const DRAINS = new Slot('drains', () => new Map<string, DrainResult>());
 
 const RETRY_AFTER_MS = 5_000; // as kubectl drain, when no budget event comes first
 
@@ -132,7 +136,7 @@ function budgetsIn(err: ApiError): string[] {
  */
 export async function drainNode(s: Scenario, plan: DrainPlan, opts: { deadlineMs: number; gracePeriodSeconds?: number }): Promise<DrainResult> {
   const result: DrainResult = { node: plan.node, startedAt: now(), evictions: plan.evict.map((e) => ({ pod: e.pod, namespace: e.namespace, refusals: 0, blockedBy: [] })) };
-  s.drains.set(plan.node, result);
+  s.state(DRAINS).set(plan.node, result);
   const pods = new Informer<Pod>(s.kube, 'Pod', { fieldSelector: `spec.nodeName=${plan.node}` });
   const pdbs = new Informer<PodDisruptionBudget>(s.kube, 'PodDisruptionBudget');
   await Promise.all([pods.start(), pdbs.start()]);
@@ -246,10 +250,9 @@ export interface DrainRequest {
 /** Drain one or several nodes (in plan mode: print what would happen, change nothing). */
 export async function drain(s: Scenario, req: DrainRequest): Promise<DrainResult[]> {
   const names = resolveNodes(s, req.nodes);
-  if (s.planOnly) {
-    for (const n of names) s.plans.push(describeDrainPlan(await planDrain(s, n, req)));
-    return [];
-  }
+  const planned = await planThenAct(s, Promise.all(names.map((n) => planDrain(s, n, req))), (plans) => plans.map(describeDrainPlan), async () => true);
+  if (!planned) return [];
+  // Each node is planned again right before its drain: an earlier drain moves pods.
   const one = async (node: string) => drainNode(s, await planDrain(s, node, req), { deadlineMs: req.deadlineMs });
   const results = req.atOnce ? await Promise.all(names.map(one)) : await sequentially(names, one);
   const stuck = results.filter((r) => r.gaveUp);

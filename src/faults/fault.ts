@@ -1,19 +1,41 @@
 /**
- * What every fault does around its action: write the undo to the ledger first, mark the
- * timeline, act (the action's write also annotates the target with the fault's id), and
- * register the revert to run when the scenario ends, passed or failed.
+ * The one pipeline every change the harness makes to something it did not create goes
+ * through (a fault, a node's label or patch): plan (resolve the exact victims; plan mode
+ * prints the plan and stops here, and nowhere else), then per target: write the undo to the
+ * ledger first, mark the timeline, act (the action's write also annotates the target with the
+ * fault's id), and register the revert — shared by a step that restores early and by the
+ * scenario's end, passed or failed.
  */
 import type { Scenario } from '../scenario/scenario.js';
 import { now } from '../kube/informer.js';
 import { faultAnnotation, type UndoRecord } from '../ledger/ledger.js';
-import type { UndoAction, UndoOutcome } from '../ledger/undo.js';
+import type { UndoAction, UndoOutcome } from '../ledger/undo-ops.js';
 import type { ScenarioData } from '../report/schema.js';
+
+/**
+ * Plan, then act — unless the scenario is in plan mode, where the plan's description is what
+ * the scenario reports and nothing is changed. Returns what `act` returned (undefined in plan mode).
+ */
+export async function planThenAct<P, R>(s: Scenario, plan: P | Promise<P>, describe: (plan: P) => string | string[], act: (plan: P) => Promise<R>): Promise<R | undefined> {
+  const p = await plan;
+  if (s.planOnly) {
+    const text = describe(p);
+    s.plans.push(...(Array.isArray(text) ? text : [text]));
+    return undefined;
+  }
+  return act(p);
+}
 
 export interface FaultSpec {
   fault: string;
   target: { kind: string; name: string; namespace?: string };
-  /** What will undo it; undefined when the fault changes nothing that needs undoing (e.g. the taint was already there). */
+  /**
+   * What will undo it; undefined when nothing needs undoing: the change was already there, or
+   * undoing is the cluster's job and what the scenario asserts (a killed pod, a killed container).
+   */
   undo?: UndoAction;
+  /** Why there is nothing to undo, for the report (default: "nothing to undo"). */
+  noUndo?: string;
   detail: string;
   /** After a successful revert: wait for the cluster to show it (e.g. the node Ready again). */
   recovered?: () => Promise<void>;
@@ -37,7 +59,7 @@ export async function injectFault(s: Scenario, spec: FaultSpec, act: (injected: 
   }
   const target = `${spec.target.kind}/${spec.target.name}`;
   const mark = s.timeline.mark(spec.fault, `${target}: ${spec.detail}`);
-  const entry: ScenarioData['faults'][number] = { id: record?.id ?? `${spec.fault}-${s.faults.length + 1}`, type: spec.fault, target, injectedAt: mark.at, revert: record ? 'pending' : 'reverted', detail: record ? spec.detail : `${spec.detail} (nothing to undo)` };
+  const entry: ScenarioData['faults'][number] = { id: record?.id ?? `${spec.fault}-${s.faults.length + 1}`, type: spec.fault, target, injectedAt: mark.at, revert: record ? 'pending' : 'none', detail: record ? spec.detail : `${spec.detail} (${spec.noUndo ?? 'nothing to undo'})` };
   s.faults.push(entry);
   // One revert, shared by the scenario's cleanup and a step that restores early (idempotent).
   let reverting: Promise<UndoOutcome> | undefined;

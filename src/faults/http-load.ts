@@ -12,6 +12,9 @@
  * connection per request, spreads the load over the Ready pods as the HPA adds them, as a
  * Service spreads real clients.
  */
+import { isRefusal } from '../cluster/providers/provider.js';
+import { NotApplicable } from '../not-applicable.js';
+import { podReady } from '../timeline/timeline.js';
 import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import type { Pod, Service } from '../kube/types.js';
@@ -87,16 +90,18 @@ export async function applyHttpLoad(s: Scenario, w: WorkloadRef, cores: number):
   const selector = selectorOf(s.timeline, { workload: w })!;
   const pods = s.timeline.pods.list().filter((p) => p.metadata?.namespace === s.namespace && matches(p.metadata?.labels, selector) && !p.metadata?.deletionTimestamp);
   const svc = serviceOf(s, pods);
-  const ip = svc?.spec?.clusterIP;
-  const port = svc?.spec?.ports?.[0]?.port;
-  if (!svc || !ip || ip === 'None' || !port) throw new BadInputError(`no Service with a ClusterIP in namespace ${s.namespace} selects the pods of ${describeWorkload(w)}: real load goes through one`);
-  const url = `http://${ip}:${port}/burn?ms=${BURN_MS}`;
+  if (!svc?.spec?.clusterIP || svc.spec.clusterIP === 'None') throw new BadInputError(`no Service with a ClusterIP in namespace ${s.namespace} selects the pods of ${describeWorkload(w)}: real load goes through one`);
+  const traffic = s.parts.serviceTraffic;
+  const base = isRefusal(traffic) ? traffic : traffic.url(svc, pods.filter((p) => podReady(p)));
+  if (isRefusal(base)) throw new NotApplicable(`real CPU load on ${describeWorkload(w)} goes through its Service by HTTP: ${base.refused}`);
+  const url = `${base.replace(/\/$/, '')}/burn?ms=${BURN_MS}`;
   const load = new HttpLoad(w, url, cores);
   await injectFault(
     s,
     {
       fault: 'apply load',
       target: { kind: w.kind, name: w.name, namespace: s.namespace },
+      noUndo: 'the requests stop with the step or with this process',
       detail: `${cores} CPU core(s) of real work: GET ${url} at ${load.ratePerSecond} req/s through service ${svc.metadata?.name} (stops with this process)`,
     },
     async () => {

@@ -14,17 +14,18 @@
  * to the test app's /burn through their Service (http-load.ts).
  */
 import type { Scenario } from '../scenario/scenario.js';
+import { Slot } from '../scenario/slot.js';
 import { BadInputError } from '../errors.js';
 import { NotApplicable } from '../not-applicable.js';
 import { isNotFound } from '../kube/errors.js';
 import type { Change } from '../kube/informer.js';
 import type { Pod } from '../kube/types.js';
-import type { UndoOutcome } from '../ledger/undo.js';
+import type { UndoOutcome } from '../ledger/undo-ops.js';
 import { podReady } from '../timeline/timeline.js';
 import { describeWorkload, selectorOf, workloadObject, type WorkloadRef } from '../workload/pods.js';
 import { formatSelector, matches, type Requirement } from '../workload/selector.js';
-import { injectFault } from './fault.js';
-import { applyHttpLoad } from './http-load.js';
+import { injectFault, planThenAct } from './fault.js';
+import { applyHttpLoad, type HttpLoad } from './http-load.js';
 
 /** Read by kwok's usage-from-annotation ResourceUsage. */
 export const USAGE_CPU_ANNOTATION = 'kwok.x-k8s.io/usage-cpu';
@@ -165,6 +166,9 @@ export class LoadDriver {
   }
 }
 
+/** Load offered to workloads in this scenario, by workload ("deployment shop"). */
+export const LOADS = new Slot('loads', () => new Map<string, LoadDriver | HttpLoad>());
+
 function loadKey(w: WorkloadRef): string {
   return describeWorkload(w);
 }
@@ -179,25 +183,23 @@ function idleOf(s: Scenario, w: WorkloadRef): string | null {
 /** Offer `cores` CPU cores to a workload until removed or the scenario ends (in plan mode: print, change nothing). */
 export async function applyLoad(s: Scenario, w: WorkloadRef, cores: number): Promise<void> {
   const millicores = Math.round(parseCores(String(cores)) * 1000);
-  if (s.planOnly) {
-    const real = s.timeline.pods.list().some((p) => p.metadata?.namespace === s.namespace && s.cluster.capabilities.realNodes.includes(p.spec?.nodeName ?? '') && p.metadata?.labels && matches(p.metadata.labels, selectorOf(s.timeline, { workload: w }) ?? []));
-    s.plans.push(`offer ${cores} CPU core(s) to ${describeWorkload(w)}, ${real ? 'as real work: HTTP GET /burn through its Service' : `spread over its Ready pods (${USAGE_CPU_ANNOTATION})`}, until removed`);
-    return;
-  }
-  if (s.loads.has(loadKey(w))) throw new BadInputError(`${describeWorkload(w)} is already under load in this scenario`);
+  const onRealNodes = () => s.timeline.pods.list().some((p) => p.metadata?.namespace === s.namespace && s.cluster.capabilities.realNodes.includes(p.spec?.nodeName ?? '') && p.metadata?.labels && matches(p.metadata.labels, selectorOf(s.timeline, { workload: w }) ?? []));
+  const planned = await planThenAct(s, cores, () => `offer ${cores} CPU core(s) to ${describeWorkload(w)}, ${onRealNodes() ? 'as real work: HTTP GET /burn through its Service' : `spread over its Ready pods (${USAGE_CPU_ANNOTATION})`}, until removed`, async () => true);
+  if (!planned) return;
+  if (s.state(LOADS).has(loadKey(w))) throw new BadInputError(`${describeWorkload(w)} is already under load in this scenario`);
   const selector = selectorOf(s.timeline, { workload: w });
   if (!selector?.length) throw new BadInputError(`${describeWorkload(w)} does not exist in namespace ${s.namespace} or selects no pods`);
   const real = s.cluster.capabilities.realNodes;
   const pods = s.timeline.pods.list().filter((p) => p.metadata?.namespace === s.namespace && matches(p.metadata?.labels, selector) && !p.metadata?.deletionTimestamp);
   const onReal = pods.filter((p) => real.includes(p.spec?.nodeName ?? ''));
   // Pods on real nodes use real CPU, which an annotation does not change: real work through their Service.
-  if (onReal.length && onReal.length === pods.length && s.cluster.kind === 'local') {
-    s.loads.set(loadKey(w), await applyHttpLoad(s, w, cores));
+  if (onReal.length && onReal.length === pods.length) {
+    s.state(LOADS).set(loadKey(w), await applyHttpLoad(s, w, cores));
     return;
   }
   if (onReal.length) throw new NotApplicable(`load on ${describeWorkload(w)} mixes pods with real containers (${onReal.map((p) => `${p.metadata?.name} on ${p.spec?.nodeName}`).join(', ')}) and simulated ones: schedule it on one kind of node`);
   if (s.cluster.capabilities.metricsSource !== 'kwok-annotation') {
-    throw new NotApplicable(`load needs simulated CPU usage (metrics source kwok-annotation) or the test app on a local cluster's real node; this cluster's metrics come from "${s.cluster.capabilities.metricsSource}"`);
+    throw new NotApplicable(`load needs simulated CPU usage (metrics source kwok-annotation) or the test app on real nodes whose Service this machine reaches; this cluster's metrics come from "${s.cluster.capabilities.metricsSource}"`);
   }
   const idle = idleOf(s, w);
   await injectFault(
@@ -211,7 +213,7 @@ export async function applyLoad(s: Scenario, w: WorkloadRef, cores: number): Pro
     async (injected) => {
       const driver = new LoadDriver(s, w, millicores, idle, selector, injected.annotations);
       driver.revert = injected.revert;
-      s.loads.set(loadKey(w), driver);
+      s.state(LOADS).set(loadKey(w), driver);
       // Cleanups run last-in first-out: registered after the fault's revert, this stops the driver before that revert runs.
       s.onCleanup(`stop the load on ${describeWorkload(w)}`, () => driver.stop());
       await driver.start();
@@ -221,11 +223,8 @@ export async function applyLoad(s: Scenario, w: WorkloadRef, cores: number): Pro
 
 /** Remove the load now: stop the driver, then undo through the ledger (the pods go back to idle). */
 export async function removeLoad(s: Scenario, w: WorkloadRef): Promise<void> {
-  if (s.planOnly) {
-    s.plans.push(`remove the load on ${describeWorkload(w)}`);
-    return;
-  }
-  const driver = s.loads.get(loadKey(w));
+  if (!(await planThenAct(s, w, () => `remove the load on ${describeWorkload(w)}`, async () => true))) return;
+  const driver = s.state(LOADS).get(loadKey(w));
   if (!driver) throw new BadInputError(`no load was applied to ${describeWorkload(w)} in this scenario`);
   if (!(driver instanceof LoadDriver)) {
     await driver.stop();

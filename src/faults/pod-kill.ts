@@ -4,13 +4,13 @@
  * Nothing to undo: the controller's recreation is what the scenario measures.
  */
 import { BadInputError } from '../errors.js';
-import type { Kube } from '../kube/client.js';
 import type { Pod } from '../kube/types.js';
-import type { Timeline, ActionEntry } from '../timeline/timeline.js';
+import type { Timeline } from '../timeline/timeline.js';
 import { describeTarget, podsOf, type PodTarget } from '../workload/pods.js';
 import { choose, newSeed } from './random.js';
 import { until } from '../expect/until.js';
 import type { Scenario } from '../scenario/scenario.js';
+import { injectFault, planThenAct } from './fault.js';
 
 /** How many pods: a count, or a percentage of the live pods (rounded up, at least 1). */
 export type HowMany = { count: number } | { percent: number };
@@ -41,10 +41,17 @@ export function planPodKill(tl: Timeline, kill: PodKill): PodKillPlan {
   return { victims, seed, of: pods.length, gracePeriodSeconds: kill.gracePeriodSeconds };
 }
 
-/** Delete the planned victims; returns the timeline mark of the moment the deletes were sent. */
-export async function killPods(kube: Kube, tl: Timeline, plan: PodKillPlan): Promise<ActionEntry> {
-  const mark = tl.mark('kill pods', `${plan.victims.join(', ')} (seed ${plan.seed}${plan.gracePeriodSeconds !== undefined ? `, grace ${plan.gracePeriodSeconds}s` : ''})`);
-  await Promise.all(plan.victims.map((name) => kube.delete('Pod', name, tl.namespace, { gracePeriodSeconds: plan.gracePeriodSeconds })));
+/**
+ * Delete the planned victims, as a fault of the scenario (timeline, fault list, fault window);
+ * returns the moment the deletes were sent. Nothing to undo: replacing them is the
+ * controller's job, and what is asserted.
+ */
+export async function killPods(s: Scenario, target: PodTarget, plan: PodKillPlan): Promise<number> {
+  const tl = s.timeline;
+  const detail = `${plan.victims.join(', ')} (seed ${plan.seed}${plan.gracePeriodSeconds !== undefined ? `, grace ${plan.gracePeriodSeconds}s` : ''})`;
+  const injected = await injectFault(s, { fault: 'kill pods', target: targetOf(s, target), noUndo: "replacing them is the controller's job, and what is asserted", detail }, async () => {
+    await Promise.all(plan.victims.map((name) => s.kube.delete('Pod', name, tl.namespace, { gracePeriodSeconds: plan.gracePeriodSeconds })));
+  });
   // Conditions read the watch cache: return only once it shows every victim terminating or gone,
   // so no later check can count a killed pod as still Ready.
   await until(
@@ -61,15 +68,20 @@ export async function killPods(kube: Kube, tl: Timeline, plan: PodKillPlan): Pro
     },
     { within: 30_000 },
   );
-  return mark;
+  return injected.at;
+}
+
+/** The fault's target for the report: the workload, or the pods of a selector. */
+function targetOf(s: Scenario, target: PodTarget): { kind: string; name: string; namespace: string } {
+  return 'workload' in target ? { kind: target.workload.kind, name: target.workload.name, namespace: s.namespace } : { kind: 'Pod', name: describeTarget(target), namespace: s.namespace };
 }
 
 /** Kill pods of a scenario (in plan mode: print the victims, change nothing). */
 export async function killScenarioPods(s: Scenario, kill: PodKill): Promise<void> {
-  const plan = planPodKill(s.timeline, kill);
-  if (s.planOnly) {
-    s.plans.push(`kill ${plan.victims.length} of ${plan.of} pod(s) of ${describeTarget(kill.target)}: ${plan.victims.join(', ')} (seed ${plan.seed}); the controller is expected to replace them`);
-    return;
-  }
-  await killPods(s.kube, s.timeline, plan);
+  await planThenAct(
+    s,
+    planPodKill(s.timeline, kill),
+    (plan) => `kill ${plan.victims.length} of ${plan.of} pod(s) of ${describeTarget(kill.target)}: ${plan.victims.join(', ')} (seed ${plan.seed}); the controller is expected to replace them`,
+    (plan) => killPods(s, kill.target, plan),
+  );
 }

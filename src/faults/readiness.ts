@@ -16,15 +16,16 @@
  * Either undo is in the ledger before the pod is touched.
  */
 import type { Scenario } from '../scenario/scenario.js';
+import { Slot } from '../scenario/slot.js';
 import { BadInputError } from '../errors.js';
 import { NotApplicable } from '../not-applicable.js';
 import { isConflict } from '../kube/errors.js';
 import type { Pod } from '../kube/types.js';
 import type { UndoRecord } from '../ledger/ledger.js';
-import type { UndoOutcome } from '../ledger/undo.js';
+import type { UndoOutcome } from '../ledger/undo-ops.js';
 import { podReady } from '../timeline/timeline.js';
 import { describeWorkload, podsOf, type WorkloadRef } from '../workload/pods.js';
-import { injectFault } from './fault.js';
+import { injectFault, planThenAct } from './fault.js';
 import { choose, newSeed } from './random.js';
 import type { HowMany } from './pod-kill.js';
 import { TESTAPP_IMAGE } from '../cluster/build/images.js';
@@ -51,6 +52,9 @@ export interface ReadinessBreak {
   seed?: number;
   restoredAt?: number;
 }
+
+/** Readiness breaks of this scenario, for the steps that assert on their victims. */
+export const READINESS_BREAKS = new Slot('readiness breaks', (): ReadinessBreak[] => []);
 
 export interface ReadinessPlan {
   workload?: WorkloadRef;
@@ -123,10 +127,8 @@ async function labelUnready(s: Scenario, name: string, annotations: Record<strin
 export async function breakReadiness(s: Scenario, target: ReadinessTarget): Promise<ReadinessBreak | undefined> {
   const plan = planReadinessBreak(s, target);
   const names = plan.victims.map((p) => p.metadata!.name!);
-  if (s.planOnly) {
-    s.plans.push(`break readiness of ${names.length} of ${plan.of} Ready pod(s) of ${describeReadinessTarget(target)}: ${names.join(', ')}${plan.seed !== undefined ? ` (seed ${plan.seed})` : ''}; they stay running, unready, until restored`);
-    return undefined;
-  }
+  const planned = await planThenAct(s, plan, () => `break readiness of ${names.length} of ${plan.of} Ready pod(s) of ${describeReadinessTarget(target)}: ${names.join(', ')}${plan.seed !== undefined ? ` (seed ${plan.seed})` : ''}; they stay running, unready, until restored`, async () => true);
+  if (!planned) return undefined;
   // The KWOK stage plays the kubelet only for simulated pods; a real kubelet runs real probes, which only the app can fail.
   const unbreakable = plan.victims.filter((p) => runsRealContainers(s, p) && !appReadinessSwitch(p));
   if (unbreakable.length) {
@@ -167,13 +169,13 @@ export async function breakReadiness(s: Scenario, target: ReadinessTarget): Prom
     brk.at ||= injected.at;
     brk.victims.push({ name, uid: p.metadata?.uid ?? '', restarts: restartsOf(p), record: injected.record, ...(injected.revert ? { revert: injected.revert } : {}) });
   }
-  s.readinessBreaks.push(brk);
+  s.state(READINESS_BREAKS).push(brk);
   return brk;
 }
 
 /** The readiness breaks of a workload (or of every workload) in this scenario. */
 export function readinessBreaksOf(s: Scenario, w?: WorkloadRef): ReadinessBreak[] {
-  const out = s.readinessBreaks.filter((b) => !w || (b.workload?.kind === w.kind && b.workload.name === w.name));
+  const out = s.state(READINESS_BREAKS).filter((b) => !w || (b.workload?.kind === w.kind && b.workload.name === w.name));
   if (out.length === 0) throw new BadInputError(`no readiness was broken${w ? ` for ${describeWorkload(w)}` : ''} in this scenario`);
   return out;
 }
@@ -191,10 +193,7 @@ export function unreadyVictims(s: Scenario, which: { workload: WorkloadRef } | {
 
 /** Restore now (rather than when the scenario ends): undo each victim's ledger record; the scenario's cleanup then has nothing left. */
 export async function restoreReadiness(s: Scenario, w?: WorkloadRef): Promise<void> {
-  if (s.planOnly) {
-    s.plans.push(`restore readiness${w ? ` of ${describeWorkload(w)}` : ''}`);
-    return;
-  }
+  if (!(await planThenAct(s, w, () => `restore readiness${w ? ` of ${describeWorkload(w)}` : ''}`, async () => true))) return;
   const breaks = readinessBreaksOf(s, w).filter((b) => b.restoredAt === undefined);
   const mark = s.timeline.mark('restore readiness', breaks.flatMap((b) => b.victims.map((v) => v.name)).join(', '));
   for (const b of breaks) {

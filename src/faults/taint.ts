@@ -6,8 +6,8 @@
 import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import type { Node, Taint } from '../kube/types.js';
-import { describeTaint } from '../ledger/undo.js';
-import { injectFault } from './fault.js';
+import { describeTaint } from '../ledger/undo-ops.js';
+import { injectFault, planThenAct } from './fault.js';
 import { resolveNodes, type NodeTarget } from './nodes.js';
 
 export function parseTaint(text: string): Taint {
@@ -52,9 +52,5 @@ export async function taintNodes(s: Scenario, target: NodeTarget, taint: Taint):
 /** Taint the target nodes (in plan mode: print which pods would go, change nothing). */
 export async function taint(s: Scenario, target: NodeTarget, text: string): Promise<void> {
   const t = parseTaint(text);
-  if (s.planOnly) {
-    s.plans.push(planTaint(s, target, t));
-    return;
-  }
-  await taintNodes(s, target, t);
+  await planThenAct(s, t, () => planTaint(s, target, t), () => taintNodes(s, target, t));
 }

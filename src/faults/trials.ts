@@ -3,11 +3,16 @@
  * times and their percentiles are recorded for the report and for percentile steps.
  */
 import type { Scenario } from '../scenario/scenario.js';
+import { Slot } from '../scenario/slot.js';
 import type { Condition } from '../expect/until.js';
 import { until } from '../expect/until.js';
 import { stats } from '../timeline/stats.js';
 import { killPods, planPodKill, type PodKill } from './pod-kill.js';
+import { planThenAct } from './fault.js';
 import { describeTarget } from '../workload/pods.js';
+
+/** Per-trial values of the last repeated fault, for percentile steps. */
+export const TRIALS = new Slot('trials', (): number[] => []);
 
 export interface TrialResult {
   valuesMs: number[];
@@ -17,20 +22,18 @@ export interface TrialResult {
 export async function repeatPodKill(s: Scenario, kill: PodKill, times: number, recovered: Condition, withinMs: number): Promise<TrialResult> {
   const valuesMs: number[] = [];
   const seeds: number[] = [];
-  if (s.planOnly) {
-    s.plans.push(`kill ${JSON.stringify(kill.howMany)} pod(s) of ${describeTarget(kill.target)} ${times} times, waiting each time for: ${recovered.description}`);
-    return { valuesMs, seeds };
-  }
+  const planned = await planThenAct(s, kill, () => `kill ${JSON.stringify(kill.howMany)} pod(s) of ${describeTarget(kill.target)} ${times} times, waiting each time for: ${recovered.description}`, async () => true);
+  if (!planned) return { valuesMs, seeds };
   for (let i = 0; i < times; i++) {
     // Start each trial from a recovered state, so trials are comparable.
     await until(recovered, { within: withinMs });
     const plan = planPodKill(s.timeline, { ...kill, seed: kill.seed === undefined ? undefined : kill.seed + i });
     seeds.push(plan.seed);
-    const mark = await killPods(s.kube, s.timeline, plan);
-    const out = await until(recovered, { within: withinMs, since: mark.at });
-    valuesMs.push(Math.round(out.at - mark.at));
+    const at = await killPods(s, kill.target, plan);
+    const out = await until(recovered, { within: withinMs, since: at });
+    valuesMs.push(Math.round(out.at - at));
   }
-  s.trials = valuesMs;
+  s.state(TRIALS).splice(0, Infinity, ...valuesMs);
   const st = stats(valuesMs);
   s.timeline.measure({
     name: `recovery of ${describeTarget(kill.target)} over ${times} pod-kill trials (${recovered.description})`,

@@ -10,23 +10,11 @@ import { hostname } from 'node:os';
 import type { Kube } from '../kube/client.js';
 import { isConflict, isNotFound } from '../kube/errors.js';
 import type { KubeObject } from '../kube/types.js';
-import { undoOne, type UndoAction, type UndoOutcome } from './undo.js';
+import { undoOne, type UndoOutcome } from './undo-ops.js';
+import { LEDGER_LABEL, RUN_LABEL, SYSTEM_NAMESPACE, type UndoRecord } from './record.js';
 
-export const SYSTEM_NAMESPACE = 'kubeproof-system';
-export const LEDGER_LABEL = 'kubeproof.io/ledger';
-export const RUN_LABEL = 'kubeproof.io/run';
-/** Annotation key prefix on touched objects: fault.kubeproof.io/<fault id> = <run id>. */
-export const FAULT_ANNOTATION_PREFIX = 'fault.kubeproof.io/';
+export { FAULT_ANNOTATION_PREFIX, LEDGER_LABEL, RUN_LABEL, SYSTEM_NAMESPACE, faultAnnotation, type UndoRecord } from './record.js';
 
-export interface UndoRecord {
-  id: string;
-  runId: string;
-  fault: string;
-  target: { kind: string; name: string; namespace?: string };
-  undo: UndoAction;
-  recordedAt: string;
-  owner: { host: string; pid: number };
-}
 
 export interface RevertReport {
   record: UndoRecord;
@@ -35,10 +23,6 @@ export interface RevertReport {
 
 function ledgerName(runId: string): string {
   return `ledger-${runId.toLowerCase()}`;
-}
-
-export function faultAnnotation(id: string): string {
-  return `${FAULT_ANNOTATION_PREFIX}${id}`;
 }
 
 export class Ledger {

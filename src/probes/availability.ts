@@ -12,7 +12,9 @@
  * that succeeded and an outage a run of failed requests (probes/http.ts). The ready-endpoint
  * count is kept in both modes; the report says which mechanism produced the figures.
  */
+import { isRefusal } from '../cluster/providers/provider.js';
 import type { Scenario } from '../scenario/scenario.js';
+import { Slot } from '../scenario/slot.js';
 import type { Timeline } from '../timeline/timeline.js';
 import type { EndpointSlice } from '../kube/types.js';
 import { now } from '../kube/informer.js';
@@ -137,7 +139,7 @@ export async function measureAvailability(s: Scenario, service: string): Promise
     s.plans.push(`measure availability of service ${service} (${url ? httpMechanism(url, HTTP_PROBE_RATE) : 'ready endpoints from EndpointSlices'})`);
     return undefined;
   }
-  if (s.availability.has(service)) throw new BadInputError(`availability of service ${service} is already measured in this scenario`);
+  if (s.state(AVAILABILITY_PROBES).has(service)) throw new BadInputError(`availability of service ${service} is already measured in this scenario`);
   const probe = new AvailabilityProbe(s.timeline, service);
   await probe.start();
   const url = httpUrl(s, service);
@@ -145,7 +147,7 @@ export async function measureAvailability(s: Scenario, service: string): Promise
     probe.http = new HttpProbe(url, { ratePerSecond: HTTP_PROBE_RATE });
     await probe.http.start();
   }
-  s.availability.set(service, probe);
+  s.state(AVAILABILITY_PROBES).set(service, probe);
   s.timeline.mark('measure availability', `service ${service}: ${probe.threshold} ready endpoint(s) at start (${probe.mechanism})`);
   // Registered before any fault of the scenario, so it runs after their reverts: the whole scenario counts.
   s.onCleanup(`availability of service ${service}`, async () => {
@@ -156,26 +158,27 @@ export async function measureAvailability(s: Scenario, service: string): Promise
 }
 
 /**
- * The URL to measure a Service by HTTP, when that is possible: a local cluster (its real
- * node's kube-proxy routes ClusterIPs on this machine) and every Ready pod behind the Service
- * on a real node. Otherwise undefined: EndpointSlice readiness is the measure.
+ * The URL to measure a Service by HTTP, when this process can reach it (the cluster's traffic
+ * part: a local cluster's real node routes ClusterIPs on this machine) and every Ready pod
+ * behind it answers requests. Otherwise undefined: EndpointSlice readiness is the measure.
  */
 export function httpUrl(s: Scenario, service: string): string | undefined {
   const tl = s.timeline;
-  const caps = s.cluster.capabilities;
-  if (s.cluster.kind !== 'local' || caps.realNodes.length === 0) return undefined;
+  const traffic = s.parts.serviceTraffic;
+  if (isRefusal(traffic)) return undefined;
   const svc = tl.informer('Service').get(service, tl.namespace) as Service | undefined;
-  const ip = svc?.spec?.clusterIP;
-  const port = svc?.spec?.ports?.[0]?.port;
-  if (!ip || ip === 'None' || !port) return undefined;
-  const selector = Object.entries(svc?.spec?.selector ?? {}).map(([key, v]) => ({ key, operator: 'In' as const, values: [v] }));
+  if (!svc) return undefined;
+  const selector = Object.entries(svc.spec?.selector ?? {}).map(([key, v]) => ({ key, operator: 'In' as const, values: [v] }));
   const pods = tl.pods.list().filter((p: Pod) => matches(p.metadata?.labels, selector) && podReady(p) && !p.metadata?.deletionTimestamp);
-  if (pods.length === 0 || !pods.every((p) => caps.realNodes.includes(p.spec?.nodeName ?? ''))) return undefined;
-  return `http://${ip}:${port}/`;
+  const url = traffic.url(svc, pods);
+  return isRefusal(url) ? undefined : url;
 }
 
+/** Availability probes of this scenario, by Service name. */
+export const AVAILABILITY_PROBES = new Slot('availability probes', () => new Map<string, AvailabilityProbe>());
+
 export function availabilityProbe(s: Scenario, service: string): AvailabilityProbe {
-  const p = s.availability.get(service);
+  const p = s.state(AVAILABILITY_PROBES).get(service);
   if (!p) throw new BadInputError(`availability of service ${service} is not measured in this scenario (add: Given availability of service "${service}" is measured)`);
   return p;
 }

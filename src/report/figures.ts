@@ -4,13 +4,14 @@
  * summary.json can be charted or gated on without parsing the timeline.
  */
 import type { Scenario } from '../scenario/scenario.js';
+import { AVAILABILITY_PROBES } from '../probes/availability.js';
 import type { HorizontalPodAutoscaler } from '../kube/types.js';
 import type { TimelineEntry, WatchEntry } from '../timeline/timeline.js';
 import type { ClusterTimings } from '../cluster/providers/provider.js';
 import type { AvailabilityReport, HpaCurve } from './schema.js';
 
 export function scenarioFigures(s: Scenario): { availability?: AvailabilityReport[]; hpa?: HpaCurve[] } {
-  const availability = [...s.availability.values()].map((p): AvailabilityReport => {
+  const availability = [...s.state(AVAILABILITY_PROBES).values()].map((p): AvailabilityReport => {
     const f = p.figures();
     return {
       service: f.service,

@@ -164,7 +164,7 @@ function faultsTable(d: ScenarioData): string {
   const rows = d.faults
     .map(
       (f) =>
-        `<tr><td>${esc(f.type)}</td><td><code>${esc(f.target)}</code></td><td class="num">${rel(f.injectedAt, d.startedAt)}</td><td class="num">${f.revertedAt !== undefined ? rel(f.revertedAt, d.startedAt) : '—'}</td><td>${f.revertedAt === undefined && f.revert === 'reverted' ? 'nothing to undo' : esc(f.revert)}</td><td>${esc(f.detail ?? '')}</td></tr>`,
+        `<tr><td>${esc(f.type)}</td><td><code>${esc(f.target)}</code></td><td class="num">${rel(f.injectedAt, d.startedAt)}</td><td class="num">${f.revertedAt !== undefined ? rel(f.revertedAt, d.startedAt) : '—'}</td><td>${f.revert === 'none' || (f.revertedAt === undefined && f.revert === 'reverted') ? 'nothing to undo' : esc(f.revert)}</td><td>${esc(f.detail ?? '')}</td></tr>`,
     )
     .join('\n');
   return `<table class="grid"><thead><tr><th>Fault</th><th>Target</th><th>Injected (s)</th><th>Reverted (s)</th><th>Undo</th><th>Detail</th></tr></thead><tbody>\n${rows}\n</tbody></table>`;
@@ -230,7 +230,7 @@ function chart(d: ScenarioData): string {
   const series = seriesOf(d);
   const actions = d.entries.filter((e): e is ActionEntry => e.source === 'harness');
   // A fault with nothing to undo (pods killed) is an instant, drawn as its action; the others span until their undo.
-  const spans = d.faults.filter((f) => !(f.revertedAt === undefined && f.revert === 'reverted'));
+  const spans = d.faults.filter((f) => f.revert !== 'none' && !(f.revertedAt === undefined && f.revert === 'reverted'));
   if (series.length === 0 && actions.length === 0 && spans.length === 0)
     return d.entries.length ? '<p class="muted">Nothing to chart: no workload, EndpointSlice or HPA figures and no harness actions were recorded.</p>' : '';
 

@@ -29,7 +29,7 @@ export interface ScenarioData {
   entries: TimelineEntry[];
   entriesDropped: number;
   /** Faults injected and what became of their undo. */
-  faults: Array<{ id: string; type: string; target: string; injectedAt: number; revertedAt?: number; revert: 'reverted' | 'failed' | 'pending'; detail?: string }>;
+  faults: Array<{ id: string; type: string; target: string; injectedAt: number; revertedAt?: number; revert: 'reverted' | 'failed' | 'pending' | 'none'; detail?: string }>;
   /** Set when a step needed a capability the cluster lacks: the scenario is reported not applicable. */
   notApplicable?: string;
   /** Plan mode (`kubeproof plan`): what each fault would have done; nothing was injected. */

@@ -9,17 +9,10 @@ import { Timeline } from '../timeline/timeline.js';
 import { now } from '../kube/informer.js';
 import { RUN_LABEL } from '../workload/manifests.js';
 import type { ClusterInfo, ScenarioData } from '../report/schema.js';
-import type { ClusterCapabilities, NodeCommandLines } from '../cluster/providers/provider.js';
+import type { ClusterCapabilities, ClusterParts, NodeCommandLines } from '../cluster/providers/provider.js';
 import { isNotFound } from '../kube/errors.js';
 import { Ledger } from '../ledger/ledger.js';
-import type { DrainResult } from '../faults/drain.js';
-import type { NodeDown } from '../faults/node-down.js';
-import type { ReadinessBreak } from '../faults/readiness.js';
-import type { ContainerKill } from '../faults/container-kill.js';
-import type { LoadDriver } from '../faults/load.js';
-import type { HttpLoad } from '../faults/http-load.js';
-import type { AvailabilityProbe } from '../probes/availability.js';
-import { scenarioFigures } from '../report/figures.js';
+import type { Slot } from './slot.js';
 
 export interface Cleanup {
   what: string;
@@ -31,23 +24,11 @@ export class Scenario {
   readonly startedAt = now();
   private readonly cleanups: Cleanup[] = [];
   readonly faults: ScenarioData['faults'] = [];
-  /** Per-trial values of the last repeated fault, for percentile steps. */
-  trials: number[] = [];
   notApplicable?: string;
   /** Undo records of this scenario's faults live in the cluster (see ledger/). */
   readonly ledger: Ledger;
-  /** Drains of this scenario, by node, for the steps that assert on them. */
-  readonly drains = new Map<string, DrainResult>();
-  /** Nodes this scenario took down, for the steps that assert on their failure. */
-  readonly nodeDowns = new Map<string, NodeDown>();
-  /** Readiness breaks of this scenario, for the steps that assert on their victims. */
-  readonly readinessBreaks: ReadinessBreak[] = [];
-  /** Containers whose process this scenario killed. */
-  readonly containerKills: ContainerKill[] = [];
-  /** Load offered to workloads, by workload ("deployment shop"). */
-  readonly loads = new Map<string, LoadDriver | HttpLoad>();
-  /** Availability probes, by Service name. */
-  readonly availability = new Map<string, AvailabilityProbe>();
+  /** State of the modules that act in this scenario (faults, probes), by their slot. */
+  private readonly slots = new Map<Slot<unknown>, unknown>();
   /** Set in plan mode: faults are planned and printed, never injected. */
   planOnly = false;
   readonly plans: string[] = [];
@@ -55,6 +36,8 @@ export class Scenario {
   constructor(
     readonly kube: Kube,
     readonly cluster: ClusterInfo & { capabilities: ClusterCapabilities; nodes: string[]; nodeCommands?: NodeCommandLines },
+    /** What kubeproof can do to the cluster: faults and probes ask these parts, never the cluster's kind. */
+    readonly parts: ClusterParts,
     readonly runId: string,
     readonly namespace: string,
     /** Directory that scenario-relative paths (scenarios/…) resolve against. */
@@ -62,6 +45,12 @@ export class Scenario {
   ) {
     this.timeline = new Timeline(kube, namespace);
     this.ledger = new Ledger(kube, runId);
+  }
+
+  /** The value of a module's slot in this scenario (made on first use). */
+  state<T>(slot: Slot<T>): T {
+    if (!this.slots.has(slot as Slot<unknown>)) this.slots.set(slot as Slot<unknown>, slot.initial());
+    return this.slots.get(slot as Slot<unknown>) as T;
   }
 
   static namespaceFor(runId: string): string {
@@ -99,7 +88,8 @@ export class Scenario {
     return failures;
   }
 
-  data(maxEntries = 5000): ScenarioData {
+  /** The scenario's report data; `figures` adds what the probes measured (see report/figures). */
+  data(figures: Partial<ScenarioData> = {}, maxEntries = 5000): ScenarioData {
     const entries = this.timeline.entries;
     const dropped = Math.max(0, entries.length - maxEntries);
     return {
@@ -111,7 +101,7 @@ export class Scenario {
       entries: dropped ? [...entries.slice(0, maxEntries / 2), ...entries.slice(-maxEntries / 2)] : entries,
       entriesDropped: dropped,
       faults: this.faults,
-      ...scenarioFigures(this),
+      ...figures,
       ...(this.notApplicable ? { notApplicable: this.notApplicable } : {}),
       ...(this.planOnly ? { plans: this.plans.length ? this.plans : ['this scenario injects no fault'] } : {}),
     };

@@ -7,6 +7,9 @@ import { describeWorkload } from './pods.js';
 import { until } from '../expect/until.js';
 import { observed } from '../expect/conditions.js';
 import type { KubeObject } from '../kube/types.js';
+import { fieldsBefore } from '../ledger/undo-ops.js';
+import { isConflict } from '../kube/errors.js';
+import { injectFault, planThenAct } from '../faults/fault.js';
 
 /** Return once the scenario's watch has seen the write, so later checks read its result. */
 export async function seen(s: Scenario, written: KubeObject): Promise<void> {
@@ -41,10 +44,16 @@ export async function setImage(s: Scenario, w: WorkloadRef, image: string): Prom
   await seen(s, await s.kube.jsonPatch(w.kind, w.name, s.namespace, Array.from({ length: n }, (_, i) => ({ op: 'replace', path: `/spec/template/spec/containers/${i}/image`, value: image }))));
 }
 
+/**
+ * Patch or relabel an object. The scenario's own objects (in its namespace) are changed
+ * directly: they go with the namespace. Anything else (a Node, another cluster-scoped object)
+ * is shared: the change goes through the fault pipeline — its fields as they were are written
+ * to the ledger first, the object is annotated in the same write, and the undo puts those
+ * fields back when the scenario ends (or on Ctrl-C, or from `kubeproof clean`), unless someone
+ * else changed them since, which is reported as a conflict.
+ */
 export async function patchObject(s: Scenario, kindWord: string, name: string, patch: Record<string, unknown>): Promise<void> {
-  const kind = kindOf(kindWord);
-  s.timeline.mark('patch', `${kind}/${name}: ${JSON.stringify(patch)}`);
-  await seen(s, await s.kube.mergePatch(kind, name, namespaceFor(s, kind), patch));
+  await change(s, kindOf(kindWord), name, patch, 'patch', JSON.stringify(patch));
 }
 
 /** "key=value" sets a label, "key-" removes it. */
@@ -53,11 +62,43 @@ export async function labelObject(s: Scenario, kindWord: string, name: string, l
   const m = label.match(/^([\w./-]+)(?:=([\w.-]*)|(-))$/);
   if (!m) throw new BadInputError(`"${label}" is not a label (write key=value, or key- to remove it)`);
   const value = m[3] ? null : (m[2] ?? '');
-  if (kind === 'Node') {
-    // Nodes are shared by every scenario: put the label back as it was.
-    const before = (await s.kube.get('Node', name)).metadata?.labels?.[m[1]!] ?? null;
-    s.onCleanup(`restore label ${m[1]} of node ${name}`, () => s.kube.mergePatch('Node', name, undefined, { metadata: { labels: { [m[1]!]: before } } }).then(() => undefined));
+  await change(s, kind, name, { metadata: { labels: { [m[1]!]: value } } }, 'label', `label ${label}`);
+}
+
+async function change(s: Scenario, kind: string, name: string, patch: Record<string, unknown>, fault: 'patch' | 'label', detail: string): Promise<void> {
+  const namespace = namespaceFor(s, kind);
+  if (namespace) {
+    s.timeline.mark('patch', `${kind}/${name}${fault === 'label' ? ' ' : ': '}${detail}`);
+    await seen(s, await s.kube.mergePatch(kind, name, namespace, patch));
+    return;
   }
-  s.timeline.mark('patch', `${kind}/${name} label ${label}`);
-  await seen(s, await s.kube.mergePatch(kind, name, namespaceFor(s, kind), { metadata: { labels: { [m[1]!]: value } } }));
+  const obj = await s.kube.find(kind, name);
+  if (!obj) throw new BadInputError(`${kind} "${name}" does not exist`);
+  const before = fieldsBefore(obj, patch);
+  await planThenAct(s, obj, () => `${fault} ${kind.toLowerCase()} ${name}: ${detail} (put back from the ledger when the scenario ends)`, () =>
+    injectFault(s, { fault, target: { kind, name }, undo: { op: 'restore-fields', before, after: patch }, detail }, ({ annotations }) => writeOnVersion(s, obj, patch, before, annotations)),
+  );
+}
+
+/**
+ * Write on the version "before" was read from, so nothing is undone wrongly later. A node's
+ * status changes every few seconds: on a conflict, read again and write if the patched fields
+ * are still as recorded; if someone changed them in between, refuse.
+ */
+async function writeOnVersion(s: Scenario, read: KubeObject, patch: Record<string, unknown>, before: Record<string, unknown>, annotations: Record<string, string>): Promise<void> {
+  const p = patch as { metadata?: { annotations?: Record<string, unknown> } & Record<string, unknown> };
+  const kind = String(read.kind);
+  const name = String(read.metadata?.name);
+  let obj: KubeObject | undefined = read;
+  for (let attempt = 1; obj; attempt++) {
+    if (JSON.stringify(fieldsBefore(obj, patch)) !== JSON.stringify(before)) throw new Error(`${kind} ${name} changed while kubeproof was about to change it (${JSON.stringify(before)} → ${JSON.stringify(fieldsBefore(obj, patch))}); nothing written`);
+    try {
+      await s.kube.mergePatch(kind, name, undefined, { ...p, metadata: { ...p.metadata, resourceVersion: obj.metadata?.resourceVersion, annotations: { ...p.metadata?.annotations, ...annotations } } });
+      return;
+    } catch (err) {
+      if (!isConflict(err) || attempt >= 5) throw err;
+      obj = await s.kube.find(kind, name);
+    }
+  }
+  throw new Error(`${kind} ${name} no longer exists`);
 }

@@ -11,8 +11,8 @@ import { Kube } from '../../src/kube/client.js';
 import { Scenario } from '../../src/scenario/scenario.js';
 import { projectRoot } from '../../src/project.js';
 import { deployWorkload } from '../../src/workload/deploy.js';
-import { breakReadiness, UNREADY_LABEL } from '../../src/faults/readiness.js';
-import { applyLoad, USAGE_CPU_ANNOTATION, LOAD_WRITTEN_ANNOTATION, type LoadDriver } from '../../src/faults/load.js';
+import { breakReadiness, READINESS_BREAKS, UNREADY_LABEL } from '../../src/faults/readiness.js';
+import { applyLoad, LOADS, USAGE_CPU_ANNOTATION, LOAD_WRITTEN_ANNOTATION, type LoadDriver } from '../../src/faults/load.js';
 import { revertRun } from '../../src/ledger/ledger.js';
 import { until } from '../../src/expect/until.js';
 import { podReady } from '../../src/timeline/timeline.js';
@@ -31,7 +31,7 @@ const IDLE: Record<string, string | undefined> = { shop: '20m', web: undefined }
 function newScenario(): Scenario {
   const runId = `it${randomBytes(4).toString('hex')}`;
   const info = { kind: cluster.kind, name: cluster.name, context: cluster.context, serverVersion: cluster.serverVersion, timings: cluster.timings, capabilities: cluster.capabilities, nodes: cluster.nodes };
-  return new Scenario(kube, info, runId, Scenario.namespaceFor(runId), projectRoot);
+  return new Scenario(kube, info, cluster.parts, runId, Scenario.namespaceFor(runId), projectRoot);
 }
 
 /** What is not idle on a pod, in words (empty: idle). */
@@ -52,7 +52,7 @@ async function injectBoth(s: Scenario): Promise<void> {
   await breakReadiness(s, { workload: WEB, howMany: { count: 1 } });
   await applyLoad(s, SHOP, 0.4);
   const tl = s.timeline;
-  const victim = s.readinessBreaks[0]!.victims[0]!.name;
+  const victim = s.state(READINESS_BREAKS)[0]!.victims[0]!.name;
   await until(
     {
       description: `${victim} NotReady and every Ready shop pod loaded`,
@@ -124,7 +124,7 @@ describe('readiness and load faults leave every pod idle', { timeout: 300_000 },
       const reports = await revertRun(kube, s.runId);
       assert.deepEqual(reports.map((r) => r.outcome.status).sort(), ['reverted', 'reverted']);
       await allIdleAndReady(s);
-      const driver = s.loads.get('deployment shop') as LoadDriver;
+      const driver = s.state(LOADS).get('deployment shop') as LoadDriver;
       await until({ description: 'the load driver noticed its undo', sources: [s.timeline.pods], evaluate: () => ({ ok: driver.revertedElsewhere, observed: String(driver.revertedElsewhere) }) }, { within: 10_000 });
       // A pod change after the undo must not bring the load back: scale shop up and check again.
       await kube.mergePatch('Deployment', 'shop', s.namespace, { spec: { replicas: 3 } });

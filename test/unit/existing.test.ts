@@ -1,3 +1,7 @@
+import { isRefusal } from '../../src/cluster/providers/provider.js';
+import { undoOne } from '../../src/ledger/undo-ops.js';
+import type { Kube } from '../../src/kube/client.js';
+import type { Node } from '../../src/kube/types.js';
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -69,6 +73,15 @@ after(async () => {
   await rm(tmp, { recursive: true, force: true });
 });
 
+function nodeNamed(name: string): Node {
+  return { apiVersion: 'v1', kind: 'Node', metadata: { name } };
+}
+
+/** Records merge patches; finds nothing (so an undo's annotation cleanup has nothing to do). */
+function recordingKube(patches: unknown[]): Kube {
+  return { mergePatch: async (...args: unknown[]) => void patches.push(args.filter((a) => a !== undefined)), find: async () => undefined } as unknown as Kube;
+}
+
 describe('ExistingProvider', () => {
   it('describes the cluster behind a context and leaves it alone on down()', async () => {
     const cluster = await new ExistingProvider({ kubeconfigPath: config, context: 'staging-eu' }).up({ log: silentLog });
@@ -122,15 +135,26 @@ describe('ExistingProvider', () => {
       nodeCommands: { stop: `echo "stop {node} $KUBEPROOF_NODE" >> ${out}`, start: `echo "start {node}" >> ${out}` },
     }).up({ log: silentLog });
     assert.equal(cluster.capabilities.canStopNode, true);
-    await cluster.stopNode('worker-1');
-    await cluster.startNode('worker-1');
+    const m = cluster.parts.nodeControl.mechanism('silent', nodeNamed('worker-1'));
+    assert.ok(!isRefusal(m));
+    // The undo is what the ledger records before the stop runs; any process runs it later.
+    assert.deepEqual(m.undo, { op: 'run', command: ['sh', '-c', `echo "start worker-1" >> ${out}`], env: { KUBEPROOF_NODE: 'worker-1' } });
+    const patches: unknown[] = [];
+    await m.stop(recordingKube(patches), { 'fault.kubeproof.io/x': 'run' });
+    assert.deepEqual(patches, [['Node', 'worker-1', { metadata: { annotations: { 'fault.kubeproof.io/x': 'run' } } }]]);
+    const undone = await undoOne(recordingKube(patches), { id: 'x', runId: 'run', fault: 'stop node', target: { kind: 'Node', name: 'worker-1' }, undo: m.undo, recordedAt: '', owner: { host: '', pid: 0 } });
+    assert.equal(undone.status, 'reverted');
     assert.equal(await readFile(out, 'utf8'), 'stop worker-1 worker-1\nstart worker-1\n');
-    assert.throws(() => nodeCommandLine('stop {node}', 'x; rm -rf /'), BadInputError);
+    assert.ok(isRefusal(cluster.parts.nodeControl.mechanism('silent', nodeNamed('x; rm -rf /'))));
+    assert.ok(isRefusal(cluster.parts.nodeControl.mechanism('not-ready', nodeNamed('worker-1'))));
+    assert.ok(isRefusal(cluster.parts.containerRuntime));
   });
 
   it('reports a failing node command as an environment error', async () => {
     const cluster = await new ExistingProvider({ kubeconfigPath: config, context: 'staging-eu', nodeCommands: { stop: 'echo nope >&2; exit 7', start: 'true' } }).up({ log: silentLog });
-    await assert.rejects(cluster.stopNode('worker-1'), (err: unknown) => err instanceof EnvironmentError && /exit code 7/.test(err.message) && /nope/.test(err.message));
+    const m = cluster.parts.nodeControl.mechanism('silent', nodeNamed('worker-1'));
+    assert.ok(!isRefusal(m));
+    await assert.rejects(m.stop(recordingKube([]), {}), (err: unknown) => err instanceof EnvironmentError && /exited 7/.test(err.message) && /nope/.test(err.message));
   });
 
   it('stops with exit 3, naming server and context, when the API server is unreachable', async () => {

@@ -1,7 +1,7 @@
 /** The load's undo (ledger op idle-usage) against an in-memory API: what it puts back, what it leaves alone. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { undoOne } from '../../src/ledger/undo.js';
+import { undoOne } from '../../src/ledger/undo-ops.js';
 import type { UndoRecord } from '../../src/ledger/ledger.js';
 import type { Kube } from '../../src/kube/client.js';
 import type { Pod } from '../../src/kube/types.js';

@@ -8,7 +8,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { KindProvider, kindConfig, kindWorkerNames, startKindNode, stopKindNode } from '../../src/cluster/providers/kind.js';
+import { KindProvider, kindConfig, kindParts, kindWorkerNames } from '../../src/cluster/providers/kind.js';
+import { isRefusal } from '../../src/cluster/providers/provider.js';
+import { undoOne } from '../../src/ledger/undo-ops.js';
+import type { Kube } from '../../src/kube/client.js';
 import { BadInputError, EnvironmentError } from '../../src/errors.js';
 import { silentLog } from '../../src/log.js';
 import { setEnv, fakeApiServer, kubeconfigYaml, VERSION_ROUTE, type FakeApi } from './support.js';
@@ -206,13 +209,30 @@ describe('KindProvider', () => {
 });
 
 describe('kind node containers', () => {
-  it('stop and start a node with docker', async () => {
-    fakeEnv();
-    await stopKindNode('t1-worker2');
-    await startKindNode('t1-worker2');
-    assert.deepEqual(await calls(), [
-      { bin: 'docker', argv: ['stop', 't1-worker2'] },
-      { bin: 'docker', argv: ['start', 't1-worker2'] },
-    ]);
+  const kube = { mergePatch: async () => ({}), find: async () => undefined } as unknown as Kube;
+  const node = (name: string) => ({ apiVersion: 'v1', kind: 'Node', metadata: { name } });
+  const record = (undo: unknown) => ({ id: 'x', runId: 'r', fault: 'stop node', target: { kind: 'Node', name: 't1-worker2' }, undo, recordedAt: '', owner: { host: '', pid: 0 } }) as never;
+  for (const [mode, stop, start] of [
+    ['silent', ['stop', 't1-worker2'], ['start', 't1-worker2']],
+    ['freeze', ['pause', 't1-worker2'], ['unpause', 't1-worker2']],
+    ['kubelet', ['exec', 't1-worker2', 'systemctl', 'stop', 'kubelet'], ['exec', 't1-worker2', 'systemctl', 'start', 'kubelet']],
+  ] as const) {
+    it(`${mode}: stops a node with docker ${stop[0]} and undoes it from the ledger record with docker ${start[0]}`, async () => {
+      fakeEnv();
+      const m = kindParts({ name: 't1', nodes: ['t1-worker', 't1-worker2'] }).nodeControl.mechanism(mode, node('t1-worker2'));
+      assert.ok(!isRefusal(m));
+      await m.stop(kube, {});
+      assert.equal((await undoOne(kube, record(m.undo))).status, 'reverted');
+      assert.deepEqual(await calls(), [
+        { bin: 'docker', argv: [...stop] },
+        { bin: 'docker', argv: [...start] },
+      ]);
+    });
+  }
+  it('refuses nodes that are not the cluster\'s, and NotReady-while-up', () => {
+    const parts = kindParts({ name: 't1', nodes: ['t1-worker'] });
+    assert.ok(isRefusal(parts.nodeControl.mechanism('silent', node('other'))));
+    assert.ok(isRefusal(parts.nodeControl.mechanism('not-ready', node('t1-worker'))));
+    assert.ok(isRefusal(parts.serviceTraffic));
   });
 });

@@ -238,7 +238,7 @@ function webTimeline(t0: number): ScenarioData {
     ],
     entries,
     entriesDropped: 0,
-    faults: recoveries.map((_, i) => ({ id: `kill-pods-${i + 1}`, type: 'kill pods', target: `Pod/${pods[i]}`, injectedAt: t0 + 4000 + i * 4000, revert: 'reverted' as const, detail: 'delete 1 pod (nothing to undo)' })),
+    faults: recoveries.map((_, i) => ({ id: `kill-pods-${i + 1}`, type: 'kill pods', target: `Pod/${pods[i]}`, injectedAt: t0 + 4000 + i * 4000, revert: 'none' as const, detail: 'delete 1 pod (replacing them is the controller\'s job, and what is asserted)' })),
   };
 }
 

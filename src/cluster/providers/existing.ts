@@ -12,7 +12,8 @@ import { stderrLog, type Log } from '../../log.js';
 import { Kube } from '../../kube/client.js';
 import { isApiError } from '../../kube/errors.js';
 import type { Node } from '../../kube/types.js';
-import { UPSTREAM_TIMINGS, type Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeCommandLines, NodeSpec } from './provider.js';
+import { commandStop } from './node-commands.js';
+import { UPSTREAM_TIMINGS, type ClusterParts, type NodeStopMode, type Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeCommandLines, NodeSpec } from './provider.js';
 
 /**
  * Shell commands that stop and start one node of the cluster (a cloud CLI, ssh + systemctl…).
@@ -44,6 +45,26 @@ function defaultKubeconfigFiles(): string[] {
   const env = process.env.KUBECONFIG;
   if (env) return env.split(delimiter).filter(Boolean).map((p) => resolve(p));
   return [join(homedir(), '.kube', 'config')];
+}
+
+/**
+ * An existing cluster's parts: its nodes go down only by the commands configured for it
+ * (e.g. over ssh); kubeproof reaches neither its container runtime nor its Service network.
+ */
+export function existingParts(c: { context: string; nodeCommands?: NodeCommandLines }): ClusterParts {
+  const none = (what: string) => ({ refused: `kubeproof has no way to ${what} on context ${c.context}` });
+  return {
+    nodeControl: {
+      mechanism(mode: NodeStopMode, n: Node) {
+        const node = n.metadata!.name!;
+        if (mode !== 'silent') return none(mode === 'kubelet' ? `stop a kubelet (configure "nodeCommands" to take a node down instead)` : mode === 'freeze' ? 'freeze a node' : 'make a node report NotReady while up');
+        if (!c.nodeCommands) return { refused: `the existing cluster behind context ${c.context} gives kubeproof no way to stop a node (configure "nodeCommands" {"stop", "start"} in kubeproof.config.json)` };
+        return commandStop(node, c.nodeCommands, { phase: 'node stopped', how: 'run its stop command', silent: true });
+      },
+    },
+    containerRuntime: none("kill a container's process (its container runtime is out of reach)"),
+    serviceTraffic: none('send HTTP to a Service from this machine'),
+  };
 }
 
 export class ExistingCluster implements Cluster {
@@ -82,24 +103,8 @@ export class ExistingCluster implements Cluster {
     throw new BadInputError(`kubeproof cannot add nodes to an existing cluster (asked for ${specs.map((s) => s.name).join(', ') || 'none'})`);
   }
 
-  async stopNode(node: string): Promise<void> {
-    await this.runNodeCommand('stop', node);
-  }
-
-  async startNode(node: string): Promise<void> {
-    await this.runNodeCommand('start', node);
-  }
-
-  private async runNodeCommand(verb: keyof NodeCommands, node: string): Promise<void> {
-    if (!this.commands) throw new BadInputError(`no command to ${verb} a node of context ${this.context} is configured`);
-    const line = nodeCommandLine(this.commands[verb], node);
-    this.log(`${verb} node ${node}: ${line}`);
-    const r = await execa(line, { shell: true, reject: false, all: true, env: { KUBEPROOF_NODE: node } });
-    if (r.exitCode !== 0) {
-      throw new EnvironmentError(`the command to ${verb} node ${node} failed (exit code ${r.exitCode ?? r.code}): ${String(r.all ?? '').trim().split('\n').slice(-10).join('\n')}`, {
-        hint: `command: ${line}`,
-      });
-    }
+  get parts(): ClusterParts {
+    return existingParts({ context: this.context, nodeCommands: this.nodeCommands });
   }
 
   /** Leaves the cluster as it is; only removes a kubeconfig kubeproof wrote itself. */

@@ -14,7 +14,9 @@ import { Kube } from '../../kube/client.js';
 import type { Node } from '../../kube/types.js';
 import { cacheRoot } from '../paths.js';
 import { ZONE_LABEL } from '../nodes.js';
-import { UPSTREAM_TIMINGS, type Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeCommandLines, NodeSpec } from './provider.js';
+import { commandStop } from './node-commands.js';
+import type { Pod } from '../../kube/types.js';
+import { UPSTREAM_TIMINGS, type ClusterParts, type NodeStopMode, type Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeCommandLines, NodeSpec } from './provider.js';
 
 export const DEFAULT_KIND_CLUSTER_NAME = 'kubeproof';
 /** kind names containers `<name>-control-plane`, so the name must be a valid, short DNS label. */
@@ -89,18 +91,43 @@ async function checkDockerEngine(): Promise<void> {
   }
 }
 
-async function docker(verb: 'stop' | 'start', node: string): Promise<void> {
-  const r = await runTool('docker', [verb, node], { timeoutMs: 120_000 });
-  if (r.exitCode !== 0) throw new EnvironmentError(`\`${dockerBinary()} ${verb} ${node}\` failed: ${r.output || `exit code ${r.exitCode}`}`);
-}
-
-/** Stop a kind node's container: its kubelet stops, its pods die with it, and the control plane sees the node fail. */
-export async function stopKindNode(node: string): Promise<void> {
-  await docker('stop', node);
-}
-
-export async function startKindNode(node: string): Promise<void> {
-  await docker('start', node);
+/**
+ * A kind cluster's parts. Its nodes are containers: stopping one is a machine going away
+ * (`docker stop`), pausing one freezes every process on it (`docker pause`), and its kubelet
+ * is a systemd unit inside it; containers die through the node's own containerd. The host
+ * cannot reach a kind cluster's ClusterIPs, so no Service is reached by HTTP from here.
+ */
+export function kindParts(c: { name: string; nodes: string[] }): ClusterParts {
+  const docker = dockerBinary();
+  const isNode = (node: string) => c.nodes.includes(node) || node === `${c.name}-control-plane`;
+  const notOurs = (node: string) => ({ refused: `node ${node} is not a node of kind cluster "${c.name}" (${c.nodes.join(', ')})` });
+  return {
+    nodeControl: {
+      mechanism(mode: NodeStopMode, n: Node) {
+        const node = n.metadata!.name!;
+        if (!isNode(node)) return notOurs(node);
+        switch (mode) {
+          case 'silent':
+            return commandStop(node, { stop: [docker, 'stop', '{node}'], start: [docker, 'start', '{node}'] }, { phase: 'node stopped', how: 'stop its container (docker stop)', silent: true });
+          case 'kubelet':
+            return commandStop(node, { stop: [docker, 'exec', '{node}', 'systemctl', 'stop', 'kubelet'], start: [docker, 'exec', '{node}', 'systemctl', 'start', 'kubelet'] }, { phase: 'kubelet stopped', how: 'stop its kubelet (systemctl stop kubelet in the node)', silent: true });
+          case 'freeze':
+            return commandStop(node, { stop: [docker, 'pause', '{node}'], start: [docker, 'unpause', '{node}'] }, { phase: 'node frozen', how: 'freeze it (docker pause)', silent: true });
+          case 'not-ready':
+            return { refused: `a node that reports NotReady while up needs a KWOK node; kind's nodes run real kubelets` };
+        }
+      },
+    },
+    containerRuntime: {
+      refuse: (p: Pod) => (isNode(p.spec?.nodeName ?? '') ? undefined : `${p.metadata?.name} runs on ${p.spec?.nodeName ?? 'no node'}, not a node of kind cluster "${c.name}"`),
+      async kill(p: Pod, container: string, id: string) {
+        const node = p.spec!.nodeName!;
+        const r = await runTool('docker', ['exec', node, 'ctr', '-n', 'k8s.io', 'tasks', 'kill', '--signal', 'SIGKILL', id], { timeoutMs: 60_000 });
+        if (r.exitCode !== 0) throw new EnvironmentError(`killing container ${container} of pod ${p.metadata?.name} on ${node} failed: ${r.output || `exit code ${r.exitCode}`}`);
+      },
+    },
+    serviceTraffic: { refused: `this machine cannot reach the ClusterIPs of kind cluster "${c.name}" (they live inside its Docker network)` },
+  };
 }
 
 async function deleteKindCluster(name: string): Promise<void> {
@@ -135,21 +162,14 @@ export class KindCluster implements Cluster {
     };
   }
 
-  /** A kind node is a container: stopping it stops its kubelet, as a machine going down would. */
-  readonly nodeCommands: NodeCommandLines = { stop: ['docker', 'stop', '{node}'], start: ['docker', 'start', '{node}'] };
-
   async addNodes(specs: NodeSpec[]): Promise<void> {
     throw new BadInputError(`kind cannot add nodes to a running cluster (asked for ${specs.map((s) => s.name).join(', ') || 'none'})`, {
       hint: `ask for every node when the cluster is created (--nodes), or use --cluster local`,
     });
   }
 
-  async stopNode(node: string): Promise<void> {
-    await stopKindNode(node);
-  }
-
-  async startNode(node: string): Promise<void> {
-    await startKindNode(node);
+  get parts(): ClusterParts {
+    return kindParts({ name: this.name, nodes: this.nodes });
   }
 
   /** Delete the cluster and its kubeconfig; `keep` leaves both for inspection. */

@@ -22,9 +22,11 @@ import { kwokNode, nodeSpecsFor, nodeReadyCondition, KWOK_NODE_LABEL } from '../
 import { assertRealNodeHost } from '../real-node/host.js';
 import { realNodeName, startRealNode } from '../real-node/node.js';
 import { hasRealNode, mountsUnder, tearDownRealNode } from '../real-node/teardown.js';
-import { FAST_TIMINGS, UPSTREAM_TIMINGS, type Cluster, type ClusterCapabilities, type ClusterProvider, type ClusterTimings, type ClusterUpOptions, type NodeSpec } from './provider.js';
+import { localParts } from './local-parts.js';
+import { FAST_TIMINGS, type ClusterParts, UPSTREAM_TIMINGS, type Cluster, type ClusterCapabilities, type ClusterProvider, type ClusterTimings, type ClusterUpOptions, type NodeSpec } from './provider.js';
 
 import { projectRoot } from '../../project.js';
+import { processAlive, processStartTime } from '../../host.js';
 
 
 const NAME_RE = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/;
@@ -41,6 +43,8 @@ interface ClusterMeta {
   nodes: string[];
   /** Nodes that run real containers (kubelet + containerd), a subset of `nodes`. */
   realNodes?: string[];
+  /** The components kwokctl started, with their kernel start times (see componentPids). */
+  processes?: Record<string, { pid: number; startTime: string }>;
 }
 
 function kwokEnv(bins: BinarySet): Record<string, string> {
@@ -160,23 +164,51 @@ export interface LocalClusterInfo {
   kubeconfigPath: string;
 }
 
-/** The component processes kwokctl started for a cluster (from its pid files), alive or not. */
-async function componentPids(name: string): Promise<Array<{ component: string; pid: number; alive: boolean }>> {
+interface ComponentPid {
+  component: string;
+  pid: number;
+  /** The pid file names a live process. */
+  alive: boolean;
+  /** That process is the one this cluster started (its start time as recorded at `up`, or its command line names the cluster's dir). */
+  ours: boolean;
+}
+
+/** Whether a live pid is still the cluster's component: after a reboot a pid can name anything. */
+async function isOurs(name: string, pid: number, recordedStart: string | undefined): Promise<boolean> {
+  const started = await processStartTime(pid);
+  if (recordedStart !== undefined) return started === recordedStart;
+  const cmdline = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+  return cmdline.split('\0').some((arg) => arg.includes(clusterDir(name)));
+}
+
+/** The component processes kwokctl started for a cluster (from its pid files), alive or not, ours or not. */
+async function componentPids(name: string): Promise<ComponentPid[]> {
   const dir = join(clusterDir(name), 'pids');
   const files = await readdir(dir).catch(() => [] as string[]);
-  const out: Array<{ component: string; pid: number; alive: boolean }> = [];
+  const meta = await readMeta(name);
+  const out: ComponentPid[] = [];
   for (const f of files.filter((f) => f.endsWith('.pid'))) {
-    const pid = Number((await readFile(join(dir, f), 'utf8')).trim());
+    const pid = Number((await readFile(join(dir, f), 'utf8').catch(() => '')).trim());
     if (!pid) continue;
-    let alive = true;
-    try {
-      process.kill(pid, 0);
-    } catch {
-      alive = false;
-    }
-    out.push({ component: f.replace(/\.pid$/, ''), pid, alive });
+    const component = f.replace(/\.pid$/, '');
+    const alive = processAlive(pid);
+    out.push({ component, pid, alive, ours: alive && (await isOurs(name, pid, meta?.processes?.[component]?.startTime)) });
   }
   return out;
+}
+
+/** Record each component's start time, so `down` can tell it from a process that later reused its pid. */
+async function recordComponents(name: string): Promise<void> {
+  const processes: NonNullable<ClusterMeta['processes']> = {};
+  for (const p of await componentPids(name)) {
+    const startTime = p.alive ? await processStartTime(p.pid) : undefined;
+    if (startTime) processes[p.component] = { pid: p.pid, startTime };
+  }
+  await writeMeta(name, { processes });
+}
+
+async function readMeta(name: string): Promise<ClusterMeta | undefined> {
+  return readFile(metaPath(name), 'utf8').then((t) => JSON.parse(t) as ClusterMeta).catch(() => undefined);
 }
 
 export async function localClusterInfo(name: string): Promise<LocalClusterInfo | undefined> {
@@ -199,8 +231,8 @@ export async function localClusterInfo(name: string): Promise<LocalClusterInfo |
     apiServerUrl,
     nodes: meta?.nodes ?? [],
     realNodes: meta?.realNodes ?? [],
-    alive: pids.length > 0 && pids.every((p) => p.alive),
-    dead: pids.filter((p) => !p.alive).map((p) => p.component),
+    alive: pids.length > 0 && pids.every((p) => p.ours),
+    dead: pids.filter((p) => !p.ours).map((p) => p.component),
     kubeconfigPath,
   };
 }
@@ -219,7 +251,7 @@ export async function deleteLocalCluster(name: string, opts: { keep?: boolean; l
   let realNodeError: unknown;
   if (hasRealNode(name)) {
     // First, while the API server may still answer: the real node's pods, kubelet, containerd, mounts, network.
-    const alive = (await componentPids(name)).some((p) => p.component === 'kube-apiserver' && p.alive);
+    const alive = (await componentPids(name)).some((p) => p.component === 'kube-apiserver' && p.ours);
     const kube = alive && existsSync(kubeconfigPathOf(name)) ? Kube.fromKubeconfig(kubeconfigPathOf(name)) : undefined;
     await tearDownRealNode(name, { kube, bins, keepDir: opts.keep, log }).catch((err) => (realNodeError = err));
   }
@@ -227,6 +259,13 @@ export async function deleteLocalCluster(name: string, opts: { keep?: boolean; l
   // Nor one whose real node is not fully torn down: its record (real-node.json) lets the next `down` finish.
   const mounted = (await mountsUnder(clusterDir(name))).length > 0;
   const keep = opts.keep || mounted || realNodeError !== undefined;
+  // A pid file that names some other process now (the pid was reused, e.g. after a reboot):
+  // neither kwokctl nor kubeproof signals it. Its pid file goes, so kwokctl cannot either.
+  for (const p of await componentPids(name)) {
+    if (!p.alive || p.ours) continue;
+    log(`${p.component}: pid ${p.pid} is no longer this cluster's process (another process has that pid now); left alone`);
+    await rm(join(clusterDir(name), 'pids', `${p.component}.pid`), { force: true });
+  }
   if (bins) {
     const verb = keep ? 'stop' : 'delete';
     const r = await execa(bins.path('kwokctl'), [verb, 'cluster', '--name', name], { env: kwokEnv(bins), reject: false, all: true });
@@ -234,7 +273,7 @@ export async function deleteLocalCluster(name: string, opts: { keep?: boolean; l
   }
   // Whatever kwokctl left (or could not run): end only the processes this cluster started.
   for (const p of await componentPids(name)) {
-    if (p.alive) {
+    if (p.ours) {
       try {
         process.kill(p.pid, 'SIGKILL');
       } catch {
@@ -274,6 +313,10 @@ export class LocalCluster implements Cluster {
       metricsSource: 'kwok-annotation',
       simulatedNodes: true,
     };
+  }
+
+  get parts(): ClusterParts {
+    return localParts({ name: this.name, realNodes: this.capabilities.realNodes });
   }
 
   async addNodes(specs: NodeSpec[]): Promise<void> {
@@ -367,6 +410,7 @@ export class LocalProvider implements ClusterProvider {
       const kube = Kube.fromKubeconfig(kubeconfigPath);
       const serverVersion = await kube.serverVersion();
       await writeMeta(name, { name, createdAt: new Date().toISOString(), versionSetId: bins.versionSetId, timings, nodes: [], realNodes });
+      await recordComponents(name);
       const cluster = new LocalCluster(name, kubeconfigPath, kube.serverUrl, timings, serverVersion, [], kube, log, realNodes);
       await Promise.all([
         cluster.addNodes(specs),
@@ -379,7 +423,7 @@ export class LocalProvider implements ClusterProvider {
         await writeMeta(name, { nodes: cluster.nodes });
       }
       // A component that dies on a bad flag does so a moment after kwokctl reported success: look again.
-      const dead = (await componentPids(name)).filter((p) => !p.alive);
+      const dead = (await componentPids(name)).filter((p) => !p.ours);
       if (dead.length) throw new EnvironmentError(`cluster "${name}" came up but ${dead.map((d) => d.component).join(', ')} exited`, { hint: `see ${join(clusterDir(name), 'logs')}` });
       log(`local cluster "${name}" (Kubernetes ${serverVersion}) up with ${specs.length} KWOK node(s)${realNodes.length ? ` and ${realNodes.length} real node(s)` : ''} in ${formatDuration(now() - started)}`);
       return cluster;
@@ -426,7 +470,7 @@ async function createWithKwokctl(name: string, bins: BinarySet, timings: Cluster
       });
     }
     // kwokctl reports success even when a component died right after starting (e.g. metrics-server's flag check).
-    const dead = (await componentPids(name)).filter((p) => !p.alive);
+    const dead = (await componentPids(name)).filter((p) => !p.ours);
     if (dead.length) {
       const logs = join(clusterDir(name), 'logs');
       throw new EnvironmentError(`cluster "${name}" started but ${dead.map((d) => d.component).join(', ')} exited`, { hint: `see ${logs}` });

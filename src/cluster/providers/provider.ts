@@ -1,9 +1,14 @@
 /**
  * ClusterProvider → Cluster: the one interface every way of getting a cluster fits
  * (local upstream control plane + KWOK, kind, an existing kubeconfig context).
- * Faults and probes pick their mechanism from `capabilities`, so one feature file
- * runs on all of them.
+ * A cluster's capabilities are parts (node control, container runtime, traffic from this
+ * process): each is made by the provider that can do it and brings its own undo op. Faults
+ * and probes ask for a part, never for the cluster's kind, so one feature file runs on all
+ * of them; a part that is missing says why, and the scenario is not applicable.
  */
+import type { Kube } from '../../kube/client.js';
+import type { Node, Pod, Service } from '../../kube/types.js';
+import type { UndoAction } from '../../ledger/undo-ops.js';
 
 export type ClusterKind = 'local' | 'kind' | 'existing';
 
@@ -56,7 +61,7 @@ export interface ClusterCapabilities {
   realContainers: boolean;
   /** Nodes whose pods are real containers (names). */
   realNodes: string[];
-  /** A node can be taken down (heartbeats stopped or machine stopped). */
+  /** Some node can be taken down (reported; faults ask `parts.nodeControl`). */
   canStopNode: boolean;
   /** How pod readiness can be broken: a KWOK stage label, or the test app's readiness toggle. */
   readinessMechanism: 'kwok-stage' | 'app-endpoint';
@@ -64,6 +69,56 @@ export interface ClusterCapabilities {
   metricsSource: 'kwok-annotation' | 'kubelet' | 'none' | 'unknown';
   /** Simulated nodes (KWOK) whose lifecycle kubeproof drives. */
   simulatedNodes: boolean;
+}
+
+/** How a node is taken down: silent (heartbeats stop: the machine or its kubelet is gone), reporting NotReady while up, its kubelet process stopped, or frozen (paused). */
+export type NodeStopMode = 'silent' | 'not-ready' | 'kubelet' | 'freeze';
+
+/** Why a part cannot do what was asked: the scenario is not applicable, with this reason. */
+export interface Refusal {
+  refused: string;
+}
+
+export function isRefusal(v: unknown): v is Refusal {
+  return typeof v === 'object' && v !== null && 'refused' in v;
+}
+
+/** One way of taking one node down, made by the provider that can do it. */
+export interface NodeStopMechanism {
+  /** The first phase of the failure, as the report names it ("heartbeats stopped"). */
+  readonly phase: string;
+  /** What it does, for plans: "stop its heartbeats". */
+  readonly how: string;
+  /** Ready → Unknown (true: nothing reports any more) or Ready → False (false). */
+  readonly silent: boolean;
+  /** The undo the ledger keeps; written before `stop` acts. */
+  readonly undo: UndoAction;
+  /** Act. `annotations` (the ledger's mark) go on the Node, in the mechanism's own write where it writes the Node. Returns the detail for the timeline. */
+  stop(kube: Kube, annotations: Record<string, string>): Promise<string>;
+}
+
+export interface NodeControl {
+  mechanism(mode: NodeStopMode, node: Node): NodeStopMechanism | Refusal;
+}
+
+/** Kills a container's main process through the node's own runtime; the kubelet restarts it. */
+export interface ContainerRuntime {
+  /** Why this pod's containers are out of reach (undefined: they can be killed). */
+  refuse(pod: Pod): string | undefined;
+  kill(pod: Pod, container: string, containerId: string): Promise<void>;
+}
+
+/** HTTP from this process to a Service, as a client would send it. */
+export interface ServiceTraffic {
+  /** The URL to reach the Service at, given the Ready pods behind it, or why it cannot be reached. */
+  url(svc: Service, pods: Pod[]): string | Refusal;
+}
+
+/** The capabilities of a cluster as parts; rebuilt in any process from the cluster's description. */
+export interface ClusterParts {
+  nodeControl: NodeControl;
+  containerRuntime: ContainerRuntime | Refusal;
+  serviceTraffic: ServiceTraffic | Refusal;
 }
 
 export interface NodeSpec {
@@ -94,11 +149,12 @@ export interface Cluster {
   /** Version the API server reports, e.g. v1.37.2. */
   readonly serverVersion: string;
   /**
-   * How to stop and start one node from any process (argv, `{node}` standing for the node's name):
-   * kind: `docker stop/start`; existing: the commands configured in kubeproof.config.json;
-   * absent where there is no such way. The local cluster stops its nodes through the API instead.
+   * How to stop and start one node from any process (argv, `{node}` standing for the node's
+   * name, also in $KUBEPROOF_NODE): existing clusters' commands from kubeproof.config.json.
    */
   readonly nodeCommands?: NodeCommandLines;
+  /** What kubeproof can do to it, as parts (see ClusterParts). */
+  readonly parts: ClusterParts;
   /** Add nodes (local: KWOK nodes through the API; kind: refused). Resolves when every new node is Ready. */
   addNodes(specs: NodeSpec[]): Promise<void>;
   /** Stop and remove what `up()` created (for existing clusters: nothing). */

@@ -1,0 +1,111 @@
+/**
+ * The local cluster's parts. KWOK nodes go silent when they lose the label kwok manages them
+ * by (its heartbeats stop) and report NotReady through kwok's node-not-ready stage; the real
+ * node (kubelet + containerd beside them) goes silent when its kubelet process stops, its
+ * containers die through its own containerd, and its kube-proxy routes ClusterIPs on this
+ * machine, so Services are reached by HTTP from here when every pod behind them is real.
+ * The kubelet's undo op is registered here, where it is made.
+ */
+import type { Node, Pod, Service } from '../../kube/types.js';
+import { registerUndo } from '../../ledger/undo-ops.js';
+import { ctr } from '../real-node/containerd.js';
+import { kubeletPid, restartKubelet, stopKubelet } from '../real-node/kubelet.js';
+import { realNodeLayout } from '../real-node/layout.js';
+import { KWOK_NODE_LABEL, NOT_READY_STAGE_LABEL } from '../nodes.js';
+import type { ClusterParts, NodeStopMechanism, NodeStopMode, Refusal } from './provider.js';
+
+declare module '../../ledger/undo-ops.js' {
+  interface UndoOps {
+    /** The fault stopped the kubelet of a local cluster's real node: start it again with its recorded command line. */
+    'start-kubelet': { cluster: string };
+  }
+}
+
+registerUndo('start-kubelet', async ({ undo, what, onCurrent }) => {
+  const r = await restartKubelet(undo.cluster);
+  await onCurrent(() => ({ outcome: { status: 'reverted', detail: '' } }));
+  return r.started ? { status: 'reverted', detail: `started the kubelet of ${what} again (pid ${r.pid})` } : { status: 'already', detail: `the kubelet of ${what} was already running (pid ${r.pid})` };
+});
+
+export interface LocalClusterDescription {
+  name: string;
+  realNodes: string[];
+}
+
+function labelStop(node: string, key: string, after: string | null, how: string, phase: string, silent: boolean, before: string | null): NodeStopMechanism {
+  return {
+    phase,
+    how,
+    silent,
+    undo: { op: 'restore-label', key, before, after },
+    async stop(kube, annotations) {
+      await kube.mergePatch('Node', node, undefined, { metadata: { labels: { [key]: after }, annotations } });
+      return after === null ? `label ${key} removed: kwok stops renewing its Lease` : `label ${key}=${after}: kwok's stage reports NotReady`;
+    },
+  };
+}
+
+function kubeletStop(cluster: string, node: string): NodeStopMechanism {
+  return {
+    phase: 'kubelet stopped',
+    how: 'stop its kubelet process',
+    silent: true,
+    undo: { op: 'start-kubelet', cluster },
+    async stop(kube, annotations) {
+      const pid = await kubeletPid(cluster);
+      if (!pid) throw new Error(`the kubelet of node ${node} (cluster ${cluster}) is not running`);
+      await kube.mergePatch('Node', node, undefined, { metadata: { annotations } });
+      const how = await stopKubelet(cluster);
+      return `kubelet (pid ${pid}) ${how}: heartbeats stop, containers keep running`;
+    },
+  };
+}
+
+export function localParts(c: LocalClusterDescription): ClusterParts {
+  const isReal = (node: string) => c.realNodes.includes(node);
+  const kwokManaged = (n: Node) => n.metadata?.labels?.[KWOK_NODE_LABEL] === 'fake';
+  return {
+    nodeControl: {
+      mechanism(mode: NodeStopMode, n: Node): NodeStopMechanism | Refusal {
+        const node = n.metadata!.name!;
+        const labels = n.metadata?.labels ?? {};
+        switch (mode) {
+          case 'silent':
+            if (isReal(node)) return kubeletStop(c.name, node);
+            if (!kwokManaged(n)) return { refused: `node ${node} is not a KWOK node kubeproof manages` };
+            return labelStop(node, KWOK_NODE_LABEL, null, 'stop its heartbeats', 'heartbeats stopped', true, labels[KWOK_NODE_LABEL] ?? null);
+          case 'not-ready':
+            if (isReal(node) || !kwokManaged(n)) return { refused: `a node that reports NotReady while up needs a KWOK node; ${node} is ${isReal(node) ? 'a real node' : 'not managed by kwok'}` };
+            return labelStop(node, NOT_READY_STAGE_LABEL, 'true', 'report NotReady', 'NotReady reported', false, labels[NOT_READY_STAGE_LABEL] ?? null);
+          case 'kubelet':
+            if (!isReal(node)) return { refused: `node ${node} is not a real node of this cluster (real nodes: ${c.realNodes.join(', ') || 'none'}): it has no kubelet process to stop` };
+            return kubeletStop(c.name, node);
+          case 'freeze':
+            return { refused: `freezing a node needs a node that is a container or a machine kubeproof can pause; the local cluster's nodes are KWOK nodes and a real kubelet on this machine` };
+        }
+      },
+    },
+    containerRuntime: c.realNodes.length
+      ? {
+          refuse: (p: Pod) => (isReal(p.spec?.nodeName ?? '') ? undefined : `${p.metadata?.name} runs on ${p.spec?.nodeName ?? '?'}, a KWOK node (no process runs there)`),
+          async kill(p: Pod, container: string, id: string) {
+            const r = await ctr(realNodeLayout(c.name), ['tasks', 'kill', '--signal', 'SIGKILL', id]);
+            if (r.exitCode !== 0) throw new Error(`ctr tasks kill ${id.slice(0, 12)} (container ${container} of pod ${p.metadata?.name}) failed: ${(r.all ?? '').trim()}`);
+          },
+        }
+      : { refused: `the local cluster "${c.name}" has no real node, only KWOK nodes where no process runs (run with --real-nodes 1 and schedule the workload on kubeproof.io/node-type=real)` },
+    serviceTraffic: c.realNodes.length
+      ? {
+          url(svc: Service, pods: Pod[]) {
+            const ip = svc.spec?.clusterIP;
+            const port = svc.spec?.ports?.[0]?.port;
+            if (!ip || ip === 'None' || !port) return { refused: `service ${svc.metadata?.name} has no ClusterIP and port` };
+            if (pods.length === 0) return { refused: `service ${svc.metadata?.name} has no Ready pod behind it` };
+            const simulated = pods.filter((p) => !isReal(p.spec?.nodeName ?? ''));
+            if (simulated.length) return { refused: `pods behind service ${svc.metadata?.name} run on KWOK nodes (${simulated.map((p) => p.metadata?.name).join(', ')}), which answer no request` };
+            return `http://${ip}:${port}/`;
+          },
+        }
+      : { refused: `HTTP to a Service needs real pods behind it, and the local cluster "${c.name}" has no real node` },
+  };
+}
