@@ -24,11 +24,29 @@ export function formatMeasurementValue(value: number, unit: Measurement['unit'])
 
 const STATISTICS = ['min', 'p50', 'p90', 'p95', 'p99', 'max', 'mean'];
 
+/** What moments in a measurement's detail are told against: the scenario's start and its faults. */
+export interface ScenarioTimes {
+  startedAt: number;
+  faults: Array<{ type: string; injectedAt: number }>;
+}
+
+/** Epoch milliseconds: any number this large under a key like "at" or "gaveUpAt" is a moment, not a figure. */
+const EPOCH_MS = 1e12;
+const isMoment = (key: string, v: unknown): v is number => typeof v === 'number' && v > EPOCH_MS && (key === 'at' || /At$/.test(key));
+
+/** A moment in words: after the fault that came last before it ("+10.0 s after drain node"), else after the scenario began. */
+function moment(at: number, times: ScenarioTimes | undefined): string {
+  if (!times) return new Date(at).toISOString().slice(11, 23);
+  const fault = times.faults.filter((f) => f.injectedAt <= at).sort((a, b) => b.injectedAt - a.injectedAt)[0];
+  return fault ? `+${formatDuration(at - fault.injectedAt)} after ${fault.type}` : `+${formatDuration(at - times.startedAt)} into the scenario`;
+}
+
 /**
  * A measurement in words: the headline ("p90 recovery …: 2.10 s (trials: 1.9, 2.0 s)") and
  * notes for what its detail holds. `compact` shortens long lists and leaves nested objects to the HTML report.
  */
-export function describeMeasurement(m: Measurement, opts: { compact: boolean }): { headline: string; name: string; value: string; trials?: string; notes: string[] } {
+export function describeMeasurement(m: Measurement, opts: { compact: boolean; times?: ScenarioTimes }): { headline: string; name: string; value: string; trials?: string; notes: string[] } {
+  const scalar = (key: string, v: string | number | boolean) => (isMoment(key, v) ? moment(v, opts.times) : typeof v === 'number' && /Ms$/.test(key) ? formatDuration(v) : String(v));
   const detail = m.detail ?? {};
   const statistic = typeof detail.statistic === 'string' ? detail.statistic : undefined;
   const name = statistic && !m.name.startsWith(statistic) ? `${statistic} ${m.name}` : m.name;
@@ -49,7 +67,7 @@ export function describeMeasurement(m: Measurement, opts: { compact: boolean }):
     } else {
       const items = Array.isArray(value) ? value : [value];
       if (opts.compact && items.length > 3) notes.push(`${words(key)}: ${items.length} items, listed in timeline.html`);
-      else notes.push(...items.map((v) => clip(`${words(key)}: ${objectLine(v)}`, opts.compact ? 140 : Infinity)));
+      else notes.push(...items.map((v) => clip(`${words(key)}: ${objectLine(v, scalar)}`, opts.compact ? 140 : Infinity)));
     }
   }
   return { headline, name, value, ...(trials ? { trials } : {}), notes };
@@ -111,8 +129,8 @@ function scenarioLines(s: ScenarioSummary, paint: (code: number, text: string) =
     for (const l of errorLines.slice(0, 6)) out.push(`${indent}${paint(COLORS.failed, l)}`);
     if (errorLines.length > 6) out.push(`${indent}${dim(`… ${errorLines.length - 6} more line(s) in summary.json`)}`);
   }
-  for (const m of s.data?.measurements ?? []) {
-    const { headline, notes } = describeMeasurement(m, { compact: true });
+  for (const m of distinct(s.data?.measurements ?? [])) {
+    const { headline, notes } = describeMeasurement(m, { compact: true, ...(s.data ? { times: s.data } : {}) });
     out.push(`${indent}${headline}`);
     for (const n of notes) out.push(`${indent}  ${dim(n)}`);
   }
@@ -144,11 +162,18 @@ function words(key: string): string {
     .toLowerCase();
 }
 
-function scalar(key: string, v: string | number | boolean): string {
-  return typeof v === 'number' && /Ms$/.test(key) ? formatDuration(v) : String(v);
+/** The same figure measured twice (two steps asking one question of one record) is shown once. */
+export function distinct(ms: Measurement[]): Measurement[] {
+  const seen = new Set<string>();
+  return ms.filter((m) => {
+    const key = JSON.stringify([m.name, m.unit, m.value, m.detail ?? null]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
-function objectLine(v: unknown): string {
+function objectLine(v: unknown, scalar: (key: string, v: string | number | boolean) => string): string {
   if (v === null || typeof v !== 'object') return String(v);
   return Object.entries(v as Record<string, unknown>)
     .filter(([, x]) => x !== undefined && x !== null && !(Array.isArray(x) && x.length === 0))
