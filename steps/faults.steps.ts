@@ -6,6 +6,7 @@ import { readyReplicas } from '../src/expect/conditions.js';
 import { percentile } from '../src/timeline/stats.js';
 import { formatDuration } from '../src/log.js';
 import type { WorkloadKind } from '../src/workload/pods.js';
+import { fact, need } from './needs.js';
 
 const { when, then } = step('faults');
 
@@ -36,6 +37,7 @@ when(
     const s = this.scenario;
     await repeatPodKill(s, { target: { workload: { kind, name } }, howMany }, times, readyReplicas(s.timeline, { kind, name }, { op: 'at least', n: replicas }), within);
   },
+  { provides: () => [fact.trials] },
 );
 
 then('the p{int} recovery time over the trials is under {duration}', 'Then the p90 recovery time over the trials is under 10 s', function (p: number, limit: number) {
@@ -43,4 +45,4 @@ then('the p{int} recovery time over the trials is under {duration}', 'Then the p
   expect(trials, 'no trials were run in this scenario').to.not.be.empty;
   const value = percentile(trials, p);
   expect(value, `p${p} recovery over ${trials.length} trials was ${formatDuration(value)} (trials: ${trials.map((t) => formatDuration(t)).join(', ')})`).to.be.below(limit);
-});
+}, { requires: () => need.trials() });

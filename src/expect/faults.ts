@@ -5,10 +5,12 @@ import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import { formatDuration } from '../log.js';
 import { maxUnavailable, minDisruptionsAllowed } from '../timeline/queries.js';
-import { selectorOf, describeWorkload, type WorkloadRef } from '../workload/pods.js';
+import { selectorOf, describeWorkload, describePods, podsOf, type WorkloadRef } from '../workload/pods.js';
 import type { DrainResult } from '../faults/drain.js';
 import type { Condition } from './until.js';
 import { expectWithin } from './expect.js';
+import { until, ConditionTimeout } from './until.js';
+import { now } from '../kube/informer.js';
 import { nodeFailurePhases } from '../faults/node-down.js';
 import { podReady } from '../timeline/timeline.js';
 import { matches as matchesLabels } from '../workload/selector.js';
@@ -91,21 +93,36 @@ export function expectPdbNeverNegative(s: Scenario, pdb: string): void {
 
 /**
  * The pods of a workload left a node between `minMs` and `maxMs` after the last taint:
- * measured from the taint's timeline mark to the watch event of the first pod leaving.
+ * measured from the taint's timeline mark to the watch event of the first pod leaving. Waits
+ * (on pod watch events) until a pod has left or `maxMs` after the taint has passed, then judges:
+ * an eviction decided but still terminating is not yet "left".
  */
-export function expectEvictionDelay(s: Scenario, w: WorkloadRef, node: string, minMs: number, maxMs: number): void {
+export async function expectEvictionDelay(s: Scenario, w: WorkloadRef, node: string, minMs: number, maxMs: number): Promise<void> {
   const taint = s.timeline.lastAction('taint node');
   if (!taint) throw new BadInputError('no node was tainted in this scenario');
-  const selector = selectorOf(s.timeline, { workload: w });
-  const left = s.timeline
-    .watchEntries('Pod', taint.at)
-    .find((e) => e.node === node && (e.type === 'deleted' || e.state.startsWith('Terminating')) && (!selector || matchesLabels(e.labels, selector)));
-  if (!left) throw new Error(`no pod of ${describeWorkload(w)} has left node ${node} since the taint`);
+  const tl = s.timeline;
+  const selector = selectorOf(tl, { workload: w });
+  if (!selector) throw new Error(`${describeWorkload(w)} does not exist in namespace ${s.namespace}`);
+  const firstLeft = () => tl.watchEntries('Pod', taint.at).find((e) => e.node === node && (e.type === 'deleted' || e.state.startsWith('Terminating')) && matchesLabels(e.labels, selector));
+  const onNode = () => (podsOf(tl, { workload: w }) ?? []).filter((p) => p.spec?.nodeName === node);
+  try {
+    await until(
+      {
+        description: `a pod of ${describeWorkload(w)} leaves node ${node}`,
+        sources: [tl.pods],
+        evaluate: () => ({ ok: firstLeft() !== undefined, observed: `on ${node}: ${describePods(onNode())}` }),
+      },
+      { within: Math.max(0, taint.at + maxMs - now()) },
+    );
+  } catch (err) {
+    if (!(err instanceof ConditionTimeout)) throw err;
+    throw new Error(`no pod of ${describeWorkload(w)} left node ${node} within ${formatDuration(maxMs)} of the taint (on ${node} now: ${describePods(onNode())})`);
+  }
+  const left = firstLeft()!;
   const ms = left.at - taint.at;
   s.timeline.measure({ name: `${describeWorkload(w)} evicted from node ${node} after the taint`, value: Math.round(ms), unit: 'ms' });
   if (ms < minMs || ms > maxMs) throw new Error(`the first pod of ${describeWorkload(w)} left node ${node} ${formatDuration(ms)} after the taint, not between ${formatDuration(minMs)} and ${formatDuration(maxMs)}`);
 }
-
 
 /** After a node went down: the scenario has as many Ready pods as before, none on that node; the phases are recorded. */
 export async function expectNodeReplaced(s: Scenario, node: string, withinMs: number): Promise<void> {
