@@ -9,6 +9,7 @@ import { createNodes } from '../cluster/providers/local.js';
 import { ZONE_LABEL, nodeReadyCondition } from '../cluster/nodes.js';
 import type { NodeSpec } from '../cluster/providers/provider.js';
 import { NotApplicable } from '../not-applicable.js';
+import type { HostRequirement } from '../cluster/real-node/host.js';
 
 export interface NodeRequirement {
   count: number;
@@ -115,10 +116,23 @@ export async function requireRealNode(s: Scenario): Promise<string> {
   if (ready.length) return ready[0]!;
   if (real.length) throw new NotApplicable(`needs a Ready real node; ${real.join(', ')} ${real.length > 1 ? 'are' : 'is'} not Ready`);
   if (!s.cluster.capabilities.simulatedNodes) throw new NotApplicable(`needs a node with real containers; this ${s.cluster.kind} cluster reports none`);
-  const { realNodeRequirements } = await import('../cluster/real-node/host.js');
+  const { realNodeRequirements, installHint } = await import('../cluster/real-node/host.js');
+  const { listLocalClusters } = await import('../cluster/providers/local.js');
+  const { hasRealNode } = await import('../cluster/real-node/teardown.js');
   const missing = (await realNodeRequirements()).filter((r) => !r.ok);
-  if (missing.length) {
-    throw new NotApplicable(`needs a real node (kubelet + containerd), and this machine lacks ${missing.map((m) => `${m.name} (${m.detail})`).join(', ')}; fix: ${[...new Set(missing.map((m) => m.fix).filter(Boolean))].join('; ')}, then run with --real-nodes 1`);
+  const holder = (await listLocalClusters()).find((c) => c.name !== s.cluster.name && hasRealNode(c.name))?.name;
+  throw new NotApplicable(noRealNodeReason(s.cluster.name, { missing, install: installHint(missing) }, holder));
+}
+
+/**
+ * Why a local run has no real node, with the fix for that cause: the packages this machine
+ * lacks and the one command that installs them; another cluster holding the machine's one real
+ * node; or a running cluster started without one.
+ */
+export function noRealNodeReason(cluster: string, host: { missing: HostRequirement[]; install: string }, holder?: string): string {
+  if (host.missing.length) {
+    return `needs a real node (kubelet + containerd), and this machine lacks ${host.missing.map((m) => `${m.name} (${m.detail})`).join(', ')}; install: ${host.install} (kubeproof run then starts the real node by itself for @real scenarios)`;
   }
-  throw new NotApplicable(`needs a real node, and the local cluster "${s.cluster.name}" was started without one: run with --real-nodes 1 (kubeproof run starts one by itself for @real scenarios on a fresh cluster; a running cluster needs \`kubeproof cluster up --real-nodes 1\`)`);
+  if (holder) return `needs a real node, and cluster "${holder}" holds this machine's one real node: \`kubeproof cluster down --name ${holder}\` frees it`;
+  return `needs a real node, and the local cluster "${cluster}" was started without one: \`kubeproof cluster up --name ${cluster} --real-nodes 1\` (kubeproof run starts one by itself for @real scenarios on a fresh cluster)`;
 }

@@ -51,13 +51,16 @@ export async function realNodeRequirements(): Promise<HostRequirement[]> {
   ];
 }
 
+/** What makes the missing requirements ok, as one line: the one command that installs every missing package, and root if that is missing too. */
+export function installHint(missing: HostRequirement[]): string {
+  const packages = [...new Set(missing.flatMap((m) => (m.fix?.startsWith(APT) ? m.fix.slice(APT.length + 1).split(' ') : [])))];
+  const notRoot = missing.some((m) => m.name === 'root');
+  return [packages.length ? `${APT} ${packages.join(' ')}` : '', notRoot ? 'run kubeproof as root' : ''].filter(Boolean).join('; then ');
+}
+
 /** Throws EnvironmentError (exit 3) naming everything missing and the one command that installs it. */
 export async function assertRealNodeHost(): Promise<void> {
   const missing = (await realNodeRequirements()).filter((r) => !r.ok);
   if (missing.length === 0) return;
-  const packages = [...new Set(missing.flatMap((m) => (m.fix?.startsWith(APT) ? m.fix.slice(APT.length + 1).split(' ') : [])))];
-  const notRoot = missing.some((m) => m.name === 'root');
-  throw new EnvironmentError(`real nodes need ${missing.map((m) => `${m.name} (${m.detail})`).join(', ')}`, {
-    hint: [packages.length ? `${APT} ${packages.join(' ')}` : '', notRoot ? 'run kubeproof as root' : ''].filter(Boolean).join('; then '),
-  });
+  throw new EnvironmentError(`real nodes need ${missing.map((m) => `${m.name} (${m.detail})`).join(', ')}`, { hint: installHint(missing) });
 }
