@@ -152,7 +152,7 @@ function scenarioSection(s: ScenarioSummary, index: number): string {
 function measurementsTable(d: ScenarioData): string {
   const rows = d.measurements
     .map((m) => {
-      const { name, value, trials, notes } = describeMeasurement(m, { compact: false });
+      const { name, value, trials, notes } = describeMeasurement(m, { compact: false, times: d });
       const detail = trials ? [trials, ...notes] : notes;
       return `<tr><td>${esc(name)}</td><td class="num"><b>${esc(value)}</b></td><td>${detail.length ? `<ul class="notes">${detail.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : ''}</td></tr>`;
     })
