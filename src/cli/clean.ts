@@ -10,6 +10,8 @@ import { ledgerRuns } from '../ledger/ledger.js';
 import { orphanedRuns } from '../ledger/lease.js';
 import { finishRun, describeRevert } from '../ledger/finish.js';
 import { kubeconfigPathOf } from '../cluster/paths.js';
+// Registers the undo ops the providers' mechanisms make (a real node's kubelet), so this process can finish them.
+import '../cluster/providers/handle.js';
 import type { Log } from '../log.js';
 
 export async function clean(opts: { run?: string; all: boolean; kubeconfig?: string; context?: string; name?: string; log: Log }): Promise<number> {

@@ -11,9 +11,8 @@ import { Writable } from 'node:stream';
 import { BadInputError, ExitCode, describeError, exitCodeOf } from '../errors.js';
 import { stderrLog, formatDuration, type Log } from '../log.js';
 import type { Cluster, ClusterKind } from '../cluster/providers/provider.js';
-import { LocalProvider, localClusterInfo, listLocalClusters } from '../cluster/providers/local.js';
-import { KindProvider } from '../cluster/providers/kind.js';
-import { ExistingProvider } from '../cluster/providers/existing.js';
+import { clusterFor } from '../cluster/providers/select.js';
+import { listLocalClusters } from '../cluster/providers/local.js';
 import { guardContext } from '../cluster/providers/guard.js';
 import { Kube } from '../kube/client.js';
 import { RUN_LABEL } from '../workload/manifests.js';
@@ -195,31 +194,22 @@ async function realNodesFor(opts: RunOptions, realScenarios: number, log: Log): 
 
 /** The cluster for a run, and whether the run made it (and so stops it at the end). */
 async function getCluster(opts: RunOptions, runId: string, log: Log, realScenarios = 0): Promise<{ cluster: Cluster; made: boolean }> {
-  const local = new LocalProvider();
-  switch (opts.cluster) {
-    case 'local': {
-      // A running local cluster of that name (kubeproof cluster up --name N) is used as it is, and left running.
-      const existing = opts.name ? await localClusterInfo(opts.name) : undefined;
-      if (existing) {
-        log(`using the running local cluster "${opts.name}" (left running at the end)`);
-        return { cluster: await local.attach(opts.name!, log), made: false };
-      }
-      const realNodes = await realNodesFor(opts, realScenarios, log);
-      return { cluster: await local.up({ name: opts.name ?? `run-${runId.slice(-4)}${runId.slice(9, 13)}`, nodes: opts.nodes, zones: opts.zones, realNodes, upstreamTimings: opts.upstreamTimings, log }), made: true };
-    }
-    case 'kind':
-      return { cluster: await new KindProvider().up({ name: opts.name ?? `kubeproof-${runId.slice(-4)}`, nodes: opts.nodes, zones: opts.zones, log }), made: true };
-    case 'existing': {
-      // A kubeconfig of one of kubeproof's own local clusters: that cluster, with its capabilities and timings.
-      const path = opts.kubeconfig ? resolve(opts.cwd, opts.kubeconfig) : undefined;
-      const own = path ? (await listLocalClusters()).find((c) => c.kubeconfigPath === path) : undefined;
-      if (own && (!opts.context || opts.context === `kwok-${own.name}`)) {
-        log(`${path} is kubeproof's local cluster "${own.name}": using it as a local cluster`);
-        return { cluster: await local.attach(own.name, log), made: false };
-      }
-      return { cluster: await new ExistingProvider({ kubeconfigPath: opts.kubeconfig, context: opts.context, nodeCommands: opts.nodeCommands }).up({ log }), made: false };
-    }
-  }
+  return clusterFor(
+    {
+      cluster: opts.cluster,
+      name: opts.name,
+      defaultName: { local: `run-${runId.slice(-4)}${runId.slice(9, 13)}`, kind: `kubeproof-${runId.slice(-4)}` },
+      nodes: opts.nodes,
+      zones: opts.zones,
+      upstreamTimings: opts.upstreamTimings,
+      realNodes: () => realNodesFor(opts, realScenarios, log),
+      kubeconfig: opts.kubeconfig ? resolve(opts.cwd, opts.kubeconfig) : undefined,
+      kubeconfigAsGiven: opts.kubeconfig,
+      context: opts.context,
+      nodeCommands: opts.nodeCommands,
+    },
+    log,
+  );
 }
 
 /** Delete whatever namespaces of this run are left (an interrupted scenario's). */
@@ -249,7 +239,7 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
       if (!before || opts.plan) return [];
       const diff = await awaitLeftAsFound(kube, before, LEFT_AS_FOUND_WITHIN_MS).catch((err) => [`could not check the nodes: ${describeError(err)}`]);
       // A cluster kubeproof does not own changes under other hands too: there, only kubeproof's own traces count.
-      const residue = cluster.kind === 'existing' ? kubeproofTraces(diff) : diff;
+      const residue = cluster.capabilities.othersChangeNodes ? kubeproofTraces(diff) : diff;
       for (const d of diff.filter((x) => !residue.includes(x))) log(`note: ${d} (not kubeproof's doing, left alone)`);
       if (residue.length) log(`the cluster is NOT as the run found it:\n  ${residue.join('\n  ')}`);
       else log(`cluster left as found: ${before.size} node(s) checked`);
@@ -257,7 +247,7 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
     })());
   const stopCluster = async () => {
     if (made && !opts.keep) await cluster.down().catch((err) => log(`could not stop cluster ${cluster.name}: ${describeError(err)}`));
-    else if (cluster.kind !== 'existing') log(`cluster ${made ? 'kept' : 'left running'}: export KUBECONFIG=${cluster.kubeconfigPath}`);
+    else if (!cluster.capabilities.othersChangeNodes) log(`cluster ${made ? 'kept' : 'left running'}: export KUBECONFIG=${cluster.kubeconfigPath}`);
   };
   const onSignal = (sig: NodeJS.Signals) => {
     if (interrupted) return;

@@ -99,6 +99,7 @@ describe('ExistingProvider', () => {
       readinessMechanism: 'app-endpoint',
       metricsSource: 'unknown',
       simulatedNodes: false,
+      othersChangeNodes: true,
     });
     assert.equal(cluster.timings.source, 'assumed-upstream-defaults');
     assert.equal(cluster.timings.defaultNotReadyTolerationSeconds, 300);

@@ -147,6 +147,7 @@ describe('KindProvider', () => {
       readinessMechanism: 'app-endpoint',
       metricsSource: 'none',
       simulatedNodes: false,
+      othersChangeNodes: false,
     });
     assert.equal(cluster.timings.source, 'upstream-defaults');
     assert.equal(cluster.timings.nodeMonitorGracePeriodSeconds, 50);

@@ -92,6 +92,7 @@ export class ExistingCluster implements Cluster {
       readinessMechanism: 'app-endpoint',
       metricsSource: 'unknown',
       simulatedNodes: false,
+      othersChangeNodes: true,
     };
   }
 

@@ -159,6 +159,7 @@ export class KindCluster implements Cluster {
       readinessMechanism: 'app-endpoint',
       metricsSource: 'none',
       simulatedNodes: false,
+      othersChangeNodes: false,
     };
   }
 

@@ -312,6 +312,7 @@ export class LocalCluster implements Cluster {
       readinessMechanism: 'kwok-stage',
       metricsSource: 'kwok-annotation',
       simulatedNodes: true,
+      othersChangeNodes: false,
     };
   }
 

@@ -69,6 +69,8 @@ export interface ClusterCapabilities {
   metricsSource: 'kwok-annotation' | 'kubelet' | 'none' | 'unknown';
   /** Simulated nodes (KWOK) whose lifecycle kubeproof drives. */
   simulatedNodes: boolean;
+  /** Other hands change its nodes too (a cluster kubeproof did not make): only kubeproof's own traces count as residue. */
+  othersChangeNodes: boolean;
 }
 
 /** How a node is taken down: silent (heartbeats stop: the machine or its kubelet is gone), reporting NotReady while up, its kubelet process stopped, or frozen (paused). */

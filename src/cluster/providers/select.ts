@@ -1,0 +1,55 @@
+/**
+ * Which provider gives a run its cluster, from the run's options: the one place that maps
+ * `--cluster local|kind|existing` to a provider. A local cluster that is already running
+ * (`--name`, or its kubeconfig given as an existing cluster's) is attached, not made.
+ */
+import type { Log } from '../../log.js';
+import { LocalProvider, localClusterInfo, listLocalClusters } from './local.js';
+import { KindProvider } from './kind.js';
+import { ExistingProvider } from './existing.js';
+import type { Cluster, ClusterKind } from './provider.js';
+
+export interface ClusterChoice {
+  cluster: ClusterKind;
+  name?: string;
+  /** Names for a cluster the run makes, per provider. */
+  defaultName: { local: string; kind: string };
+  nodes?: number;
+  zones?: string[];
+  upstreamTimings?: boolean;
+  /** How many real nodes a new local cluster gets (asked only when one is made). */
+  realNodes: () => Promise<number>;
+  /** The kubeconfig, resolved against the run's directory, and as the user gave it. */
+  kubeconfig?: string;
+  kubeconfigAsGiven?: string;
+  context?: string;
+  nodeCommands?: { stop: string; start: string };
+}
+
+export async function clusterFor(o: ClusterChoice, log: Log): Promise<{ cluster: Cluster; made: boolean }> {
+  const local = new LocalProvider();
+  switch (o.cluster) {
+    case 'local': {
+      // A running local cluster of that name (kubeproof cluster up --name N) is used as it is, and left running.
+      const existing = o.name ? await localClusterInfo(o.name) : undefined;
+      if (existing) {
+        log(`using the running local cluster "${o.name}" (left running at the end)`);
+        return { cluster: await local.attach(o.name!, log), made: false };
+      }
+      const realNodes = await o.realNodes();
+      return { cluster: await local.up({ name: o.name ?? o.defaultName.local, nodes: o.nodes, zones: o.zones, realNodes, upstreamTimings: o.upstreamTimings, log }), made: true };
+    }
+    case 'kind':
+      return { cluster: await new KindProvider().up({ name: o.name ?? o.defaultName.kind, nodes: o.nodes, zones: o.zones, log }), made: true };
+    case 'existing': {
+      // A kubeconfig of one of kubeproof's own local clusters: that cluster, with its capabilities and timings.
+      const path = o.kubeconfig;
+      const own = path ? (await listLocalClusters()).find((c) => c.kubeconfigPath === path) : undefined;
+      if (own && (!o.context || o.context === `kwok-${own.name}`)) {
+        log(`${path} is kubeproof's local cluster "${own.name}": using it as a local cluster`);
+        return { cluster: await local.attach(own.name, log), made: false };
+      }
+      return { cluster: await new ExistingProvider({ kubeconfigPath: o.kubeconfigAsGiven, context: o.context, nodeCommands: o.nodeCommands }).up({ log }), made: false };
+    }
+  }
+}
