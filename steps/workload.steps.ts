@@ -27,7 +27,7 @@ given('{workload} {string} from {string} is ready', 'Given deployment "web" from
 
 when('{workload} {string} is scaled to {int} replica(s)', 'When deployment "web" is scaled to 5 replicas', async function (kind: WorkloadKind, name: string, replicas: number) {
   await scaleWorkload(this.scenario, { kind, name }, replicas);
-});
+}, { requires: (kind: WorkloadKind) => (kind === 'DaemonSet' || kind === 'Job' ? { refuse: `a ${kind} cannot be scaled by replicas` } : undefined) });
 
 when('the image of {workload} {string} is set to {string}', 'When the image of deployment "web" is set to "registry.local/web:2"', async function (kind: WorkloadKind, name: string, image: string) {
   await setImage(this.scenario, { kind, name }, image);

@@ -85,12 +85,13 @@ export function readyReplicas(tl: Timeline, w: WorkloadRef, amount: Amount): Con
     description: `${describeWorkload(w)} has ${formatAmount(amount)} ready replica(s)`,
     sources: [tl.informer(w.kind), tl.pods],
     evaluate: () => {
-      const obj = workloadObject(tl, w) as { status?: { readyReplicas?: number; numberReady?: number; replicas?: number } } | undefined;
+      const obj = workloadObject(tl, w) as { status?: { readyReplicas?: number; numberReady?: number; replicas?: number; desiredNumberScheduled?: number } } | undefined;
       if (!obj) return { ok: false, observed: `${describeWorkload(w)} does not exist` };
       const reported = w.kind === 'DaemonSet' ? (obj.status?.numberReady ?? 0) : (obj.status?.readyReplicas ?? 0);
       const seen = (podsOf(tl, { workload: w }) ?? []).filter((p) => podInState(p, 'Ready')).length;
       const ready = Math.min(reported, seen);
-      return { ok: compare(ready, amount), observed: `${ready} ready of ${obj.status?.replicas ?? '?'} replicas (status says ${reported}, ${seen} Ready pod(s) seen)` };
+      const of = w.kind === 'DaemonSet' ? obj.status?.desiredNumberScheduled : obj.status?.replicas;
+      return { ok: compare(ready, amount), observed: `${ready} ready of ${of ?? '?'} ${w.kind === 'DaemonSet' ? 'wanted' : 'replicas'} (status says ${reported}, ${seen} Ready pod(s) seen)` };
     },
   };
 }

@@ -44,6 +44,7 @@ describe('what steps need of the steps before them', () => {
     ['a percentile without trials', ['Then the p90 recovery time over the trials is under 10 s'], /needs repeated trials earlier/],
     ['a back-off without a container kill', ['Then the kubelet held the killed container in CrashLoopBackOff for at least 5 s'], /needs a container kill earlier/],
     ['removing a load never offered', ['When the load on deployment "shop" is removed'], /needs a load offered to deployment "shop" earlier/],
+    ['a DaemonSet scaled by replicas', ['When daemonset "agent" is scaled to 5 replicas'], /:4: "daemonset "agent" is scaled to 5 replicas": a DaemonSet cannot be scaled by replicas/],
     ['"unavailable" for a Job', ['Then at no moment were more than 0 pods of job "migrate" unavailable'], /"at no moment were more than 0 pods of job "migrate" unavailable": a Job's pods run to completion/],
   ];
   for (const [what, steps, message] of refused) {
