@@ -32,7 +32,7 @@ const commands: Record<string, Command> = {
   run: {
     summary: 'run feature files against a cluster (default: the shipped features on a fresh local cluster)',
     usage: `kubeproof run [paths…] [--cluster local|kind|existing] [--context C] [--kubeconfig F] [--allow-context C]
-              [--tags EXPR] [--name N] [--nodes 3] [--zones a,b,c] [--real-nodes N] [--keep] [--parallel N] [--reports DIR] [--upstream-timings] [--plan]
+              [--tags EXPR] [--name N] [--nodes 3] [--zones a,b,c] [--real-nodes N] [--keep] [--parallel N] [--reports DIR] [--upstream-timings] [--plan] [--allow-not-applicable]
               [--config F] (default ./kubeproof.config.json: allowContexts, nodeCommands)`,
     options: {
       ...help,
@@ -50,6 +50,7 @@ const commands: Record<string, Command> = {
       reports: { type: 'string' },
       'upstream-timings': { type: 'boolean', default: false },
       plan: { type: 'boolean', default: false },
+      'allow-not-applicable': { type: 'boolean', default: false },
       config: { type: 'string' },
     },
     positionals: true,
@@ -78,6 +79,7 @@ const commands: Record<string, Command> = {
         plan: Boolean(v.plan),
         realNodes: int(v['real-nodes'], 'real-nodes', 0),
         nodeCommands: config.nodeCommands,
+        allowNotApplicable: Boolean(v['allow-not-applicable']),
       });
     },
   },

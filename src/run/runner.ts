@@ -48,6 +48,8 @@ export interface RunOptions {
   nodeCommands?: { stop: string; start: string };
   /** Real nodes for a fresh local cluster; undefined: 1 when a selected scenario is tagged @real and this machine can run one. */
   realNodes?: number;
+  /** Exit 0 even when no scenario passed (all not applicable or skipped): by default such a run tested nothing and is not green. */
+  allowNotApplicable?: boolean;
 }
 
 /** Scenarios that need real containers carry this tag. */
@@ -318,6 +320,15 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
     if (exceptionTypes.includes('BadInputError')) exitCode = ExitCode.badInput;
     else if (exceptionTypes.includes('EnvironmentError')) exitCode = ExitCode.environment;
     if (residue.length || scenarios.some((s) => s.error?.startsWith('cleanup incomplete'))) exitCode = ExitCode.cleanupIncomplete;
+    const testedNothing = !opts.plan && !interrupted && exitCode === ExitCode.ok && !scenarios.some((s) => s.status === 'passed');
+    if (testedNothing) {
+      const why = scenarios.length ? `${scenarios.length} scenario(s), none passed (${[...new Set(scenarios.map((s) => s.status))].join(', ')})` : 'no scenario was selected';
+      if (opts.allowNotApplicable) log(`nothing was tested: ${why}; exit 0 as --allow-not-applicable asks`);
+      else {
+        log(`nothing was tested: ${why}; this run is not green (--allow-not-applicable accepts it)`);
+        exitCode = ExitCode.scenarioFailed;
+      }
+    }
     const summary = buildRunSummary({
       runId,
       startedAt: started,

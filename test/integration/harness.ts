@@ -51,11 +51,14 @@ export async function stopMidFault(run: Running, inPlace: Condition, signal: Nod
   return run.done;
 }
 
-/** Why the real-node tests cannot run on this machine now, or false. */
+/**
+ * Why the real-node tests cannot run on this machine now, or false. Under CI=true they must
+ * run: there a missing package is not a reason to skip, and the tests fail with it instead.
+ */
 export async function realNodeSkipReason(): Promise<string | false> {
   const missing = (await realNodeRequirements()).filter((r) => !r.ok);
-  if (missing.length) return `real-node tests need ${missing.map((m) => `${m.name}${m.fix ? ` (${m.fix})` : ''}`).join(', ')}`;
   const other = (await listLocalClusters()).find((c) => hasRealNode(c.name));
-  if (other) return `cluster "${other.name}" already has this machine's one real node`;
-  return false;
+  const reason = missing.length ? `real-node tests need ${missing.map((m) => `${m.name}${m.fix ? ` (${m.fix})` : ''}`).join(', ')}` : other ? `cluster "${other.name}" already has this machine's one real node` : false;
+  if (reason && process.env.CI === 'true') throw new Error(`${reason}; under CI=true the real-node tests are required`);
+  return reason;
 }

@@ -140,6 +140,23 @@ describe('changes to shared objects go through the ledger', { timeout: 600_000 }
     assert.equal((await metadataOf('node-3')).labels['kubeproof-test/seen'], undefined);
   });
 
+  it('a run in which no scenario passed tested nothing: exit 1, unless --allow-not-applicable', async () => {
+    const f = feature(
+      'nothing.feature',
+      `Feature: nothing testable here
+  Scenario: a container kill on a cluster without real containers
+    Given deployment "web" from "scenarios/web" is ready
+    When the container of 1 pod of deployment "web" is killed
+`,
+    );
+    const r = await kp(['run', f, ...target]);
+    assert.equal(r.code, 1, r.out);
+    assert.match(r.out, /not applicable/);
+    assert.match(r.out, /nothing was tested: 1 scenario\(s\), none passed \(not-applicable\)/);
+    const ok = await kp(['run', f, ...target, '--allow-not-applicable']);
+    assert.equal(ok.code, 0, ok.out);
+  });
+
   it('cluster down leaves alone a process that reuses a recorded pid, and says so', async () => {
     const other = await new LocalProvider().up({ name: `${name}-p`, nodes: 1, log: () => undefined });
     // A process that is not the cluster's: its pid goes into a component's pid file, as after a reboot.
