@@ -209,6 +209,7 @@ async function getCluster(opts: RunOptions, runId: string, log: Log, realScenari
       kubeconfigAsGiven: opts.kubeconfig,
       context: opts.context,
       nodeCommands: opts.nodeCommands,
+      allowContexts: opts.allowContexts,
     },
     log,
   );

@@ -158,6 +158,22 @@ describe('ExistingProvider', () => {
     await assert.rejects(m.stop(recordingKube([]), {}), (err: unknown) => err instanceof EnvironmentError && /exited 7/.test(err.message) && /nope/.test(err.message));
   });
 
+  it('refuses a context not on the allowlist from the kubeconfig alone: its server receives no request (exit 2, not 3)', async () => {
+    const seen: string[] = [];
+    const api = await fakeApiServer(VERSION_ROUTE, (req) => void seen.push(`${req.method} ${req.url}`) as unknown as boolean);
+    try {
+      const file = join(tmp, 'prod');
+      await writeFile(file, kubeconfigYaml([{ name: 'prod-eu', server: api.url, token: 'secret' }], 'prod-eu'));
+      await assert.rejects(new ExistingProvider({ kubeconfigPath: file, allowContexts: ['staging-*'] }).up({ log: silentLog }), (err: unknown) => err instanceof BadInputError && err.exitCode === 2 && /prod-eu/.test(err.message));
+      assert.deepEqual(seen, []);
+      // The same server is reached once the context is allowed: the recorder works.
+      await new ExistingProvider({ kubeconfigPath: file, allowContexts: ['prod-*'] }).up({ log: silentLog }).catch(() => undefined);
+      assert.ok(seen.length > 0);
+    } finally {
+      api.server.close();
+    }
+  });
+
   it('stops with exit 3, naming server and context, when the API server is unreachable', async () => {
     const url = `http://127.0.0.1:${await unusedPort()}`;
     const dead = join(tmp, 'dead');

@@ -13,6 +13,7 @@ import { Kube } from '../../kube/client.js';
 import { isApiError } from '../../kube/errors.js';
 import type { Node } from '../../kube/types.js';
 import { commandStop } from './node-commands.js';
+import { assertContextAllowed } from './guard.js';
 import { UPSTREAM_TIMINGS, type ClusterParts, type NodeStopMode, type Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeCommandLines, NodeSpec } from './provider.js';
 
 /**
@@ -30,6 +31,8 @@ export interface ExistingProviderOptions {
   /** A context of that kubeconfig; its current context when not given. */
   context?: string;
   nodeCommands?: NodeCommands;
+  /** Contexts kubeproof may act on: any other is refused from the kubeconfig alone, before a request reaches its server. */
+  allowContexts?: string[];
 }
 
 /** Node names are DNS subdomains, so one can go into a shell command without quoting. */
@@ -133,6 +136,7 @@ export class ExistingProvider implements ClusterProvider {
     const kube = Kube.fromKubeconfig(present.length === 1 ? present[0] : undefined, this.opts.context);
     const context = kube.contextName;
     if (!context) throw new EnvironmentError(`kubeconfig ${present.join(', ')} has no current context`, { hint: 'pass --context' });
+    if (this.opts.allowContexts) assertContextAllowed('existing', context, this.opts.allowContexts);
 
     const serverVersion = await reachable(kube);
     const nodes = await nodeNames(kube);

@@ -34,13 +34,18 @@ export function contextAllowed(clusterKind: ClusterKind, context: string, allowC
   return clusterKind === 'local' || context.startsWith('kind-') || allowContexts.some((p) => contextMatches(p, context));
 }
 
-/** Refuse a context that is not allowed (before any request reaches it), else fingerprint its cluster. */
-export async function guardContext(opts: { kube: Kube; clusterKind: ClusterKind; context: string; allowContexts: string[] }): Promise<ClusterFingerprint> {
-  if (!contextAllowed(opts.clusterKind, opts.context, opts.allowContexts)) {
-    throw new BadInputError(`context "${opts.context}" is not on the allowlist`, {
-      hint: `if faults may really be injected there, pass --allow-context ${opts.context}, or add it to "allowContexts" in ${PROJECT_CONFIG_FILE}`,
+/** Refuse a context that is not allowed, from its name alone: called before any request is sent to it. */
+export function assertContextAllowed(clusterKind: ClusterKind, context: string, allowContexts: string[]): void {
+  if (!contextAllowed(clusterKind, context, allowContexts)) {
+    throw new BadInputError(`context "${context}" is not on the allowlist`, {
+      hint: `if faults may really be injected there, pass --allow-context ${context}, or add it to "allowContexts" in ${PROJECT_CONFIG_FILE}`,
     });
   }
+}
+
+/** Refuse a context that is not allowed, else fingerprint its cluster (the run is pinned to it). */
+export async function guardContext(opts: { kube: Kube; clusterKind: ClusterKind; context: string; allowContexts: string[] }): Promise<ClusterFingerprint> {
+  assertContextAllowed(opts.clusterKind, opts.context, opts.allowContexts);
   return { context: opts.context, server: opts.kube.serverUrl, kubeSystemUid: await kubeSystemUid(opts.kube) };
 }
 

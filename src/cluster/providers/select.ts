@@ -24,6 +24,8 @@ export interface ClusterChoice {
   kubeconfigAsGiven?: string;
   context?: string;
   nodeCommands?: { stop: string; start: string };
+  /** Contexts an existing cluster may be reached through (checked before any request). */
+  allowContexts: string[];
 }
 
 export async function clusterFor(o: ClusterChoice, log: Log): Promise<{ cluster: Cluster; made: boolean }> {
@@ -49,7 +51,7 @@ export async function clusterFor(o: ClusterChoice, log: Log): Promise<{ cluster:
         log(`${path} is kubeproof's local cluster "${own.name}": using it as a local cluster`);
         return { cluster: await local.attach(own.name, log), made: false };
       }
-      return { cluster: await new ExistingProvider({ kubeconfigPath: o.kubeconfigAsGiven, context: o.context, nodeCommands: o.nodeCommands }).up({ log }), made: false };
+      return { cluster: await new ExistingProvider({ kubeconfigPath: o.kubeconfigAsGiven, context: o.context, nodeCommands: o.nodeCommands, allowContexts: o.allowContexts }).up({ log }), made: false };
     }
   }
 }
