@@ -71,8 +71,9 @@ async function onCurrent(kube: Kube, rec: UndoRecord, decide: (obj: Node) => { o
     const hasAnnotation = Object.hasOwn(obj.metadata?.annotations ?? {}, Object.keys(annotation)[0]!);
     if (!patch && !hasAnnotation) return outcome;
     try {
-      const p = (patch ?? {}) as { metadata?: Record<string, unknown> };
-      const body = { ...p, metadata: { ...p.metadata, resourceVersion: obj.metadata?.resourceVersion, annotations: annotation } };
+      const p = (patch ?? {}) as { metadata?: { annotations?: Record<string, unknown> } & Record<string, unknown> };
+      // The undo's own annotations (a patched annotation put back) and the fault's mark removed, in one write.
+      const body = { ...p, metadata: { ...p.metadata, resourceVersion: obj.metadata?.resourceVersion, annotations: { ...p.metadata?.annotations, ...annotation } } };
       await kube.mergePatch(kind, name, namespace, body);
       return outcome;
     } catch (err) {

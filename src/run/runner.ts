@@ -12,7 +12,6 @@ import { BadInputError, ExitCode, describeError, exitCodeOf } from '../errors.js
 import { stderrLog, formatDuration, type Log } from '../log.js';
 import type { Cluster, ClusterKind } from '../cluster/providers/provider.js';
 import { clusterFor } from '../cluster/providers/select.js';
-import { listLocalClusters } from '../cluster/providers/local.js';
 import { guardContext } from '../cluster/providers/guard.js';
 import { Kube } from '../kube/client.js';
 import { RUN_LABEL } from '../workload/manifests.js';
@@ -182,9 +181,10 @@ async function realNodesFor(opts: RunOptions, realScenarios: number, log: Log): 
   if (opts.realNodes !== undefined) return opts.realNodes;
   if (realScenarios === 0) return 0;
   const { realNodeRequirements } = await import('../cluster/real-node/host.js');
-  const { hasRealNode } = await import('../cluster/real-node/teardown.js');
+  const { realNodeHolder } = await import('../cluster/real-node/teardown.js');
   const missing = (await realNodeRequirements()).filter((r) => !r.ok);
-  const other = (await listLocalClusters()).find((c) => hasRealNode(c.name));
+  const holder = await realNodeHolder();
+  const other = holder ? { name: holder } : undefined;
   if (missing.length || other) {
     const why = missing.length ? `this machine lacks ${missing.map((m) => m.name).join(', ')}` : `cluster "${other!.name}" holds this machine's one real node`;
     log(`${realScenarios} ${REAL_TAG} scenario(s) selected, but no real node: ${why}; they will be reported not applicable`);

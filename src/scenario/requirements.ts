@@ -118,9 +118,9 @@ export async function requireRealNode(s: Scenario): Promise<string> {
   if (!s.cluster.capabilities.simulatedNodes) throw new NotApplicable(`needs a node with real containers; this ${s.cluster.kind} cluster reports none`);
   const { realNodeRequirements, installHint } = await import('../cluster/real-node/host.js');
   const { listLocalClusters } = await import('../cluster/providers/local.js');
-  const { hasRealNode } = await import('../cluster/real-node/teardown.js');
+  const { realNodeHolder } = await import('../cluster/real-node/teardown.js');
   const missing = (await realNodeRequirements()).filter((r) => !r.ok);
-  const holder = (await listLocalClusters()).find((c) => c.name !== s.cluster.name && hasRealNode(c.name))?.name;
+  const holder = await realNodeHolder(s.cluster.name);
   throw new NotApplicable(noRealNodeReason(s.cluster.name, { missing, install: installHint(missing) }, holder));
 }
 

@@ -4,8 +4,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { until, type Condition } from '../../src/expect/until.js';
 import { realNodeRequirements } from '../../src/cluster/real-node/host.js';
-import { listLocalClusters } from '../../src/cluster/providers/local.js';
-import { hasRealNode } from '../../src/cluster/real-node/teardown.js';
+import { realNodeHolder } from '../../src/cluster/real-node/teardown.js';
 
 export const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
 const bin = join(root, 'bin/kubeproof.js');
@@ -57,7 +56,8 @@ export async function stopMidFault(run: Running, inPlace: Condition, signal: Nod
  */
 export async function realNodeSkipReason(): Promise<string | false> {
   const missing = (await realNodeRequirements()).filter((r) => !r.ok);
-  const other = (await listLocalClusters()).find((c) => hasRealNode(c.name));
+  const holder = await realNodeHolder();
+  const other = holder ? { name: holder } : undefined;
   const reason = missing.length ? `real-node tests need ${missing.map((m) => `${m.name}${m.fix ? ` (${m.fix})` : ''}`).join(', ')}` : other ? `cluster "${other.name}" already has this machine's one real node` : false;
   if (reason && process.env.CI === 'true') throw new Error(`${reason}; under CI=true the real-node tests are required`);
   return reason;

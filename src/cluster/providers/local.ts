@@ -21,7 +21,7 @@ import { withDirLock } from '../lock.js';
 import { kwokNode, nodeSpecsFor, nodeReadyCondition, KWOK_NODE_LABEL } from '../nodes.js';
 import { assertRealNodeHost } from '../real-node/host.js';
 import { realNodeName, startRealNode } from '../real-node/node.js';
-import { hasRealNode, mountsUnder, tearDownRealNode } from '../real-node/teardown.js';
+import { hasRealNode, mountsUnder, realNodeHolder, tearDownRealNode } from '../real-node/teardown.js';
 import { localParts } from './local-parts.js';
 import { FAST_TIMINGS, type ClusterParts, UPSTREAM_TIMINGS, type Cluster, type ClusterCapabilities, type ClusterProvider, type ClusterTimings, type ClusterUpOptions, type NodeSpec } from './provider.js';
 
@@ -396,7 +396,12 @@ export class LocalProvider implements ClusterProvider {
         );
       }
       if (realNodes.length) {
-        const other = (await listLocalClusters()).find((c) => hasRealNode(c.name));
+        const holder = await realNodeHolder(name);
+        const other = holder ? { name: holder } : undefined;
+        // A dead cluster's real-node leftovers hold nothing: finish their teardown first (what it cannot undo is reported, not fatal).
+        for (const dead of (await listLocalClusters()).filter((c) => c.name !== name && hasRealNode(c.name) && c.name !== holder)) {
+          await tearDownRealNode(dead.name, { log }).catch((err) => log(`the dead cluster "${dead.name}"'s real node: ${(err as Error).message}`));
+        }
         if (other) {
           throw new BadInputError(`cluster "${other.name}" already has a real node on this machine; only one can exist at a time`, {
             hint: `kubeproof cluster down --name ${other.name}`,

@@ -64,3 +64,34 @@ export async function assertRealNodeHost(): Promise<void> {
   if (missing.length === 0) return;
   throw new EnvironmentError(`real nodes need ${missing.map((m) => `${m.name} (${m.detail})`).join(', ')}`, { hint: installHint(missing) });
 }
+
+export interface Mount {
+  point: string;
+  fstype: string;
+}
+
+/** This process's mounts, from /proc/self/mountinfo (octal escapes in mount points decoded). */
+export async function mounts(mountinfo?: string): Promise<Mount[]> {
+  const text = mountinfo ?? (await readFile('/proc/self/mountinfo', 'utf8').catch(() => ''));
+  return text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const fields = line.split(' ');
+      const sep = fields.indexOf('-');
+      return { point: (fields[4] ?? '').replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8))), fstype: sep >= 0 ? (fields[sep + 1] ?? '') : '' };
+    })
+    .filter((m) => m.point);
+}
+
+/**
+ * The cgroup hierarchies pods' cgroups go under: each cgroup v1 mount below /sys/fs/cgroup, or
+ * the v2 root. Read from the mount table: a directory under /sys/fs/cgroup is not necessarily a
+ * hierarchy (systemd run in a container with /sys/fs/cgroup bind-mounted leaves plain ones).
+ */
+export async function cgroupHierarchies(mountinfo?: string): Promise<string[]> {
+  const all = await mounts(mountinfo);
+  const v2 = all.find((m) => m.fstype === 'cgroup2' && m.point === '/sys/fs/cgroup');
+  if (v2) return [v2.point];
+  return [...new Set(all.filter((m) => m.fstype === 'cgroup' && m.point.startsWith('/sys/fs/cgroup/')).map((m) => m.point))].sort();
+}

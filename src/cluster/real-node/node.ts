@@ -28,7 +28,7 @@ import { startKubelet } from './kubelet.js';
 import { ensureLocalImages } from '../build/images.js';
 import { NODE_TYPE_LABEL, REAL_NODE_TAINT, nodeReadyCondition } from '../nodes.js';
 import type { ClusterTimings } from '../providers/provider.js';
-import { assertRealNodeHost, cgroupVersion, cniBinDir } from './host.js';
+import { assertRealNodeHost, cgroupHierarchies, cgroupVersion, cniBinDir } from './host.js';
 import { HOST_PATHS, POD_CGROUP, realNodeLayout, writeRecord, type RealNodeLayout, type RealNodeRecord } from './layout.js';
 import { bridgeName, choosePodSubnet, createBridge, gatewayOf, iptablesChains, readSysctls, writeCniConfig } from './network.js';
 
@@ -71,11 +71,9 @@ async function assertNoOtherNode(): Promise<Record<string, string[]>> {
   return chains;
 }
 
-/** Where POD_CGROUP lives: under each cgroup v1 hierarchy, or once under the v2 root. */
+/** Where POD_CGROUP lives: under each cgroup v1 hierarchy, or once under the v2 root (from the mount table). */
 export async function podCgroupDirs(): Promise<string[]> {
-  if ((await cgroupVersion()) === 'v2') return [join('/sys/fs/cgroup', POD_CGROUP)];
-  const hierarchies = await readdir('/sys/fs/cgroup', { withFileTypes: true }).catch(() => []);
-  return hierarchies.filter((d) => d.isDirectory()).map((d) => join('/sys/fs/cgroup', d.name, POD_CGROUP));
+  return (await cgroupHierarchies()).map((h) => join(h, POD_CGROUP));
 }
 
 async function writeNodeIdentity(l: RealNodeLayout, pki: string, nodeName: string, server: string): Promise<void> {

@@ -26,11 +26,31 @@ import { removeContainerdSocket, stopContainerd } from './containerd.js';
 import { daemonPid, stopDaemon } from './daemon.js';
 import { KUBELET_HOST_FILES, readRecord, realNodeLayout, type RealNodeLayout, type RealNodeRecord } from './layout.js';
 import { deleteBridge, linkExists, removeAddedChains, restoreSysctls } from './network.js';
+import { cgroupHierarchies } from './host.js';
+import { kwokWorkdir } from '../paths.js';
 
 const TEARDOWN_TAINT = 'kubeproof.io/tearing-down';
 
 export function hasRealNode(cluster: string): boolean {
   return existsSync(realNodeLayout(cluster).dir);
+}
+
+/** Whether any process of the cluster's real node still runs (proven by its pid file's start time). */
+export async function realNodeRunning(cluster: string): Promise<boolean> {
+  const l = realNodeLayout(cluster);
+  for (const d of ['kubelet', 'containerd', 'kube-proxy']) if (await daemonPid(l.pids, d)) return true;
+  return false;
+}
+
+/**
+ * The cluster holding this machine's one real node: one whose real-node processes run. A dead
+ * cluster's leftovers (a record whose teardown met a problem) never hold it.
+ */
+export async function realNodeHolder(except?: string): Promise<string | undefined> {
+  for (const name of await readdir(join(kwokWorkdir(), 'clusters')).catch(() => [] as string[])) {
+    if (name !== except && hasRealNode(name) && (await realNodeRunning(name))) return name;
+  }
+  return undefined;
 }
 
 /** Delete every pod on the node and wait (watched) until the kubelet has finished them all. */
@@ -118,12 +138,22 @@ async function removeHostLeftovers(l: RealNodeLayout, record: RealNodeRecord, no
   }
 }
 
-/** Remove a cgroup dir this node created and the (empty, process-free) cgroups under it, deepest first. */
-async function removeCgroupTree(dir: string): Promise<void> {
+/**
+ * Remove a cgroup dir this node created and the (empty, process-free) cgroups under it,
+ * deepest first. A dir that is not in a cgroup hierarchy (per the mount table) is not a
+ * cgroup: it is left, with a note, and is no problem of this teardown's.
+ */
+export async function removeCgroupTree(dir: string, hierarchies: string[], note: (s: string) => void): Promise<void> {
+  if (!hierarchies.some((h) => dir === h || dir.startsWith(`${h}/`))) {
+    if (existsSync(dir)) note(`left ${dir}: not in a cgroup hierarchy (${hierarchies.join(', ') || 'none mounted'}), so not this node's cgroup`);
+    return;
+  }
   const entries = await readdir(dir, { withFileTypes: true }).catch(() => []);
-  for (const e of entries) if (e.isDirectory()) await removeCgroupTree(join(dir, e.name));
+  for (const e of entries) if (e.isDirectory()) await removeCgroupTree(join(dir, e.name), hierarchies, note);
   await rmdir(dir).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'ENOENT') throw new Error(`cgroup ${dir}: ${err.code === 'EBUSY' ? 'still has processes' : err.message}`);
+    if (err.code === 'ENOENT') return;
+    if (err.code === 'EROFS') return note(`left ${dir}: read-only file system`);
+    throw new Error(`cgroup ${dir}: ${err.code === 'EBUSY' ? 'still has processes' : err.message}`);
   });
 }
 
@@ -173,7 +203,8 @@ export async function tearDownRealNode(cluster: string, opts: { kube?: Kube; bin
     const sysctls = await restoreSysctls(record.sysctls);
     if (sysctls.length) step(`restored ${sysctls.join(', ')}`);
     await removeHostLeftovers(l, record, (s) => step(s));
-    for (const cg of record.createdCgroups ?? []) await removeCgroupTree(cg).catch((err: Error) => report.problems.push(err.message));
+    const hierarchies = await cgroupHierarchies();
+    for (const cg of record.createdCgroups ?? []) await removeCgroupTree(cg, hierarchies, step).catch((err: Error) => report.problems.push(err.message));
   }
 
   const still = await mountsUnder(l.dir);
