@@ -9,6 +9,7 @@ import { createNodes } from '../cluster/providers/local.js';
 import { ZONE_LABEL, nodeReadyCondition } from '../cluster/nodes.js';
 import type { NodeSpec } from '../cluster/providers/provider.js';
 import { NotApplicable } from '../not-applicable.js';
+import { ConditionTimeout, until } from '../expect/until.js';
 import type { HostRequirement } from '../cluster/real-node/host.js';
 
 export interface NodeRequirement {
@@ -16,13 +17,18 @@ export interface NodeRequirement {
   zones?: string[];
   /** The scenario said "a local cluster": kept for its wording; any cluster with the nodes does. */
   local?: boolean;
+  /** How long to wait for nodes that exist but are not Ready yet (default NODES_READY_WITHIN_MS). */
+  withinMs?: number;
 }
 
-/** Ready, schedulable nodes by zone ('' for nodes without a zone label). */
-function readyNodesByZone(s: Scenario): Map<string, string[]> {
+/** How long a requirement waits for nodes that exist but are not Ready yet (a kind worker whose CNI is starting). */
+export const NODES_READY_WITHIN_MS = 120_000;
+
+/** Ready, schedulable nodes by zone ('' for nodes without a zone label); `any`: Ready or not. */
+function nodesByZone(s: Scenario, any = false): Map<string, string[]> {
   const byZone = new Map<string, string[]>();
   for (const n of s.timeline.nodes.list()) {
-    if (nodeReadyCondition(n) !== 'True' || n.spec?.unschedulable) continue;
+    if (!any && (nodeReadyCondition(n) !== 'True' || n.spec?.unschedulable)) continue;
     const z = n.metadata?.labels?.[ZONE_LABEL] ?? '';
     byZone.set(z, [...(byZone.get(z) ?? []), n.metadata!.name!]);
   }
@@ -35,20 +41,45 @@ function readyNodesByZone(s: Scenario): Map<string, string[]> {
  * existing clusters unchanged; only a cluster with simulated nodes can add the missing ones.
  */
 export async function ensureNodes(s: Scenario, req: NodeRequirement): Promise<void> {
+  if (missingNodes(s, req, false).length === 0) return;
+  if (!s.cluster.capabilities.simulatedNodes) {
+    // Nodes that exist but are not Ready yet may become so (a new kind cluster's workers): wait for them, on node events.
+    if (missingNodes(s, req, true).length === 0) {
+      const outcome = await until(
+        { description: describeRequirement(req), sources: [s.timeline.nodes], evaluate: () => ({ ok: missingNodes(s, req, false).length === 0, observed: describeNodes(s) }) },
+        { within: req.withinMs ?? NODES_READY_WITHIN_MS },
+      ).catch((err: unknown) => {
+        if (err instanceof ConditionTimeout) return undefined;
+        throw err;
+      });
+      if (outcome) return;
+    }
+    throw new NotApplicable(`${describeRequirement(req)}; the cluster has ${describeNodes(s)}`);
+  }
+  await addNodes(s, missingNodes(s, req, false));
+}
+
+function describeRequirement(req: NodeRequirement): string {
+  return `needs ${req.count} Ready node(s)${req.zones ? ` in zones ${req.zones.join(', ')}` : ''}`;
+}
+
+function describeNodes(s: Scenario): string {
+  const ready = nodesByZone(s);
+  const all = nodesByZone(s, true);
+  return [...all].map(([z, n]) => `${ready.get(z)?.length ?? 0} Ready of ${n.length} in ${z ? `zone ${z}` : 'no zone'}`).join(', ') || 'no node';
+}
+
+/** The nodes each zone lacks for `count` nodes spread round-robin over the zones (`anyState`: counting nodes that are not Ready). */
+function missingNodes(s: Scenario, req: NodeRequirement, anyState: boolean): NodeSpec[] {
   const zones = req.zones?.length ? req.zones : [''];
-  const byZone = readyNodesByZone(s);
-  // The nodes each zone needs for `count` nodes spread round-robin over the zones.
+  const byZone = nodesByZone(s, anyState);
   const missing: NodeSpec[] = [];
   zones.forEach((zone, zi) => {
     const want = Math.floor(req.count / zones.length) + (zi < req.count % zones.length ? 1 : 0);
     const have = zone ? (byZone.get(zone)?.length ?? 0) : [...byZone.values()].flat().length;
     for (let i = have; i < want; i++) missing.push({ name: `${zone || 'node'}-extra-${i + 1}-${s.namespace.slice(-6)}`, ...(zone ? { zone } : {}) });
   });
-  if (missing.length === 0) return;
-  if (!s.cluster.capabilities.simulatedNodes) {
-    throw new NotApplicable(`needs ${req.count} Ready node(s)${req.zones ? ` in zones ${req.zones.join(', ')}` : ''}; the cluster has ${[...byZone].map(([z, n]) => `${n.length} in ${z || 'no zone'}`).join(', ')}`);
-  }
-  await addNodes(s, missing);
+  return missing;
 }
 
 /** Add KWOK nodes for this scenario; they are deleted when it ends. */

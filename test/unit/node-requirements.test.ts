@@ -1,0 +1,53 @@
+/**
+ * "a cluster with at least N Ready nodes" on a cluster that cannot add nodes: it waits (on node
+ * events) for nodes that exist but are not Ready yet, as a new kind cluster's workers are while
+ * their CNI starts, and is not applicable at once when the nodes are not there at all.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { FakeCluster, fakeScenario } from './fake-cluster.js';
+import { ensureNodes } from '../../src/scenario/requirements.js';
+import { NotApplicable } from '../../src/not-applicable.js';
+import type { Node } from '../../src/kube/types.js';
+
+const node = (name: string, ready: boolean, zone?: string): Node => ({
+  apiVersion: 'v1',
+  kind: 'Node',
+  metadata: { name, labels: zone ? { 'topology.kubernetes.io/zone': zone } : {} },
+  status: { conditions: [{ type: 'Ready', status: ready ? 'True' : 'False' }] },
+});
+
+async function realCluster(nodes: Node[]) {
+  const c = new FakeCluster();
+  for (const n of nodes) c.apply(n);
+  const s = await fakeScenario(c);
+  Object.assign(s, { cluster: { capabilities: { simulatedNodes: false } } });
+  return { c, s };
+}
+
+describe('node requirements on a cluster that cannot add nodes', () => {
+  it('waits for nodes that exist but are not Ready yet', async () => {
+    const { c, s } = await realCluster([node('w1', true, 'a'), node('w2', false, 'b'), node('w3', false, 'c')]);
+    const t0 = performance.now();
+    const done = ensureNodes(s, { count: 3, zones: ['a', 'b', 'c'], withinMs: 10_000 });
+    setTimeout(() => c.apply(node('w2', true, 'b')), 100);
+    setTimeout(() => c.apply(node('w3', true, 'c')), 200);
+    await done;
+    assert.ok(performance.now() - t0 >= 150, 'resolved before the nodes were Ready');
+    await s.timeline.stop();
+  });
+
+  it('is not applicable once the deadline passes, saying what it saw', async () => {
+    const { s } = await realCluster([node('w1', true), node('w2', false)]);
+    await assert.rejects(ensureNodes(s, { count: 2, withinMs: 300 }), (err: unknown) => err instanceof NotApplicable && /needs 2 Ready node\(s\); the cluster has 1 Ready of 2 in no zone/.test(err.message));
+    await s.timeline.stop();
+  });
+
+  it('is not applicable at once when the nodes do not exist at all', async () => {
+    const { s } = await realCluster([node('w1', true)]);
+    const t0 = performance.now();
+    await assert.rejects(ensureNodes(s, { count: 3, withinMs: 10_000 }), NotApplicable);
+    assert.ok(performance.now() - t0 < 1000);
+    await s.timeline.stop();
+  });
+});
