@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
-import { KindProvider, kindConfig, kindParts, kindWorkerNames } from '../../src/cluster/providers/kind.js';
+import { KindProvider, containerOf, kindConfig, kindParts, kindWorkerNames } from '../../src/cluster/providers/kind.js';
+import { FAST_TIMINGS } from '../../src/cluster/providers/provider.js';
 import { isRefusal } from '../../src/cluster/providers/provider.js';
 import { undoOne } from '../../src/ledger/undo-ops.js';
 import type { Kube } from '../../src/kube/client.js';
@@ -22,7 +23,9 @@ const fakeKind = join(fakeBin, 'kind');
 const fakeDocker = join(fakeBin, 'docker');
 
 
-/** Just enough API server for the provider: /version and the node list. */
+const READY = { conditions: [{ type: 'Ready', status: 'True' }] };
+
+/** Just enough API server for the provider: /version and the node list (every node Ready). */
 function fakeApi(): Promise<FakeApi> {
   return fakeApiServer({
     ...VERSION_ROUTE,
@@ -31,9 +34,10 @@ function fakeApi(): Promise<FakeApi> {
       apiVersion: 'v1',
       metadata: { resourceVersion: '1' },
       items: [
-        { metadata: { name: 't1-control-plane', labels: { 'node-role.kubernetes.io/control-plane': '' } } },
-        { metadata: { name: 't1-worker2', labels: { 'topology.kubernetes.io/zone': 'b' } } },
-        { metadata: { name: 't1-worker', labels: { 'topology.kubernetes.io/zone': 'a' } } },
+        { metadata: { name: 't1-control-plane', labels: { 'node-role.kubernetes.io/control-plane': '' } }, status: READY },
+        { metadata: { name: 'node-2', labels: { 'topology.kubernetes.io/zone': 'b' } }, status: READY },
+        { metadata: { name: 'node-1', labels: { 'topology.kubernetes.io/zone': 'a' } }, status: READY },
+        { metadata: { name: 'node-3', labels: { 'topology.kubernetes.io/zone': 'a' } }, status: READY },
       ],
     },
   });
@@ -87,26 +91,40 @@ function fakeEnv(extra: Record<string, string | undefined> = {}) {
   });
 }
 
+type KindConfig = { kind: string; apiVersion: string; kubeadmConfigPatches?: string[]; containerdConfigPatches?: string[]; nodes: Array<{ role: string; labels?: Record<string, string>; kubeadmConfigPatches?: string[] }> };
+
 describe('kind config', () => {
-  it('has one control plane and N workers, zone labels round-robin', () => {
-    assert.deepEqual(kindConfig(3, ['a', 'b']), {
-      kind: 'Cluster',
-      apiVersion: 'kind.x-k8s.io/v1alpha4',
-      nodes: [
-        { role: 'control-plane' },
-        { role: 'worker', labels: { 'topology.kubernetes.io/zone': 'a' } },
-        { role: 'worker', labels: { 'topology.kubernetes.io/zone': 'b' } },
-        { role: 'worker', labels: { 'topology.kubernetes.io/zone': 'a' } },
-      ],
-    });
+  it('has one control plane and N workers named node-1…N, zone labels round-robin', () => {
+    const c = kindConfig(3, ['a', 'b']) as KindConfig;
+    assert.equal(c.kind, 'Cluster');
+    assert.equal(c.apiVersion, 'kind.x-k8s.io/v1alpha4');
+    assert.deepEqual(
+      c.nodes.map((n) => [n.role, n.labels?.['topology.kubernetes.io/zone'], n.kubeadmConfigPatches?.map((p) => (YAML.parse(p) as { nodeRegistration: { name: string } }).nodeRegistration.name)[0]]),
+      [['control-plane', undefined, undefined], ['worker', 'a', 'node-1'], ['worker', 'b', 'node-2'], ['worker', 'a', 'node-3']],
+    );
   });
 
-  it('gives workers no labels without zones', () => {
-    assert.deepEqual(kindConfig(2), { kind: 'Cluster', apiVersion: 'kind.x-k8s.io/v1alpha4', nodes: [{ role: 'control-plane' }, { role: 'worker' }, { role: 'worker' }] });
+  it('sets the timings it is given through kubeadm and the kubelet, and nothing else without them', () => {
+    const fast = kindConfig(1, [], { timings: FAST_TIMINGS }) as KindConfig;
+    const docs = (fast.kubeadmConfigPatches ?? []).map((p) => YAML.parse(p) as Record<string, Record<string, Record<string, string>>>);
+    const cc = docs.find((d) => (d.kind as unknown) === 'ClusterConfiguration')!;
+    assert.equal(cc.controllerManager!.extraArgs!['node-monitor-grace-period'], '10s');
+    assert.equal(cc.controllerManager!.extraArgs!['horizontal-pod-autoscaler-downscale-stabilization'], '15s');
+    assert.equal(cc.apiServer!.extraArgs!['default-unreachable-toleration-seconds'], '10');
+    const kubelet = docs.find((d) => (d.kind as unknown) === 'KubeletConfiguration')! as unknown as Record<string, unknown>;
+    assert.equal(kubelet.nodeLeaseDurationSeconds, 8);
+    const plain = kindConfig(1) as KindConfig;
+    assert.deepEqual((plain.kubeadmConfigPatches ?? []).map((p) => YAML.parse(p) as unknown), [{ kind: 'KubeletConfiguration', failCgroupV1: false }]);
+    assert.equal(plain.containerdConfigPatches, undefined);
+    assert.match((kindConfig(1, [], { restrictOomScoreAdj: true }) as KindConfig).containerdConfigPatches![0]!, /restrict_oom_score_adj = true/);
+    assert.match((kindConfig(1, [], { etcdImageTag: '3.6.16-0' }) as KindConfig).kubeadmConfigPatches![0]!, /imageTag: 3.6.16-0/);
   });
 
-  it('names workers the way kind does', () => {
+  it('knows the container of each node: kind names containers, kubeproof names nodes', () => {
     assert.deepEqual(kindWorkerNames('t1', 3), ['t1-worker', 't1-worker2', 't1-worker3']);
+    assert.equal(containerOf('t1', 'node-1'), 't1-worker');
+    assert.equal(containerOf('t1', 'node-3'), 't1-worker3');
+    assert.equal(containerOf('t1', 't1-control-plane'), 't1-control-plane');
   });
 });
 
@@ -122,7 +140,7 @@ describe('KindProvider', () => {
     const configPath = create!.argv[5]!;
     assert.deepEqual(create!.argv, ['create', 'cluster', '--name', 't1', '--config', configPath, '--wait', '120s']);
     assert.equal(existsSync(configPath), false, 'the temporary kind config is removed');
-    const config = YAML.parse(create!.config!) as { kind: string; apiVersion: string; nodes: Array<{ role: string; labels?: Record<string, string> }> };
+    const config = YAML.parse(create!.config!) as KindConfig;
     assert.equal(config.kind, 'Cluster');
     assert.equal(config.apiVersion, 'kind.x-k8s.io/v1alpha4');
     assert.deepEqual(
@@ -139,18 +157,18 @@ describe('KindProvider', () => {
     assert.equal(cluster.context, 'kind-t1');
     assert.equal(cluster.apiServerUrl, api.url);
     assert.equal(cluster.serverVersion, 'v1.37.2');
-    assert.deepEqual(cluster.nodes, ['t1-worker', 't1-worker2']);
+    assert.deepEqual(cluster.nodes, ['node-1', 'node-2', 'node-3']);
     assert.deepEqual(cluster.capabilities, {
       realContainers: true,
-      realNodes: ['t1-worker', 't1-worker2'],
+      realNodes: ['node-1', 'node-2', 'node-3'],
       canStopNode: true,
       readinessMechanism: 'app-endpoint',
       metricsSource: 'none',
       simulatedNodes: false,
       othersChangeNodes: false,
     });
-    assert.equal(cluster.timings.source, 'upstream-defaults');
-    assert.equal(cluster.timings.nodeMonitorGracePeriodSeconds, 50);
+    assert.equal(cluster.timings.source, 'kubeproof-fast');
+    assert.equal(cluster.timings.nodeMonitorGracePeriodSeconds, 10);
 
     await cluster.down();
     assert.deepEqual((await calls()).slice(3), [{ bin: 'kind', argv: ['delete', 'cluster', '--name', 't1'] }]);
@@ -220,7 +238,7 @@ describe('kind node containers', () => {
   ] as const) {
     it(`${mode}: stops a node with docker ${stop[0]} and undoes it from the ledger record with docker ${start[0]}`, async () => {
       fakeEnv();
-      const m = kindParts({ name: 't1', nodes: ['t1-worker', 't1-worker2'] }).nodeControl.mechanism(mode, node('t1-worker2'));
+      const m = kindParts({ name: 't1', nodes: ['node-1', 'node-2'] }).nodeControl.mechanism(mode, node('node-2'));
       assert.ok(!isRefusal(m));
       await m.stop(kube, {});
       assert.equal((await undoOne(kube, record(m.undo))).status, 'reverted');
@@ -231,9 +249,9 @@ describe('kind node containers', () => {
     });
   }
   it('refuses nodes that are not the cluster\'s, and NotReady-while-up', () => {
-    const parts = kindParts({ name: 't1', nodes: ['t1-worker'] });
+    const parts = kindParts({ name: 't1', nodes: ['node-1'] });
     assert.ok(isRefusal(parts.nodeControl.mechanism('silent', node('other'))));
-    assert.ok(isRefusal(parts.nodeControl.mechanism('not-ready', node('t1-worker'))));
+    assert.ok(isRefusal(parts.nodeControl.mechanism('not-ready', node('node-1'))));
     assert.ok(isRefusal(parts.serviceTraffic));
   });
 });

@@ -13,10 +13,13 @@ import { formatDuration, stderrLog, type Log } from '../../log.js';
 import { Kube } from '../../kube/client.js';
 import type { Node } from '../../kube/types.js';
 import { cacheRoot } from '../paths.js';
-import { ZONE_LABEL } from '../nodes.js';
+import { ZONE_LABEL, nodeReadyCondition } from '../nodes.js';
+import { Informer } from '../../kube/informer.js';
+import { until } from '../../expect/until.js';
+import { canLowerOomScore } from '../real-node/containerd.js';
 import { commandStop } from './node-commands.js';
 import type { Pod } from '../../kube/types.js';
-import { UPSTREAM_TIMINGS, type ClusterParts, type NodeStopMode, type Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeCommandLines, NodeSpec } from './provider.js';
+import { FAST_TIMINGS, UPSTREAM_TIMINGS, type ClusterParts, type NodeStopMode, type Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeCommandLines, NodeSpec } from './provider.js';
 
 export const DEFAULT_KIND_CLUSTER_NAME = 'kubeproof';
 /** kind names containers `<name>-control-plane`, so the name must be a valid, short DNS label. */
@@ -35,21 +38,77 @@ export function kindKubeconfigPath(name: string): string {
   return join(cacheRoot(), 'kind', `${name}.kubeconfig`);
 }
 
-/** The names kind gives worker nodes (and their containers): <name>-worker, <name>-worker2, … */
+/** The names kind gives worker containers: <name>-worker, <name>-worker2, … */
 export function kindWorkerNames(name: string, count: number): string[] {
   return Array.from({ length: count }, (_, i) => `${name}-worker${i === 0 ? '' : i + 1}`);
 }
 
-/** kind's v1alpha4 cluster config: one control plane and `workers` workers spread round-robin over the zones. */
-export function kindConfig(workers: number, zones: string[] = []): object {
+/** kubeproof's names for a kind cluster's worker nodes, the same as the local cluster's: node-1, node-2, … */
+export function workerNodeNames(count: number): string[] {
+  return Array.from({ length: count }, (_, i) => `node-${i + 1}`);
+}
+
+/** The container a node of kind cluster `cluster` runs in: node-i is the i-th worker kind made. */
+export function containerOf(cluster: string, node: string): string {
+  const m = /^node-([1-9]\d*)$/.exec(node);
+  return m ? kindWorkerNames(cluster, Number(m[1])).at(-1)! : node;
+}
+
+export interface KindConfigOptions {
+  /** Failure-detection timings to set (kubeadm patches); undefined: leave Kubernetes' own. */
+  timings?: ClusterTimings;
+  /** The node image's etcd when it is not the one kubeadm asks for (kubeproof's offline image). */
+  etcdImageTag?: string;
+  /**
+   * Nothing in the nodes may lower oom_score_adj (this host lacks CAP_SYS_RESOURCE, as some
+   * sandboxes do): the nodes' containerd must not ask to (kind sets this only when rootless).
+   */
+  restrictOomScoreAdj?: boolean;
+}
+
+/**
+ * kind's v1alpha4 cluster config: one control plane and `workers` workers spread round-robin
+ * over the zones, named node-1…N (kubeadm's nodeRegistration.name: their containers keep kind's
+ * names), with the timings as kubeadm and kubelet settings.
+ */
+export function kindConfig(workers: number, zones: string[] = [], o: KindConfigOptions = {}): object {
+  const t = o.timings;
+  const cluster: Record<string, unknown> = {
+    kind: 'ClusterConfiguration',
+    ...(t
+      ? {
+          apiServer: { extraArgs: { 'default-not-ready-toleration-seconds': String(t.defaultNotReadyTolerationSeconds), 'default-unreachable-toleration-seconds': String(t.defaultUnreachableTolerationSeconds) } },
+          controllerManager: {
+            extraArgs: {
+              'node-monitor-grace-period': `${t.nodeMonitorGracePeriodSeconds}s`,
+              'node-monitor-period': `${t.nodeMonitorPeriodSeconds}s`,
+              'horizontal-pod-autoscaler-sync-period': `${t.hpaSyncPeriodSeconds}s`,
+              'horizontal-pod-autoscaler-downscale-stabilization': `${t.hpaDownscaleStabilizationSeconds}s`,
+            },
+          },
+        }
+      : {}),
+    ...(o.etcdImageTag ? { etcd: { local: { imageTag: o.etcdImageTag } } } : {}),
+  };
+  const kubelet = {
+    kind: 'KubeletConfiguration',
+    // Kubelets ≥ 1.35 refuse cgroup v1 hosts unless told otherwise; ignored on v2.
+    failCgroupV1: false,
+    // The kubelet renews its Lease every quarter of its duration.
+    ...(t ? { nodeStatusUpdateFrequency: `${t.nodeHeartbeatSeconds}s`, nodeLeaseDurationSeconds: t.nodeHeartbeatSeconds * 4 } : {}),
+  };
+  const patches = [cluster, kubelet].filter((d) => Object.keys(d).length > 1).map((d) => YAML.stringify(d));
   return {
     kind: 'Cluster',
     apiVersion: 'kind.x-k8s.io/v1alpha4',
+    ...(patches.length ? { kubeadmConfigPatches: patches } : {}),
+    ...(o.restrictOomScoreAdj ? { containerdConfigPatches: ['[plugins."io.containerd.grpc.v1.cri"]\n  restrict_oom_score_adj = true\n'] } : {}),
     nodes: [
       { role: 'control-plane' },
-      ...Array.from({ length: workers }, (_, i) => ({
+      ...workerNodeNames(workers).map((name, i) => ({
         role: 'worker',
         ...(zones.length ? { labels: { [ZONE_LABEL]: zones[i % zones.length] } } : {}),
+        kubeadmConfigPatches: [YAML.stringify({ kind: 'JoinConfiguration', nodeRegistration: { name } })],
       })),
     ],
   };
@@ -100,6 +159,8 @@ async function checkDockerEngine(): Promise<void> {
 export function kindParts(c: { name: string; nodes: string[] }): ClusterParts {
   const docker = dockerBinary();
   const isNode = (node: string) => c.nodes.includes(node) || node === `${c.name}-control-plane`;
+  // The commands name the node's container; the ledger's undo is the start command with the container filled in.
+  const on = (node: string, pair: { stop: string[]; start: string[] }) => ({ stop: pair.stop.map((a) => a.replace('{container}', containerOf(c.name, node))), start: pair.start.map((a) => a.replace('{container}', containerOf(c.name, node))) });
   const notOurs = (node: string) => ({ refused: `node ${node} is not a node of kind cluster "${c.name}" (${c.nodes.join(', ')})` });
   return {
     nodeControl: {
@@ -108,11 +169,11 @@ export function kindParts(c: { name: string; nodes: string[] }): ClusterParts {
         if (!isNode(node)) return notOurs(node);
         switch (mode) {
           case 'silent':
-            return commandStop(node, { stop: [docker, 'stop', '{node}'], start: [docker, 'start', '{node}'] }, { phase: 'node stopped', how: 'stop its container (docker stop)', silent: true });
+            return commandStop(node, on(node, { stop: [docker, 'stop', '{container}'], start: [docker, 'start', '{container}'] }), { phase: 'node stopped', how: 'stop its container (docker stop)', silent: true });
           case 'kubelet':
-            return commandStop(node, { stop: [docker, 'exec', '{node}', 'systemctl', 'stop', 'kubelet'], start: [docker, 'exec', '{node}', 'systemctl', 'start', 'kubelet'] }, { phase: 'kubelet stopped', how: 'stop its kubelet (systemctl stop kubelet in the node)', silent: true });
+            return commandStop(node, on(node, { stop: [docker, 'exec', '{container}', 'systemctl', 'stop', 'kubelet'], start: [docker, 'exec', '{container}', 'systemctl', 'start', 'kubelet'] }), { phase: 'kubelet stopped', how: 'stop its kubelet (systemctl stop kubelet in the node)', silent: true });
           case 'freeze':
-            return commandStop(node, { stop: [docker, 'pause', '{node}'], start: [docker, 'unpause', '{node}'] }, { phase: 'node frozen', how: 'freeze it (docker pause)', silent: true });
+            return commandStop(node, on(node, { stop: [docker, 'pause', '{container}'], start: [docker, 'unpause', '{container}'] }), { phase: 'node frozen', how: 'freeze it (docker pause)', silent: true });
           case 'not-ready':
             return { refused: `a node that reports NotReady while up needs a KWOK node; kind's nodes run real kubelets` };
         }
@@ -122,7 +183,7 @@ export function kindParts(c: { name: string; nodes: string[] }): ClusterParts {
       refuse: (p: Pod) => (isNode(p.spec?.nodeName ?? '') ? undefined : `${p.metadata?.name} runs on ${p.spec?.nodeName ?? 'no node'}, not a node of kind cluster "${c.name}"`),
       async kill(p: Pod, container: string, id: string) {
         const node = p.spec!.nodeName!;
-        const r = await runTool('docker', ['exec', node, 'ctr', '-n', 'k8s.io', 'tasks', 'kill', '--signal', 'SIGKILL', id], { timeoutMs: 60_000 });
+        const r = await runTool('docker', ['exec', containerOf(c.name, node), 'ctr', '-n', 'k8s.io', 'tasks', 'kill', '--signal', 'SIGKILL', id], { timeoutMs: 60_000 });
         if (r.exitCode !== 0) throw new EnvironmentError(`killing container ${container} of pod ${p.metadata?.name} on ${node} failed: ${r.output || `exit code ${r.exitCode}`}`);
       },
     },
@@ -141,8 +202,6 @@ export class KindCluster implements Cluster {
   readonly kind = 'kind' as const;
   readonly context: string;
   readonly capabilities: ClusterCapabilities;
-  readonly timings: ClusterTimings = { ...UPSTREAM_TIMINGS, source: 'upstream-defaults' };
-
   constructor(
     readonly name: string,
     readonly kubeconfigPath: string,
@@ -150,6 +209,7 @@ export class KindCluster implements Cluster {
     readonly serverVersion: string,
     readonly nodes: string[],
     private readonly log: Log,
+    readonly timings: ClusterTimings = UPSTREAM_TIMINGS,
   ) {
     this.context = `kind-${name}`;
     this.capabilities = {
@@ -198,7 +258,9 @@ export class KindProvider implements ClusterProvider {
     }
     const started = Date.now();
     await checkDockerEngine();
-    await createKindCluster(name, workers, opts.zones ?? [], log);
+    const timings: ClusterTimings = { ...(opts.upstreamTimings ? UPSTREAM_TIMINGS : FAST_TIMINGS), ...opts.timings };
+    const config = kindConfig(workers, opts.zones ?? [], { ...(opts.upstreamTimings && !opts.timings ? {} : { timings }), restrictOomScoreAdj: !(await canLowerOomScore()) });
+    await createKindCluster(name, workers, opts.zones ?? [], config, log);
 
     const kubeconfigPath = kindKubeconfigPath(name);
     try {
@@ -212,14 +274,15 @@ export class KindProvider implements ClusterProvider {
         if (err instanceof KubeproofError) throw err;
         throw new EnvironmentError(`the API server of kind cluster "${name}" at ${kube.serverUrl} did not answer: ${(err as Error).message}`, { cause: err });
       });
-      const nodes = await kube.list<Node>('Node');
-      const workerNames = nodes.items
+      // kind's --wait covers the control plane only: the cluster is given out once every node is Ready.
+      const nodes = await allNodesReady(kube, workers + 1, NODES_READY_WITHIN_MS);
+      const workerNames = nodes
         .filter((n) => n.metadata?.labels?.[CONTROL_PLANE_ROLE] === undefined)
         .map((n) => n.metadata?.name ?? '')
         .filter(Boolean)
         .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-      log(`kind cluster "${name}" (Kubernetes ${serverVersion}) up with ${workerNames.length} worker(s) in ${formatDuration(Date.now() - started)}`);
-      return new KindCluster(name, kubeconfigPath, kube.serverUrl, serverVersion, workerNames, log);
+      log(`kind cluster "${name}" (Kubernetes ${serverVersion}) up with ${workerNames.length} worker(s), every node Ready, in ${formatDuration(Date.now() - started)}`);
+      return new KindCluster(name, kubeconfigPath, kube.serverUrl, serverVersion, workerNames, log, opts.upstreamTimings && !opts.timings ? UPSTREAM_TIMINGS : timings);
     } catch (err) {
       log(`bringing up kind cluster "${name}" failed; deleting it`);
       await deleteKindCluster(name).catch(() => undefined);
@@ -229,11 +292,35 @@ export class KindProvider implements ClusterProvider {
   }
 }
 
-async function createKindCluster(name: string, workers: number, zones: string[], log: Log): Promise<void> {
+const NODES_READY_WITHIN_MS = 180_000;
+
+/** Every one of `count` nodes Ready, as the node watch sees them (a worker's CNI may still be starting when kind returns). */
+async function allNodesReady(kube: Kube, count: number, withinMs: number): Promise<Node[]> {
+  const ready = (ns: Node[]) => ns.length >= count && ns.every((n) => nodeReadyCondition(n) === 'True');
+  const listed = (await kube.list<Node>('Node')).items;
+  if (ready(listed)) return listed;
+  const nodes = new Informer<Node>(kube, 'Node');
+  try {
+    await nodes.start();
+    await until(
+      {
+        description: `${count} kind node(s) Ready`,
+        sources: [nodes],
+        evaluate: () => ({ ok: ready(nodes.list()), observed: nodes.list().map((n) => `${n.metadata?.name} Ready=${nodeReadyCondition(n) ?? '?'}`).join(', ') || 'no node yet' }),
+      },
+      { within: withinMs },
+    );
+    return nodes.list();
+  } finally {
+    await nodes.stop();
+  }
+}
+
+async function createKindCluster(name: string, workers: number, zones: string[], config: object, log: Log): Promise<void> {
   const tmp = await mkdtemp(join(tmpdir(), `kubeproof-kind-${name}-`));
   try {
     const configFile = join(tmp, 'kind.yaml');
-    await writeFile(configFile, YAML.stringify(kindConfig(workers, zones)));
+    await writeFile(configFile, YAML.stringify(config));
     log(`creating kind cluster "${name}" (1 control plane, ${workers} worker(s)${zones.length ? ` in zones ${zones.join(', ')}` : ''})`);
     const r = await runTool('kind', ['create', 'cluster', '--name', name, '--config', configFile, '--wait', '120s']);
     if (r.exitCode === 0) return;
