@@ -1,13 +1,12 @@
 /**
  * `kubeproof clean`: finish what an interrupted run left — undo its recorded faults, delete
- * its namespaces and Lease — from any process. Without --run/--all it takes only runs whose
- * process is dead (Lease expired, or its holder was a process on this machine that is gone),
+ * its namespaces and Lease — from any process; a run killed before its first fault (a Lease,
+ * no ledger) included. Without --run/--all it takes only runs whose process is dead (Lease expired, or its holder was a process on this machine that is gone),
  * so a live run is never touched.
  */
 import { Kube } from '../kube/client.js';
 import { ExitCode } from '../errors.js';
-import { ledgerRuns } from '../ledger/ledger.js';
-import { orphanedRuns } from '../ledger/lease.js';
+import { orphanedRuns, tracedRuns } from '../ledger/lease.js';
 import { finishRun, describeRevert } from '../ledger/finish.js';
 import { kubeconfigPathOf } from '../cluster/paths.js';
 // Registers the undo ops the providers' mechanisms make (a real node's kubelet), so this process can finish them.
@@ -17,7 +16,7 @@ import type { Log } from '../log.js';
 export async function clean(opts: { run?: string; all: boolean; kubeconfig?: string; context?: string; name?: string; log: Log }): Promise<number> {
   const kube = Kube.fromKubeconfig(opts.name ? kubeconfigPathOf(opts.name) : opts.kubeconfig, opts.context);
   await kube.serverVersion();
-  const runs = opts.run ? [opts.run] : opts.all ? await ledgerRuns(kube) : await orphanedRuns(kube);
+  const runs = opts.run ? [opts.run] : opts.all ? await tracedRuns(kube) : await orphanedRuns(kube);
   let failed = 0;
   for (const runId of runs) {
     const report = await finishRun(kube, runId);
@@ -27,7 +26,7 @@ export async function clean(opts: { run?: string; all: boolean; kubeconfig?: str
     }
     for (const ns of report.namespacesDeleted) opts.log(`${runId}: deleted namespace ${ns}`);
   }
-  const live = opts.run || opts.all ? [] : (await ledgerRuns(kube)).filter((r) => !runs.includes(r));
+  const live = opts.run || opts.all ? [] : (await tracedRuns(kube)).filter((r) => !runs.includes(r));
   if (live.length) opts.log(`left alone: ${live.length} live run(s) (${live.join(', ')}); --run ID takes one anyway`);
   opts.log(runs.length ? `cleaned ${runs.length} run(s)${failed ? `; ${failed} undo(s) failed` : ''}` : 'nothing to clean');
   return failed ? ExitCode.cleanupIncomplete : ExitCode.ok;

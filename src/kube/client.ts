@@ -148,9 +148,11 @@ export class Kube {
     return this.request<T>('PATCH', path, ops, 'application/json-patch+json');
   }
 
-  async delete(kind: string, name: string, namespace?: string, opts: { gracePeriodSeconds?: number; propagationPolicy?: string } = {}): Promise<void> {
+  /** Delete; with `preconditions`, only the version read (409 Conflict if the object changed since). */
+  async delete(kind: string, name: string, namespace?: string, opts: { gracePeriodSeconds?: number; propagationPolicy?: string; preconditions?: { resourceVersion?: string; uid?: string } } = {}): Promise<void> {
+    const body = opts.preconditions ? { preconditions: opts.preconditions } : undefined;
     await this.call(() =>
-      this.objects.delete(this.header(kind, name, namespace) as k8s.KubernetesObject, undefined, undefined, opts.gracePeriodSeconds, undefined, opts.propagationPolicy ?? 'Background'),
+      this.objects.delete(this.header(kind, name, namespace) as k8s.KubernetesObject, undefined, undefined, opts.gracePeriodSeconds, undefined, opts.propagationPolicy ?? 'Background', body),
     );
   }
 

@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { processAlive } from '../host.js';
 import type { Kube } from '../kube/client.js';
 import { isConflict, isNotFound } from '../kube/errors.js';
-import { Ledger, SYSTEM_NAMESPACE, ledgerRuns } from './ledger.js';
+import { Ledger, RUN_LABEL, SYSTEM_NAMESPACE, ledgerRuns } from './ledger.js';
 import type { KubeObject } from '../kube/types.js';
 
 const DURATION_SECONDS = 30;
@@ -35,7 +35,7 @@ export class RunLease {
       await kube.create({
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
-        metadata: { name: leaseName(runId), namespace: SYSTEM_NAMESPACE, labels: { 'kubeproof.io/run': runId } },
+        metadata: { name: leaseName(runId), namespace: SYSTEM_NAMESPACE, labels: { [RUN_LABEL]: runId } },
         spec: { holderIdentity: `${hostname()}/${process.pid}`, leaseDurationSeconds: DURATION_SECONDS, renewTime: microTime(), acquireTime: microTime() },
       } as never);
     } catch (err) {
@@ -66,13 +66,28 @@ function holderIsDeadHere(holder: string | undefined): boolean {
 }
 
 /**
- * Runs with ledger records whose process died: their Lease is gone or expired, or its holder
- * was a process on this machine that no longer exists (so `kubeproof clean` right after a
- * SIGKILL need not wait out the Lease).
+ * Every run the cluster shows a trace of: a ledger, a Lease, or a namespace (not already
+ * going). A run killed after taking its Lease and before its first fault has no ledger, yet
+ * its Lease and namespace stay until someone finishes it.
+ */
+export async function tracedRuns(kube: Kube): Promise<string[]> {
+  const runs = new Set(await ledgerRuns(kube));
+  if (await kube.find('Namespace', SYSTEM_NAMESPACE)) {
+    for (const l of (await kube.list('Lease', { namespace: SYSTEM_NAMESPACE, labelSelector: RUN_LABEL })).items) runs.add(l.metadata!.labels![RUN_LABEL]!);
+  }
+  for (const ns of (await kube.list('Namespace', { labelSelector: RUN_LABEL })).items) if (!ns.metadata?.deletionTimestamp) runs.add(ns.metadata!.labels![RUN_LABEL]!);
+  return [...runs].filter(Boolean).sort();
+}
+
+/**
+ * Runs whose process died, with whatever they left (records, a Lease, namespaces): their
+ * Lease is gone or expired, or its holder was a process on this machine that no longer exists
+ * (so `kubeproof clean` right after a SIGKILL need not wait out the Lease). A run takes its
+ * Lease before it writes anything else, so a run without one is not running.
  */
 export async function orphanedRuns(kube: Kube, now = Date.now()): Promise<string[]> {
   const out: string[] = [];
-  for (const runId of await ledgerRuns(kube)) {
+  for (const runId of await tracedRuns(kube)) {
     const lease = await kube.find<KubeObject & { spec?: { renewTime?: string; leaseDurationSeconds?: number; holderIdentity?: string } }>('Lease', leaseName(runId), SYSTEM_NAMESPACE);
     const renewed = lease?.spec?.renewTime ? new Date(lease.spec.renewTime).getTime() : 0;
     const duration = (lease?.spec?.leaseDurationSeconds ?? DURATION_SECONDS) * 1000;

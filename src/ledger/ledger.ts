@@ -25,9 +25,10 @@ function ledgerName(runId: string): string {
   return `ledger-${runId.toLowerCase()}`;
 }
 
-export class Ledger {
-  private seq = 0;
+/** Fault ids are unique within the process: every scenario has a Ledger of the same run, and a shared id would make one scenario's forget erase another's record. */
+let seq = 0;
 
+export class Ledger {
   constructor(
     private readonly kube: Kube,
     readonly runId: string,
@@ -44,8 +45,8 @@ export class Ledger {
 
   /** A new fault id, unique within the run and usable as an annotation name. */
   newId(fault: string): string {
-    this.seq += 1;
-    return `${this.runId.slice(-4).toLowerCase()}-${this.seq}-${fault}`.slice(0, 63).replace(/[^a-z0-9-]/g, '-');
+    seq += 1;
+    return `${this.runId.slice(-4).toLowerCase()}-${seq}-${fault}`.slice(0, 63).replace(/[^a-z0-9-]/g, '-');
   }
 
   /** Write the undo record before the fault acts. Resolves once the API server has stored it. */
@@ -54,18 +55,26 @@ export class Ledger {
     const name = ledgerName(this.runId);
     const data = { [rec.id]: JSON.stringify(full) };
     await Ledger.ensureNamespace(this.kube);
-    try {
-      await this.kube.mergePatch('ConfigMap', name, SYSTEM_NAMESPACE, { data });
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-      await this.kube.create({
-        apiVersion: 'v1',
-        kind: 'ConfigMap',
-        metadata: { name, namespace: SYSTEM_NAMESPACE, labels: { [LEDGER_LABEL]: 'true', [RUN_LABEL]: this.runId } },
-        data,
-      } as KubeObject);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.kube.mergePatch('ConfigMap', name, SYSTEM_NAMESPACE, { data });
+        return full;
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+      try {
+        await this.kube.create({
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name, namespace: SYSTEM_NAMESPACE, labels: { [LEDGER_LABEL]: 'true', [RUN_LABEL]: this.runId } },
+          data,
+        } as KubeObject);
+        return full;
+      } catch (err) {
+        // Another scenario of this run created it between our patch and our create: patch it now.
+        if (!isConflict(err) || attempt >= 3) throw err;
+      }
     }
-    return full;
   }
 
   /** Forget a record whose undo is done. The ConfigMap goes when it is empty. */
@@ -89,18 +98,39 @@ export class Ledger {
   async revertAll(): Promise<RevertReport[]> {
     const out: RevertReport[] = [];
     for (const rec of (await this.records()).reverse()) out.push(await this.revert(rec));
+    // A process killed between forgetting its last record and deleting the emptied ConfigMap left it: nothing else would ever take it.
+    await deleteIfEmpty(this.kube, this.runId);
     return out;
   }
 }
 
+type LedgerMap = KubeObject & { data?: Record<string, string> };
+
 async function forgetRecord(kube: Kube, runId: string, id: string): Promise<void> {
-  const name = ledgerName(runId);
   try {
-    const cm = await kube.mergePatch<KubeObject & { data?: Record<string, string> }>('ConfigMap', name, SYSTEM_NAMESPACE, { data: { [id]: null } });
-    if (!cm.data || Object.keys(cm.data).length === 0) await kube.delete('ConfigMap', name, SYSTEM_NAMESPACE).catch(() => undefined);
+    const cm = await kube.mergePatch<LedgerMap>('ConfigMap', ledgerName(runId), SYSTEM_NAMESPACE, { data: { [id]: null } });
+    await deleteEmpty(kube, cm);
   } catch (err) {
     if (!isNotFound(err)) throw err;
   }
+}
+
+/**
+ * Delete a ledger ConfigMap that holds no record — only the version read: a record written
+ * since (another scenario of the run) makes the delete a 409, and the ConfigMap stays.
+ */
+async function deleteEmpty(kube: Kube, cm: LedgerMap): Promise<void> {
+  if (cm.data && Object.keys(cm.data).length > 0) return;
+  try {
+    await kube.delete('ConfigMap', cm.metadata!.name!, SYSTEM_NAMESPACE, { preconditions: { resourceVersion: cm.metadata!.resourceVersion! } });
+  } catch (err) {
+    if (!isNotFound(err) && !isConflict(err)) throw err;
+  }
+}
+
+async function deleteIfEmpty(kube: Kube, runId: string): Promise<void> {
+  const cm = await kube.find<LedgerMap>('ConfigMap', ledgerName(runId), SYSTEM_NAMESPACE);
+  if (cm) await deleteEmpty(kube, cm);
 }
 
 function parseRecords(cm: KubeObject & { data?: Record<string, string> }): UndoRecord[] {

@@ -1,0 +1,232 @@
+/**
+ * The runner killed at random moments, on one local cluster used as an existing cluster: for
+ * every fault family that runs on KWOK nodes, a seeded delay after spawn, then SIGINT (the
+ * runner undoes by itself) or SIGKILL (then `kubeproof clean`), and the cluster compared with
+ * its state before — read from watches of this test, not from the runner (interrupt-kit.ts).
+ * KUBEPROOF_INTERRUPT_ITERATIONS raises the count (default 21: every family three times),
+ * KUBEPROOF_INTERRUPT_SEED replays a schedule. Also here, on the same cluster: what a kill can
+ * leave that `clean` must still find (an emptied ledger, a Lease without a ledger), and two
+ * runs side by side, neither undoing the other's faults, `clean --run ID` touching one.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { LocalProvider, type LocalCluster } from '../../src/cluster/providers/local.js';
+import { Kube } from '../../src/kube/client.js';
+import { until } from '../../src/expect/until.js';
+import type { KubeObject, Node } from '../../src/kube/types.js';
+import { kubeproof, stopMidFault } from './harness.js';
+import { ClusterState, FAMILIES, describeAttempt, interruptOnce, schedule, seedFromEnv, writeFeatures, type Attempt, type Target } from './interrupt-kit.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'kubeproof-interrupt-'));
+const name = `int-${randomBytes(2).toString('hex')}`;
+const iterations = Number(process.env.KUBEPROOF_INTERRUPT_ITERATIONS ?? 21);
+const seed = seedFromEnv();
+const plans = schedule(seed, iterations);
+let cluster: LocalCluster;
+let kube: Kube;
+let state: ClusterState;
+let baseline: string[];
+let target: Target;
+let features: Map<string, string>;
+const attempts: Attempt[] = [];
+
+const kp = (args: string[]) => kubeproof(args).done;
+const QUICK = `Feature: quick\n  Scenario: one\n    Given a cluster with at least 3 Ready nodes\n`;
+const clusterArgs = () => ['--cluster', 'existing', '--kubeconfig', target.kubeconfig, '--allow-context', target.context, '--reports', target.reports];
+const cleanArgs = () => ['--kubeconfig', target.kubeconfig, '--context', target.context];
+
+function feature(file: string, text: string): string {
+  const path = join(tmp, file);
+  writeFileSync(path, text);
+  return path;
+}
+
+/** A pid that is no process on this machine now (the holder of a Lease whose run was SIGKILLed). */
+function deadPid(): number {
+  for (let pid = 4_000_000; ; pid--) {
+    try {
+      process.kill(pid, 0);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return pid;
+    }
+  }
+}
+
+describe(`kubeproof run interrupted at random moments (seed ${seed}, ${iterations} iterations)`, { timeout: 3_600_000 }, () => {
+  before(async () => {
+    process.stderr.write(`  interrupt seed ${seed} (KUBEPROOF_INTERRUPT_SEED=${seed} replays it)\n`);
+    cluster = await new LocalProvider().up({ name, nodes: 3, zones: ['a', 'b', 'c'], log: (l) => process.stderr.write(`  [cluster] ${l}\n`) });
+    kube = Kube.fromKubeconfig(cluster.kubeconfigPath);
+    state = new ClusterState(kube);
+    await state.start();
+    target = { kubeconfig: cluster.kubeconfigPath, context: cluster.context, reports: join(tmp, 'reports') };
+    features = writeFeatures(tmp);
+    baseline = state.lines();
+  });
+
+  after(async () => {
+    await state?.stop();
+    await cluster?.down();
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  /** What a SIGKILL between forgetting a run's last record (a merge patch) and deleting the emptied ConfigMap leaves. */
+  async function emptyLedger(run: string): Promise<void> {
+    await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubeproof-system' } }).catch(() => undefined);
+    await kube.create({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: `ledger-${run}`, namespace: 'kubeproof-system', labels: { 'kubeproof.io/ledger': 'true', 'kubeproof.io/run': run } }, data: {} } as KubeObject);
+  }
+
+  /** What a run SIGKILLed after taking its Lease and before its first fault leaves (its holder: a pid that is no process now). */
+  async function loneLease(run: string): Promise<void> {
+    await kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'kubeproof-system' } }).catch(() => undefined);
+    await kube.create({
+      apiVersion: 'coordination.k8s.io/v1',
+      kind: 'Lease',
+      metadata: { name: `run-${run}`, namespace: 'kubeproof-system', labels: { 'kubeproof.io/run': run } },
+      spec: { holderIdentity: `${hostname()}/${deadPid()}`, leaseDurationSeconds: 30, renewTime: new Date().toISOString().replace('Z', '000Z') },
+    } as KubeObject);
+  }
+
+  it('an emptied ledger that outlived its process is removed by `clean --all`, by a bare `clean` and by the next run', async () => {
+    await emptyLedger('20250101-000000-dead1');
+    const c = await kp(['clean', '--all', ...cleanArgs()]);
+    assert.equal(c.code, 0, c.out);
+    assert.deepEqual(await state.settle(baseline, 10_000), [], `clean --all left an empty ledger:\n${c.out}`);
+    await emptyLedger('20250101-000000-dead2');
+    const c2 = await kp(['clean', ...cleanArgs()]);
+    assert.equal(c2.code, 0, c2.out);
+    assert.deepEqual(await state.settle(baseline, 10_000), [], `clean left an empty ledger:\n${c2.out}`);
+    await emptyLedger('20250101-000000-dead3');
+    const r = await kp(['run', feature('quick.feature', QUICK), ...clusterArgs()]);
+    assert.equal(r.code, 0, r.out);
+    assert.deepEqual(await state.settle(baseline, 30_000), [], `the next run left an empty ledger:\n${r.out}`);
+  });
+
+  it('a run SIGKILLed before its first fault (a Lease and a namespace, no ledger): `clean` removes both', async () => {
+    const f = feature('slow-start.feature', `Feature: killed early\n  Scenario: one\n    Given deployment "web" from "scenarios/web" is ready\n    Then for 30 s at least 1 pod of deployment "web" stay Ready\n`);
+    const r = await stopMidFault(
+      kubeproof(['run', f, ...clusterArgs()]),
+      {
+        description: "the run's Lease and namespace exist",
+        sources: [state.leases, state.namespaces],
+        evaluate: () => {
+          const ns = state.namespaces.list().some((n) => n.metadata?.labels?.['kubeproof.io/run'] && !n.metadata.deletionTimestamp);
+          return { ok: state.leases.list().length > 0 && ns, observed: `${state.leases.list().length} Lease(s), namespace ${ns}` };
+        },
+      },
+      'SIGKILL',
+      60_000,
+    );
+    assert.equal(r.signal, 'SIGKILL');
+    assert.equal(state.ledgers.list().length, 0, 'a fault was recorded: the kill came too late for this test');
+    const c = await kp(['clean', ...cleanArgs()]);
+    assert.equal(c.code, 0, c.out);
+    assert.doesNotMatch(c.out, /nothing to clean/);
+    assert.deepEqual(await state.settle(baseline, 60_000), [], c.out);
+  });
+
+  it("a Lease held by a dead process, with nothing else, goes with `clean --all` and at the next run's start", async () => {
+    await loneLease('20250101-000000-lone1');
+    const c = await kp(['clean', '--all', ...cleanArgs()]);
+    assert.equal(c.code, 0, c.out);
+    assert.deepEqual(await state.settle(baseline, 10_000), [], c.out);
+    await loneLease('20250101-000000-lone2');
+    const r = await kp(['run', feature('quick.feature', QUICK), ...clusterArgs()]);
+    assert.equal(r.code, 0, r.out);
+    assert.deepEqual(await state.settle(baseline, 30_000), [], r.out);
+  });
+
+  it('two runs side by side: neither undoes the other, and `clean --run ID` finishes only that run', async () => {
+    const a = feature('run-a.feature', `Feature: run A\n  Scenario: A holds a taint and a readiness break\n    Given deployment "web" from "scenarios/web" is ready\n    When node "node-1" is tainted "run-a=held:NoSchedule"\n    And 1 pod of deployment "web" fails readiness\n    Then for 10 min at least 1 pod of deployment "web" stay Running\n`);
+    const b = feature('run-b.feature', `Feature: run B\n  Scenario: B taints, labels and patches nodes and breaks readiness, then ends\n    Given deployment "web" from "scenarios/web" is ready\n    When node "node-2" is tainted "run-b=held:NoSchedule"\n    And node "node-3" is labelled "run-b/held=yes"\n    And 1 pod of deployment "web" fails readiness\n    Then for 3 s at least 1 pod of deployment "web" stay Running\n`);
+    /** Read from the API server, not a cache: whether run A's faults are there. */
+    const aInPlace = async () => {
+      const tainted = Boolean((await kube.get<Node>('Node', 'node-1')).spec?.taints?.some((t) => t.key === 'run-a'));
+      const unready = (await kube.list('Pod', { labelSelector: 'kubeproof.io/unready=true' })).items.map((p) => p.metadata!.namespace!);
+      return { tainted, unready };
+    };
+    const runA = kubeproof(['run', a, ...clusterArgs()]);
+    try {
+      await until(
+        {
+          description: "run A's taint and readiness break in place",
+          sources: [state.nodes, state.pods],
+          evaluate: () => {
+            const ok = Boolean(state.nodes.get('node-1')?.spec?.taints?.some((t) => t.key === 'run-a')) && state.pods.list().some((p) => p.metadata?.labels?.['kubeproof.io/unready'] === 'true');
+            return { ok, observed: `A in place: ${ok}` };
+          },
+        },
+        { within: 90_000 },
+      );
+      const aNamespace = state.pods.list().find((p) => p.metadata?.labels?.['kubeproof.io/unready'] === 'true')!.metadata!.namespace!;
+      const aRun = state.namespaces.get(aNamespace)!.metadata!.labels!['kubeproof.io/run']!;
+      const aFaults = { tainted: true, unready: [aNamespace] };
+      // B starts and ends while A lives: B's start leaves A's faults alone (A's Lease is renewed), B's end undoes only B's own.
+      const rb = await kp(['run', b, ...clusterArgs()]);
+      assert.equal(rb.code, 0, rb.out);
+      assert.deepEqual(await aInPlace(), aFaults, "run B undid run A's faults");
+      const n2 = await kube.get<Node>('Node', 'node-2');
+      const n3 = await kube.get<Node>('Node', 'node-3');
+      assert.ok(!n2.spec?.taints?.some((t) => t.key === 'run-b') && !n3.metadata?.labels?.['run-b/held'], "run B's own faults are still there");
+      // A bare `clean` leaves a live run alone; so does `clean --run` of another id.
+      const c0 = await kp(['clean', ...cleanArgs()]);
+      assert.equal(c0.code, 0, c0.out);
+      assert.match(c0.out, /left alone: 1 live run/);
+      assert.deepEqual(await aInPlace(), aFaults, "a bare clean undid a live run's faults");
+      const c1 = await kp(['clean', '--run', '20250101-000000-other', ...cleanArgs()]);
+      assert.equal(c1.code, 0, c1.out);
+      assert.deepEqual(await aInPlace(), aFaults, "clean --run <another id> undid run A's faults");
+      // `clean --run A` takes A (even while it runs: what --run is for) and nothing else.
+      await until(
+        {
+          description: "no namespace of a run other than A's",
+          sources: [state.namespaces],
+          evaluate: () => {
+            const others = state.namespaces.list().filter((n) => n.metadata?.labels?.['kubeproof.io/run'] && n.metadata.labels['kubeproof.io/run'] !== aRun);
+            return { ok: others.length === 0, observed: others.map((n) => n.metadata!.name).join(', ') };
+          },
+        },
+        { within: 60_000 },
+      );
+      const before = state.lines();
+      const c2 = await kp(['clean', '--run', aRun, ...cleanArgs()]);
+      assert.equal(c2.code, 0, c2.out);
+      assert.match(c2.out, /removed taint run-a/);
+      assert.deepEqual(await aInPlace(), { tainted: false, unready: [] }, c2.out);
+      const mine = (l: string) => l.includes(aRun.toLowerCase()) || l.includes(aRun) || l.includes(aNamespace) || l.includes('run-a');
+      assert.deepEqual(ClusterState.diff(before, state.lines()).filter((l) => !mine(l)), [], 'clean --run A changed something that was not run A');
+    } finally {
+      runA.child.kill('SIGINT');
+      await runA.done;
+    }
+    assert.deepEqual(await state.settle(baseline, 60_000), []);
+  });
+
+  plans.forEach((plan, i) => {
+    it(`#${i} ${plan.family.name}: ${plan.signal} ${(plan.delayMs / 1000).toFixed(1)} s after spawn${plan.signal === 'SIGKILL' ? ', then clean' : ''}: left as found`, async () => {
+      const a = await interruptOnce(state, baseline, features.get(plan.family.name)!, plan, target);
+      attempts.push(a);
+      process.stderr.write(`  ${describeAttempt(a, i)}\n`);
+      if (a.leftovers.length) {
+        // The next iterations start from what is there now, so each is judged on its own.
+        await kp(['clean', '--all', ...cleanArgs()]);
+        await state.settle(baseline, 30_000);
+        baseline = state.lines();
+      }
+      assert.deepEqual(a.leftovers, [], `seed ${seed}, iteration ${i}: left behind\n${a.run.out.slice(-3000)}\n${a.clean?.out ?? ''}`);
+      if (a.interrupted && plan.signal === 'SIGINT') assert.equal(a.run.code, 130, a.run.out.slice(-3000));
+      if (a.clean) assert.equal(a.clean.code, 0, a.clean.out);
+    });
+  });
+
+  it('the kills landed while faults were in place (an experiment that never caught a fault proves nothing)', { skip: iterations === 0 }, () => {
+    const mid = attempts.filter((a) => a.interrupted && a.atKill.some((l) => /^\+ (node|pod) /.test(l)));
+    process.stderr.write(`  ${mid.length} of ${attempts.length} kills came with a change to a node or pod in place; families: ${[...new Set(mid.map((a) => a.family))].join(', ')}\n`);
+    assert.ok(mid.length >= attempts.length / 3, `${mid.length} of ${attempts.length}`);
+    assert.ok(FAMILIES.length > 0);
+  });
+});
