@@ -52,3 +52,22 @@ export type BuildComponentName = keyof typeof COLD_BUILD_SECONDS;
 
 /** Sum of the above: about 13 minutes. */
 export const COLD_BUILD_TOTAL_SECONDS: number = Object.values(COLD_BUILD_SECONDS).reduce((a, b) => a + b, 0);
+
+/**
+ * kind: the CLI and what its offline node image is built from (see build/kind-node-image.ts).
+ * Not part of PINNED, so the local cluster's version set id is unchanged by them.
+ */
+export const KIND_PINNED = {
+  /** sigs.k8s.io/kind: the CLI, and the images/base files of the node image. */
+  kind: '0.33.0',
+  /** sigs.k8s.io/cri-tools: crictl in the node. */
+  crictl: '1.37.0',
+  /** github.com/coredns/coredns: the tag kubeadm 1.37 deploys (its CoreDNSVersion). */
+  coredns: '1.14.6',
+  /** github.com/flannel-io/flannel: the CNI (host-gw), with Debian's bridge/host-local plugins. */
+  flannel: '0.28.10',
+  /** github.com/rancher/local-path-provisioner (v0.0.34 is refused by the Go module proxy). */
+  localPathProvisioner: '0.0.30',
+  /** The Debian suite of the node's root filesystem (containerd, runc, CNI plugins, systemd). */
+  debian: 'bookworm',
+} as const;
