@@ -5,13 +5,12 @@
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { BadInputError, EnvironmentError, ExitCode } from '../errors.js';
+import { BadInputError, ExitCode } from '../errors.js';
 import type { Log } from '../log.js';
-import { importImage } from '../cluster/real-node/containerd.js';
-import { daemonPid } from '../cluster/real-node/daemon.js';
 import { imageNamesInArchive } from '../cluster/build/images.js';
-import { listLocalClusters } from '../cluster/providers/local.js';
-import { realNodeLayout } from '../cluster/real-node/layout.js';
+import { listLocalClusters, localClusterInfo } from '../cluster/providers/local.js';
+import { localParts } from '../cluster/providers/local-parts.js';
+import { isRefusal } from '../cluster/providers/provider.js';
 import { hasRealNode } from '../cluster/real-node/teardown.js';
 
 async function clusterWithRealNode(name: string | undefined): Promise<string> {
@@ -32,16 +31,14 @@ export async function imageLoad(opts: { tarball: string; name?: string; cluster?
   const tarball = resolve(opts.tarball);
   if (!existsSync(tarball)) throw new BadInputError(`no such file: ${tarball}`);
   const cluster = await clusterWithRealNode(opts.cluster);
-  const l = realNodeLayout(cluster);
-  if (!(await daemonPid(l.pids, 'containerd'))) {
-    throw new EnvironmentError(`the real node's containerd of cluster "${cluster}" is not running`, { hint: `kubeproof cluster down --name ${cluster}, then cluster up --real-nodes 1` });
-  }
   const inArchive = await imageNamesInArchive(tarball);
   if (inArchive.names.length === 0 && !opts.name) {
     throw new BadInputError(`${tarball} names no image (${inArchive.format}): give it one with --name`, { hint: `kubeproof image load ${opts.tarball} --name my-app:dev` });
   }
-  const loaded = await importImage(l, tarball, { indexName: opts.name });
-  const names = [...new Set([...loaded, ...(opts.name ? [opts.name] : [])])];
+  const info = await localClusterInfo(cluster);
+  const loader = localParts({ name: cluster, realNodes: info?.realNodes ?? [] }).imageLoader;
+  if (isRefusal(loader)) throw new BadInputError(loader.refused);
+  const names = await loader.load(tarball, opts.name);
   opts.log(`loaded into cluster "${cluster}": ${names.join(', ')} (use imagePullPolicy: Never)`);
   for (const n of names) process.stdout.write(`${n}\n`);
   return ExitCode.ok;

@@ -67,6 +67,7 @@ export function existingParts(c: { context: string; nodeCommands?: NodeCommandLi
     },
     containerRuntime: none("kill a container's process (its container runtime is out of reach)"),
     serviceTraffic: none('send HTTP to a Service from this machine'),
+    imageLoader: none('load an image into its nodes (push it to a registry they pull from)'),
   };
 }
 

@@ -17,6 +17,7 @@ import { ZONE_LABEL, nodeReadyCondition } from '../nodes.js';
 import { Informer } from '../../kube/informer.js';
 import { until } from '../../expect/until.js';
 import { canLowerOomScore } from '../real-node/containerd.js';
+import { imageNamesInArchive } from '../build/images.js';
 import { commandStop } from './node-commands.js';
 import type { Pod } from '../../kube/types.js';
 import { FAST_TIMINGS, UPSTREAM_TIMINGS, type ClusterParts, type NodeStopMode, type Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeCommandLines, NodeSpec } from './provider.js';
@@ -188,6 +189,14 @@ export function kindParts(c: { name: string; nodes: string[] }): ClusterParts {
       },
     },
     serviceTraffic: { refused: `this machine cannot reach the ClusterIPs of kind cluster "${c.name}" (they live inside its Docker network)` },
+    imageLoader: {
+      async load(tarball: string, name?: string) {
+        if (name) throw new BadInputError(`kind loads an archive under the names it holds; give the image its name when it is saved (docker save NAME)`);
+        const r = await runTool('kind', ['load', 'image-archive', tarball, '--name', c.name], { timeoutMs: 300_000 });
+        if (r.exitCode !== 0) throw new EnvironmentError(`kind could not load ${tarball} into cluster "${c.name}": ${r.output || `exit code ${r.exitCode}`}`);
+        return (await imageNamesInArchive(tarball)).names;
+      },
+    },
   };
 }
 

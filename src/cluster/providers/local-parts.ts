@@ -8,7 +8,9 @@
  */
 import type { Node, Pod, Service } from '../../kube/types.js';
 import { registerUndo } from '../../ledger/undo-ops.js';
-import { ctr } from '../real-node/containerd.js';
+import { ctr, importImage } from '../real-node/containerd.js';
+import { daemonPid } from '../real-node/daemon.js';
+import { EnvironmentError } from '../../errors.js';
 import { kubeletPid, restartKubelet, stopKubelet } from '../real-node/kubelet.js';
 import { realNodeLayout } from '../real-node/layout.js';
 import { KWOK_NODE_LABEL, NOT_READY_STAGE_LABEL } from '../nodes.js';
@@ -107,5 +109,15 @@ export function localParts(c: LocalClusterDescription): ClusterParts {
           },
         }
       : { refused: `HTTP to a Service needs real pods behind it, and the local cluster "${c.name}" has no real node` },
+    imageLoader: c.realNodes.length
+      ? {
+          async load(tarball: string, name?: string) {
+            const l = realNodeLayout(c.name);
+            if (!(await daemonPid(l.pids, 'containerd'))) throw new EnvironmentError(`the real node's containerd of cluster "${c.name}" is not running`, { hint: `kubeproof cluster down --name ${c.name}, then cluster up --real-nodes 1` });
+            const loaded = await importImage(l, tarball, { indexName: name });
+            return [...new Set([...loaded, ...(name ? [name] : [])])];
+          },
+        }
+      : { refused: `the local cluster "${c.name}" has no real node to load images into (KWOK pods run no image)` },
   };
 }

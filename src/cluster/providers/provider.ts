@@ -116,11 +116,18 @@ export interface ServiceTraffic {
   url(svc: Service, pods: Pod[]): string | Refusal;
 }
 
+/** Puts an image tarball (docker-archive or OCI) into the nodes that run real containers: there is no registry. */
+export interface ImageLoader {
+  /** Resolves with the image names now on the nodes (`name`: the name to give an archive that names none). */
+  load(tarball: string, name?: string): Promise<string[]>;
+}
+
 /** The capabilities of a cluster as parts; rebuilt in any process from the cluster's description. */
 export interface ClusterParts {
   nodeControl: NodeControl;
   containerRuntime: ContainerRuntime | Refusal;
   serviceTraffic: ServiceTraffic | Refusal;
+  imageLoader: ImageLoader | Refusal;
 }
 
 export interface NodeSpec {
