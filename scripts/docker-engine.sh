@@ -6,7 +6,9 @@
 #           scripts/runc-no-sys-resource.sh as its default runtime; returns when the socket
 #           answers (deadline 60 s). Does nothing when the dockerd it started is running.
 #   stop    stops the dockerd that `start` started — and only that one: the pid in the state file
-#           must still be a dockerd with the start time recorded then — and waits until it is gone.
+#           must still be a dockerd with the start time recorded then — waits until it is gone, then
+#           removes the iptables rules and chains and the cgroup directories it added (recorded
+#           before it started), which dockerd leaves behind.
 #   status  says whether it runs; exit 0 when it does, 1 when not.
 #
 # The wrapper is there because this project's sandboxes lack CAP_SYS_RESOURCE in their
@@ -23,6 +25,7 @@ EXEC_ROOT=${KUBEPROOF_DOCKER_EXEC_ROOT:-/run/kubeproof-docker}
 SOCK=${KUBEPROOF_DOCKER_SOCK:-/var/run/docker.sock}
 STATE=$ROOT/dockerd.state
 LOG=$ROOT/dockerd.log
+BEFORE=$ROOT/host-before
 WRAPPER=$(cd "$(dirname "$0")" && pwd)/runc-no-sys-resource.sh
 RUNTIME=kubeproof-runc
 DEADLINE_SECONDS=60
@@ -67,9 +70,11 @@ start() {
   install_engine
   mkdir -p "$ROOT/data" "$EXEC_ROOT"
   rm -f "$STATE"
+  record_host
   say "starting dockerd (data root $ROOT/data, exec root $EXEC_ROOT, runtime $WRAPPER, log $LOG)"
   # --ip-forward=false: dockerd would otherwise turn on the host's forwarding and set the
   # FORWARD policy to DROP; kind's nodes talk over one bridge and reach nothing outside.
+  # --bridge=none: no docker0 (kind makes a network of its own).
   DOCKER_BUILDKIT=0 setsid dockerd \
     --data-root "$ROOT/data" \
     --exec-root "$EXEC_ROOT" \
@@ -78,6 +83,7 @@ start() {
     --add-runtime "$RUNTIME=$WRAPPER" \
     --default-runtime "$RUNTIME" \
     --ip-forward=false \
+    --bridge=none \
     </dev/null >>"$LOG" 2>&1 &
   pid=$!
   started=$(start_time "$pid")
@@ -118,7 +124,42 @@ stop() {
     sleep 0.2 # polling /proc: the process is not our child
   done
   rm -f "$STATE"
+  restore_host
   say "stopped in $(($(date +%s) - t0)) s"
+}
+
+# What dockerd adds to the host and leaves there when it stops: iptables chains and rules (filter
+# and nat: its DOCKER* chains and the rules for its bridges), and a docker/ directory in each
+# cgroup v1 hierarchy. Recorded before it starts.
+record_host() {
+  mkdir -p "$BEFORE"
+  for table in filter nat; do iptables -t "$table" -S >"$BEFORE/iptables-$table" 2>/dev/null || :; done
+  ls -d /sys/fs/cgroup/*/docker 2>/dev/null >"$BEFORE/cgroups" || :
+}
+
+restore_host() {
+  [ -d "$BEFORE" ] || return 0
+  for table in filter nat; do
+    [ -f "$BEFORE/iptables-$table" ] || continue
+    iptables -t "$table" -S >"$BEFORE/iptables-$table.now" 2>/dev/null || continue
+    # Only dockerd's own (its DOCKER* chains, its bridges), never another program's added meanwhile.
+    # Rules first (newest first), then its chains: all flushed, then deleted.
+    grep '^-A ' "$BEFORE/iptables-$table.now" | grep -vxF -f "$BEFORE/iptables-$table" | grep -E 'DOCKER|docker0| br-[0-9a-f]{12}' | tac |
+      while read -r rule; do
+        eval "iptables -t $table -D ${rule#-A }" || say "could not remove iptables -t $table $rule"
+      done
+    chains=$(grep '^-N DOCKER' "$BEFORE/iptables-$table.now" | grep -vxF -f "$BEFORE/iptables-$table" | cut -d' ' -f2)
+    for chain in $chains; do iptables -t "$table" -F "$chain" || :; done
+    for chain in $chains; do iptables -t "$table" -X "$chain" || say "could not remove iptables chain $table/$chain"; done
+    rm -f "$BEFORE/iptables-$table.now"
+  done
+  for dir in /sys/fs/cgroup/*/docker; do
+    [ -d "$dir" ] || continue
+    grep -qxF "$dir" "$BEFORE/cgroups" 2>/dev/null && continue
+    # rmdir removes a cgroup only when it is empty: one still in use stays.
+    rmdir "$dir" 2>/dev/null || say "cgroup $dir not empty: left in place"
+  done
+  rm -rf "$BEFORE"
 }
 
 status() {
