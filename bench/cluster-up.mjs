@@ -7,9 +7,10 @@
 // start with a real node beside the KWOK nodes, the time a test-app pod takes to become Ready
 // on it through its HTTP readiness probe, and the real node's memory (containerd, kubelet,
 // kube-proxy, containerd-shims).
-// Usage: npx tsc -p . && node bench/cluster-up.mjs [--runs 3] [--idle 60] [--real-nodes 1]
+// Usage: npx tsc -p . && node bench/cluster-up.mjs [--runs 3] [--idle 60] [--real-nodes 1] [--json FILE]
+// (also the part "cluster-up" of `npm run bench`, which passes --json and keeps the figures in bench/results.json)
 import { spawnSync } from 'node:child_process';
-import { readFileSync, readdirSync, existsSync } from 'node:fs';
+import { readFileSync, readdirSync, existsSync, writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -18,7 +19,7 @@ import { cpus, totalmem } from 'node:os';
 import { clusterDir } from '../dist/src/cluster/paths.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, idle: { type: 'string', default: '60' }, 'real-nodes': { type: 'string', default: '0' } } });
+const { values } = parseArgs({ options: { runs: { type: 'string', default: '3' }, idle: { type: 'string', default: '60' }, 'real-nodes': { type: 'string', default: '0' }, json: { type: 'string' } } });
 const realNodes = Number(values['real-nodes']);
 const runs = Number(values.runs);
 const idleSeconds = Number(values.idle);
@@ -128,3 +129,18 @@ if (realNodes > 0) {
   );
 }
 process.stdout.write(`${lines.join('\n')}\n`);
+if (values.json) {
+  writeFileSync(
+    values.json,
+    JSON.stringify({
+      lines,
+      coldBuildS: Math.round(manifest.buildSeconds),
+      upMs: results.map((r) => Math.round(r.upMs)),
+      upMedianMs: Math.round(median(results.map((r) => r.upMs))),
+      downMs: results.map((r) => Math.round(r.downMs)),
+      rssAtUpMiB: sum(last.atUp),
+      rssIdleMiB: last.idle ? sum(last.idle) : undefined,
+      idleSeconds,
+    }),
+  );
+}
