@@ -56,7 +56,7 @@ function define(keyword: StepDoc['keyword'], group: string) {
       },
     }[fn.name || 'step']!;
     Object.defineProperty(wrapped, 'length', { value: fn.length });
-    if (opts.provides || opts.requires) Object.defineProperty(wrapped, STEP_NEEDS, { value: { provides: opts.provides, requires: opts.requires } });
+    if (opts.provides || opts.requires || opts.applies) Object.defineProperty(wrapped, STEP_NEEDS, { value: { provides: opts.provides, requires: opts.requires, applies: opts.applies } });
     register(expression, wrapped);
     for (const older of opts.also ?? []) register(older, wrapped);
   };

@@ -11,19 +11,19 @@ const DEFAULT_READY_WITHIN = 60_000;
 
 given('the manifest {string} is applied', 'Given the manifest "scenarios/web/service.yaml" is applied', async function (path: string) {
   await applyPath(this.scenario, path, this.step);
-});
+}, { applies: (path: string) => ({ paths: [path] }) });
 
 given('the manifests in {string} are applied', 'Given the manifests in "scenarios/web" are applied', async function (path: string) {
   await applyPath(this.scenario, path, this.step);
-});
+}, { applies: (path: string) => ({ paths: [path] }) });
 
 given('this manifest is applied:', 'Given this manifest is applied:', async function (text: string) {
   await applyText(this.scenario, text, docStringWhere(this));
-});
+}, { applies: () => ({ docString: 'manifest' }) });
 
 given('{workload} {string} from {string} is ready', 'Given deployment "web" from "scenarios/web" is ready', async function (kind: WorkloadKind, name: string, path: string) {
   await deployWorkload(this.scenario, { kind, name }, path, DEFAULT_READY_WITHIN, this.step);
-});
+}, { applies: (_kind: WorkloadKind, _name: string, path: string) => ({ paths: [path] }) });
 
 when('{workload} {string} is scaled to {int} replica(s)', 'When deployment "web" is scaled to 5 replicas', async function (kind: WorkloadKind, name: string, replicas: number) {
   await scaleWorkload(this.scenario, { kind, name }, replicas);
@@ -35,7 +35,7 @@ when('the image of {workload} {string} is set to {string}', 'When the image of d
 
 when('{kind} {string} is patched with:', 'When deployment "web" is patched with:', async function (kind: string, name: string, text: string) {
   await patchObject(this.scenario, kind, name, parsePatch(text, docStringWhere(this)));
-});
+}, { applies: () => ({ docString: 'patch' }) });
 
 when('{kind} {string} is labelled {string}', 'When deployment "web" is labelled "tier=frontend"', async function (kind: string, name: string, label: string) {
   await labelObject(this.scenario, kind, name, label);
@@ -51,4 +51,5 @@ then(
   async function (status: number, message: string, text: string) {
     await expectRejected(this.scenario, text, docStringWhere(this), status, message);
   },
+  { applies: () => ({ docString: 'rejected' }) },
 );

@@ -32,7 +32,7 @@ const commands: Record<string, Command> = {
   run: {
     summary: 'run feature files against a cluster (default: the shipped features on a fresh local cluster)',
     usage: `kubeproof run [paths…] [--cluster local|kind|existing] [--context C] [--kubeconfig F] [--allow-context C]
-              [--tags EXPR] [--name N] [--nodes 3] [--zones a,b,c] [--real-nodes N] [--keep] [--parallel N] [--reports DIR] [--upstream-timings] [--plan] [--allow-not-applicable]
+              [--tags EXPR] [--name N] [--nodes 3] [--zones a,b,c] [--real-nodes N] [--keep] [--parallel N] [--reports DIR] [--upstream-timings] [--plan] [--allow-not-applicable] [--kind-image offline|IMAGE]
               [--config F] (default ./kubeproof.config.json: allowContexts, nodeCommands)`,
     options: {
       ...help,
@@ -51,6 +51,7 @@ const commands: Record<string, Command> = {
       'upstream-timings': { type: 'boolean', default: false },
       plan: { type: 'boolean', default: false },
       'allow-not-applicable': { type: 'boolean', default: false },
+      'kind-image': { type: 'string' },
       config: { type: 'string' },
     },
     positionals: true,
@@ -80,6 +81,7 @@ const commands: Record<string, Command> = {
         realNodes: int(v['real-nodes'], 'real-nodes', 0),
         nodeCommands: config.nodeCommands,
         allowNotApplicable: Boolean(v['allow-not-applicable']),
+        kindImage: (v['kind-image'] as string | undefined) ?? process.env.KUBEPROOF_KIND_IMAGE,
       });
     },
   },
@@ -90,6 +92,19 @@ const commands: Record<string, Command> = {
     positionals: true,
     async run(v, paths) {
       return commands.run!.run({ ...v, plan: true }, paths);
+    },
+  },
+  check: {
+    summary: 'check features without a cluster: steps, arguments, needs, manifests, named objects (exit 0 or 2)',
+    usage: 'kubeproof check [paths…] [--tags EXPR] [--json]',
+    options: { ...help, tags: { type: 'string' }, json: { type: 'boolean', default: false } },
+    positionals: true,
+    async run(v, paths) {
+      const offline = await import('./offline.js');
+      offline.withoutKubernetesClient();
+      offline.nativeMatchIndices();
+      const { check } = await import('./check.js');
+      return check({ paths, tags: v.tags as string | undefined, json: Boolean(v.json), cwd: process.cwd() });
     },
   },
   steps: {

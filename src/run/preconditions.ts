@@ -12,9 +12,16 @@ export type Fact = string;
 /** One of `anyOf` established by an earlier step of the scenario (`what` says it in words), or the arguments refused outright. */
 export type Need = { anyOf: Fact[]; what: string; example: string } | { refuse: string };
 
+/** The manifests a step applies (paths relative to the project; its docstring, as a manifest applied, one meant to be rejected, or a patch): `kubeproof check` loads them and knows the scenario's objects. */
+export interface Applies {
+  paths?: string[];
+  docString?: 'manifest' | 'rejected' | 'patch';
+}
+
 export interface StepNeeds {
   provides?: (...args: any[]) => Fact[];
   requires?: (...args: any[]) => Need | Need[] | undefined;
+  applies?: (...args: any[]) => Applies;
 }
 
 /** Where a step definition's function carries its needs (set by steps/vocabulary.ts). */
@@ -29,7 +36,7 @@ export interface MatchedStep {
   args?: unknown[];
 }
 
-function needsOf(code: unknown): StepNeeds | undefined {
+export function needsOf(code: unknown): StepNeeds | undefined {
   return code && (typeof code === 'function' || typeof code === 'object') ? ((code as Record<symbol, StepNeeds | undefined>)[STEP_NEEDS] ?? undefined) : undefined;
 }
 

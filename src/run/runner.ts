@@ -3,11 +3,10 @@
  * API in this process, write the reports, and leave the cluster as it was found.
  */
 import { mkdir, rm, symlink } from 'node:fs/promises';
-import { join, resolve, relative } from 'node:path';
+import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { loadConfiguration, loadSupport, loadSources, runCucumber, type IRunConfiguration } from '@cucumber/cucumber/api';
+import { runCucumber, type IRunConfiguration, type loadSupport } from '@cucumber/cucumber/api';
 import type { Envelope } from '@cucumber/messages';
-import { Writable } from 'node:stream';
 import { BadInputError, ExitCode, describeError, exitCodeOf } from '../errors.js';
 import { stderrLog, formatDuration, type Log } from '../log.js';
 import type { Cluster, ClusterKind } from '../cluster/providers/provider.js';
@@ -18,14 +17,13 @@ import { RUN_LABEL } from '../workload/manifests.js';
 import { revertRun } from '../ledger/ledger.js';
 import { RunLease, orphanedRuns } from '../ledger/lease.js';
 import { finishRun, describeRevert } from '../ledger/finish.js';
-import { explainUndefined } from './suggest.js';
-import { unmetNeeds, type MatchedStep } from './preconditions.js';
+import { matchFeatures, formatProblem } from './match.js';
 import { snapshotNodes, awaitLeftAsFound, kubeproofTraces, type NodeSnapshot } from '../ledger/residue.js';
 import { SummaryCollector, buildRunSummary } from '../report/summary.js';
 import { writeReports } from '../report/html.js';
 import { renderConsoleSummary } from '../report/console.js';
 import type { RunParameters } from './parameters.js';
-import { projectRoot, kubeproofVersion } from '../project.js';
+import { kubeproofVersion } from '../project.js';
 
 export interface RunOptions {
   paths: string[];
@@ -47,6 +45,8 @@ export interface RunOptions {
   nodeCommands?: { stop: string; start: string };
   /** Real nodes for a fresh local cluster; undefined: 1 when a selected scenario is tagged @real and this machine can run one. */
   realNodes?: number;
+  /** kind's node image (--kind-image): kind's own, 'offline', or a name. */
+  kindImage?: string;
   /** Exit 0 even when no scenario passed (all not applicable or skipped): by default such a run tested nothing and is not green. */
   allowNotApplicable?: boolean;
 }
@@ -72,104 +72,17 @@ interface Validated {
 
 /** Parse the features and match every step before any cluster is touched: bad input is exit 2, with file:line. */
 async function validate(opts: RunOptions, log: Log): Promise<Validated> {
-  const { runConfiguration } = await loadConfiguration(
-    {
-      file: relative(opts.cwd, join(projectRoot, 'cucumber.mjs')),
-      provided: {
-        ...(opts.paths.length ? { paths: opts.paths } : { paths: [join(relative(opts.cwd, projectRoot) || '.', 'features/**/*.feature')] }),
-        import: [join(projectRoot, 'dist/steps/index.js')],
-        ...(opts.tags ? { tags: opts.tags } : {}),
-        parallel: opts.parallel > 1 ? opts.parallel : 0,
-      },
-    },
-    { cwd: opts.cwd },
-  );
-  const sources = await loadSources(runConfiguration.sources, { cwd: opts.cwd });
-  if (sources.errors.length) {
-    const e = sources.errors[0]!;
-    throw new BadInputError(e.message.split('\n')[0] ?? 'cannot parse feature', { where: { file: e.uri, line: e.location.line } });
-  }
-  if (sources.plan.length === 0) throw new BadInputError(`no scenario matches ${opts.paths.join(' ') || 'features/'}${opts.tags ? ` with tags ${opts.tags}` : ''}`);
-  const support = await loadSupport(runConfiguration, { cwd: opts.cwd });
-
-  const problems: string[] = [];
-  const expressions: string[] = [];
-  const undefinedSteps: Array<{ where: string; text: string }> = [];
-  const pickles = new Map<string, { uri: string }>();
-  const stepLines = new Map<string, string>();
-  const steps = new Map<string, { text: string; where: string }>();
-  const matched: MatchedStep[][] = [];
-  let realScenarios = 0;
-  await runCucumber(
-    { ...runConfiguration, support, runtime: { ...runConfiguration.runtime, dryRun: true, parallel: 0 }, formats: { stdout: 'summary', files: {}, publish: false, options: {} } },
-    { cwd: opts.cwd, stdout: devNull(), stderr: process.stderr },
-    (env: Envelope) => {
-      if (env.stepDefinition) expressions.push(env.stepDefinition.pattern.source);
-      if (env.gherkinDocument) {
-        const walk = (children: NonNullable<typeof env.gherkinDocument.feature>['children']) => {
-          for (const c of children) {
-            for (const s of [...(c.background?.steps ?? []), ...(c.scenario?.steps ?? [])]) stepLines.set(s.id, `${env.gherkinDocument!.uri}:${s.location.line}`);
-            if (c.rule) walk(c.rule.children as never);
-          }
-        };
-        walk(env.gherkinDocument.feature?.children ?? []);
-      }
-      if (env.pickle) {
-        pickles.set(env.pickle.id, { uri: env.pickle.uri });
-        if (env.pickle.tags.some((t) => t.name === REAL_TAG)) realScenarios++;
-        for (const ps of env.pickle.steps) steps.set(ps.id, { text: ps.text, where: stepLines.get(ps.astNodeIds[0] ?? '') ?? env.pickle.uri });
-      }
-      if (env.testCase) {
-        const scenario: MatchedStep[] = [];
-        for (const ts of env.testCase.testSteps) {
-          if (!ts.pickleStepId) continue;
-          const st = steps.get(ts.pickleStepId);
-          const n = ts.stepDefinitionIds?.length ?? 0;
-          if (n === 0) undefinedSteps.push({ where: st?.where ?? '?', text: st?.text ?? '' });
-          if (n > 1) problems.push(`${st?.where}: ${n} steps match "${st?.text}" (ambiguous)`);
-          if (n === 1 && st) scenario.push(matchedStep(support, ts.stepDefinitionIds![0]!, st));
-        }
-        matched.push(scenario);
-      }
-    },
-  );
-  problems.unshift(...undefinedSteps.map((u) => `${u.where}: "${u.text}": ${explainUndefined(u.text, expressions)}`));
-  // What a step needs an earlier step to have done, and arguments it refuses: known now, not minutes into the run.
-  problems.push(...unmetNeeds(matched));
-  if (problems.length) {
-    const unique = [...new Set(problems)];
-    const [file, line] = unique[0]!.split(':');
-    throw new BadInputError(unique.length === 1 ? unique[0]!.slice(unique[0]!.indexOf(': ') + 2) : `${unique.length} steps cannot run (undefined, ambiguous or missing what they need):\n  ${unique.join('\n  ')}`, {
-      where: { file: file!, line: Number(line) },
+  const m = await matchFeatures({ paths: opts.paths, tags: opts.tags, cwd: opts.cwd, parallel: opts.parallel, realTag: REAL_TAG });
+  const unique = m.problems.map(formatProblem);
+  if (unique.length) {
+    const first = m.problems[0]!;
+    throw new BadInputError(unique.length === 1 ? first.message : `${unique.length} steps cannot run (undefined, ambiguous or missing what they need):\n  ${unique.join('\n  ')}`, {
+      where: { file: first.file, line: first.line },
     });
   }
-  log(`${sources.plan.length} scenario(s) in ${new Set(sources.plan.map((p) => p.uri)).size} feature file(s)`);
-  return { runConfiguration, support, scenarios: sources.plan.length, realScenarios };
-}
-
-/** What the loaded support library holds at run time (its public type hides it). */
-interface LoadedStepDefinition {
-  id: string;
-  code: unknown;
-  unwrappedCode?: unknown;
-  expression: { match(text: string): Array<{ getValue(thisObj: unknown): unknown }> | null };
-}
-
-/** A step as its definition will receive it: the function (which may carry its needs) and the arguments, transformed. */
-function matchedStep(support: Validated['support'], definitionId: string, st: { text: string; where: string }): MatchedStep {
-  const defs = (support as unknown as { stepDefinitions?: LoadedStepDefinition[] }).stepDefinitions;
-  const def = Array.isArray(defs) ? defs.find((d) => d.id === definitionId) : undefined;
-  let args: unknown[] | undefined;
-  try {
-    args = def?.expression.match(st.text)?.map((a) => a.getValue(null));
-  } catch {
-    args = undefined;
-  }
-  return { where: st.where, text: st.text, code: def?.unwrappedCode ?? def?.code, ...(args ? { args } : {}) };
-}
-
-function devNull(): Writable {
-  return new Writable({ write: (_chunk, _enc, cb) => cb() });
+  if (m.scenarios === 0) throw new BadInputError(`no scenario matches ${opts.paths.join(' ') || 'features/'}${opts.tags ? ` with tags ${opts.tags}` : ''}`);
+  log(`${m.scenarios} scenario(s) in ${m.files} feature file(s)`);
+  return { runConfiguration: m.runConfiguration, support: m.support, scenarios: m.scenarios, realScenarios: m.realScenarios };
 }
 
 /**
@@ -204,6 +117,7 @@ async function getCluster(opts: RunOptions, runId: string, log: Log, realScenari
       nodes: opts.nodes,
       zones: opts.zones,
       upstreamTimings: opts.upstreamTimings,
+      kindImage: opts.kindImage,
       realNodes: () => realNodesFor(opts, realScenarios, log),
       kubeconfig: opts.kubeconfig ? resolve(opts.cwd, opts.kubeconfig) : undefined,
       kubeconfigAsGiven: opts.kubeconfig,

@@ -1,0 +1,101 @@
+/**
+ * `kubeproof check`: the features without a cluster or a kubeconfig. A misspelt step, an
+ * argument of the wrong type, an object no manifest of its scenario defines and a broken
+ * manifest each exit 2 with file:line; the shipped features pass with HOME and KUBECONFIG
+ * pointing at an empty directory.
+ */
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '../../..');
+let dir: string;
+let empty: string;
+
+function check(args: string[]) {
+  const r = spawnSync(process.execPath, [join(root, 'bin/kubeproof.js'), 'check', ...args], { cwd: root, encoding: 'utf8', env: { ...process.env, HOME: empty, KUBECONFIG: join(empty, 'kubeconfig') } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+function feature(lines: string[]): string {
+  const file = join(dir, `f${Math.random().toString(36).slice(2, 8)}.feature`);
+  writeFileSync(file, `Feature: check\n  Scenario: one\n${lines.map((l) => `    ${l}\n`).join('')}`);
+  return file;
+}
+
+const web = 'Given deployment "web" from "scenarios/web" is ready';
+
+describe('kubeproof check', () => {
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kubeproof-check-'));
+    empty = mkdtempSync(join(tmpdir(), 'kubeproof-home-'));
+  });
+  after(() => {
+    rmSync(dir, { recursive: true, force: true });
+    rmSync(empty, { recursive: true, force: true });
+  });
+
+  it('passes the shipped features with no cluster and no kubeconfig', () => {
+    const r = check(['features/']);
+    assert.equal(r.code, 0, r.err);
+    assert.match(r.err, /no problem \(\d+ ms\)/);
+  });
+
+  it('a misspelt step: exit 2 with file:line', () => {
+    const f = feature([web, 'When 2 pods of deployment "web" are kiled']);
+    const r = check([f]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /\.feature:4: "2 pods of deployment "web" are kiled"/);
+  });
+
+  it('an argument of the wrong type: exit 2 with file:line, naming the parameter', () => {
+    const f = feature([web, 'Then within soon 3 pods of deployment "web" are Ready']);
+    const r = check([f]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /\.feature:4: .*"soon" is not a \{duration\}/);
+  });
+
+  it('an object its scenario never defines, a precondition missing, a broken docstring: every problem, in --json', () => {
+    const f = feature([
+      web,
+      'When 2 pods of deployment "wbe" are killed',
+      'Then within 5 s pod "db-1" leaves the ready endpoints of service "web"',
+      'Then the drain of node "node-1" completed within 60 s',
+      'Given this manifest is applied:',
+      '  """',
+      '  apiVersion: v1',
+      '  kind: Pod',
+      '  metadata:',
+      '    name: x',
+      '   spec: [',
+      '  """',
+      'Given deployment "api" from "scenarios/web" is ready',
+      'Given the manifest "scenarios/nope.yaml" is applied',
+    ]);
+    const r = check([f, '--json']);
+    assert.equal(r.code, 2, r.err);
+    const report = JSON.parse(r.out) as { ok: boolean; problems: Array<{ file: string; line: number; message: string }> };
+    assert.equal(report.ok, false);
+    const at = (line: number) => report.problems.filter((p) => p.line === line).map((p) => p.message).join(' | ');
+    assert.match(at(4), /Deployment "wbe" is not defined by any manifest applied earlier in its scenario \(it defines Deployment\/web/);
+    assert.match(at(5), /Pod "db-1" is not defined/);
+    assert.match(at(6), /needs a drain of node "node-1" earlier in its scenario/);
+    assert.match(at(13), /invalid YAML/);
+    assert.match(at(15), /Deployment "api" is not defined/);
+    assert.match(at(16), /manifest "scenarios\/nope.yaml" does not exist/);
+    assert.ok(report.problems.every((p) => p.file.endsWith('.feature')), JSON.stringify(report.problems));
+  });
+
+  it('a StatefulSet member and a docstring Pod are objects of the scenario', () => {
+    const f = feature([
+      'Given statefulset "db" from "scenarios/workloads/statefulset.yaml" is ready',
+      'When pod "db-1" fails readiness',
+      'Then within 5 s pod "db-1" leaves the ready endpoints of service "db"',
+    ]);
+    assert.equal(check([f]).code, 0);
+  });
+});
