@@ -7,7 +7,7 @@
 import { writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { kubeproof, log, workDir, quantile, round } from './common.mjs';
-import { PodWatcher } from './watcher.mjs';
+import { RemoteWatcher as PodWatcher } from './watcher.mjs';
 
 export async function latency({ kubeconfig, name, samples = 220, perScenario = 55 }) {
   const scenarios = Math.ceil(samples / perScenario);
@@ -46,7 +46,7 @@ export async function latency({ kubeconfig, name, samples = 220, perScenario = 5
         problems.push(`sample ${i}: the watcher saw no recovery`);
         continue;
       }
-      samplesOut.push({ latencyMs: resolvedAt - dis.to, recoveryMs: dis.to - dis.from });
+      samplesOut.push({ latencyMs: resolvedAt - dis.to, recoveryMs: dis.to - dis.from, kpMs: ms[i].value, watcherFromMs: dis.from - kills[i].at, watcherToMs: dis.to - kills[i].at, min: dis.min });
     }
   }
   const lat = samplesOut.map((s) => s.latencyMs);
@@ -58,5 +58,7 @@ export async function latency({ kubeconfig, name, samples = 220, perScenario = 5
     recoveryMs: { p50: round(quantile(samplesOut.map((s) => s.recoveryMs), 0.5), 1) },
     resolution: 'kill mark + the step\'s recorded figure = the arrival time (kubeproof\'s clock) of the watch event that made the condition true; summary.json has ms resolution (figures rounded to 1 ms)',
     problems: problems.slice(0, 20),
+    // every sample, ms after the kill mark: [kubeproof's resolution, watcher: first <3 available, watcher: 3 again]
+    perSample: samplesOut.map((x) => [x.kpMs, round(x.watcherFromMs, 1), round(x.watcherToMs, 1)]),
   };
 }

@@ -1,5 +1,7 @@
 // Part "scale" (runs alone, last): a local cluster of 1,000 KWOK nodes in 20 zones of 50, with
-// 10,000 pods (20 Deployments × 500, each under a PodDisruptionBudget maxUnavailable 5%), then
+// 10,000 pods (20 namespaces, each one Deployment × 500 under a PodDisruptionBudget
+// maxUnavailable 5%: kubeproof's drain plan lists every pod of a victim's namespace once per
+// owner, so one namespace of 10,000 pods would cost a 10,000-pod LIST per ReplicaSet per node), then
 // kubeproof drains one zone — 50 nodes — at once. Measured: cluster up; the 10,000 pods to
 // Ready; the drain scenario's wall time; kubeproof's peak RSS and CPU (its process tree,
 // sampled every 100 ms from /proc); API requests: the API server's apiserver_request_total
@@ -18,9 +20,11 @@ function workloads(deployments, replicas) {
   const docs = [];
   for (let i = 1; i <= deployments; i++) {
     const n = `w${String(i).padStart(2, '0')}`;
+    const ns = `bench-scale-${String(i).padStart(2, '0')}`;
     docs.push(
-      `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${n}\nspec:\n  replicas: ${replicas}\n  selector:\n    matchLabels:\n      app: ${n}\n  template:\n    metadata:\n      labels:\n        app: ${n}\n    spec:\n      containers:\n      - name: main\n        image: registry.k8s.io/e2e-test-images/agnhost:2.53\n        resources:\n          requests:\n            cpu: 10m\n            memory: 16Mi`,
-      `apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: ${n}\nspec:\n  maxUnavailable: 5%\n  selector:\n    matchLabels:\n      app: ${n}`,
+      `apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ${ns}\n  labels:\n    bench: scale`,
+      `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ${n}\n  namespace: ${ns}\n  labels:\n    bench: scale\nspec:\n  replicas: ${replicas}\n  selector:\n    matchLabels:\n      app: ${n}\n  template:\n    metadata:\n      labels:\n        app: ${n}\n    spec:\n      containers:\n      - name: main\n        image: registry.k8s.io/e2e-test-images/agnhost:2.53\n        resources:\n          requests:\n            cpu: 10m\n            memory: 16Mi`,
+      `apiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata:\n  name: ${n}\n  namespace: ${ns}\nspec:\n  maxUnavailable: 5%\n  selector:\n    matchLabels:\n      app: ${n}`,
     );
   }
   return docs.join('\n---\n') + '\n';
@@ -55,16 +59,15 @@ export async function scale({ nodes = 1000, deployments = 20, replicas = 500 } =
     const ready = JSON.parse((await kubectl('get', 'nodes', '-o', 'json')).stdout).items.filter((n) => n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
     out.readyNodes = ready;
     log(`scale: ${ready} Ready nodes; creating ${out.pods} pods`);
-    await kubectl('create', 'namespace', 'bench-scale');
     const file = join(workDir, 'scale-workloads.yaml');
     writeFileSync(file, workloads(deployments, replicas));
     const t0 = now();
-    const ap = await kubectl('-n', 'bench-scale', 'apply', '-f', file);
+    const ap = await kubectl('apply', '-f', file);
     if (ap.code !== 0) throw new Error(ap.stderr);
     // set-up wait (not kubeproof): every 2 s, sum the Deployments' ready replicas
     let readyPods = 0;
     while (now() - t0 < 900_000) {
-      const d = JSON.parse((await kubectl('-n', 'bench-scale', 'get', 'deployments', '-o', 'json')).stdout);
+      const d = JSON.parse((await kubectl('get', 'deployments', '-A', '-l', 'bench=scale', '-o', 'json')).stdout);
       readyPods = sum(d.items.map((x) => x.status?.readyReplicas ?? 0));
       if (readyPods >= out.pods) break;
       await new Promise((r) => setTimeout(r, 2000));
