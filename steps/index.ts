@@ -9,4 +9,6 @@ import './faults.steps.js';
 import './node-faults.steps.js';
 import './app-faults.steps.js';
 import './real.steps.js';
+import './job.steps.js';
+import './container.steps.js';
 export { vocabulary } from './vocabulary.js';
