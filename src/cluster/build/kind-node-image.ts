@@ -17,7 +17,7 @@
  * so a second run only `docker load`s it (and a third finds it in Docker already).
  */
 import { createHash } from 'node:crypto';
-import { appendFile, chmod, copyFile, cp, mkdir, readFile, readdir, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, cp, mkdir, readFile, readdir, rename, rm, rmdir, stat, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { EnvironmentError } from '../../errors.js';
@@ -208,7 +208,7 @@ async function nodeRootfs(rootfs: string, ctx: { kindDir: string; work: string; 
 }
 
 /** Step 3: containerd in a container of the base image imports the images; the container is committed. */
-async function importAndCommit(base: string, ref: string, components: string, required: string[], work: string, signal?: AbortSignal): Promise<void> {
+async function importAndCommit(base: string, ref: string, components: string, required: string[], signal?: AbortSignal): Promise<void> {
   const name = `kubeproof-kind-build-${process.pid}`;
   await docker(['rm', '-f', name], { reject: false });
   await docker(['run', '-d', `--name=${name}`, '--entrypoint=sleep', '--security-opt', 'seccomp=unconfined', base, 'infinity'], { cancelSignal: signal });
@@ -236,7 +236,6 @@ async function importAndCommit(base: string, ref: string, components: string, re
     await docker(['commit', '--change', 'ENTRYPOINT [ "/usr/local/bin/entrypoint", "/sbin/init" ]', '--change', 'ENV HTTP_PROXY="" HTTPS_PROXY="" NO_PROXY=""', name, ref], { cancelSignal: signal });
   } finally {
     await docker(['rm', '-f', '-v', name], { reject: false });
-    await appendFile(join(work, 'build.log'), `removed build container ${name}\n`);
   }
 }
 
@@ -331,7 +330,7 @@ async function build(id: string, ref: string, dir: string, pauseTar: string, opt
     );
     const required = await kubeadmImages(tools.kubeadm, components.refs);
     await steps.run(`importing ${components.refs.length} images into the node's containerd and committing ${ref}`, () =>
-      importAndCommit(base, ref, components.archive, required, work, opts.signal),
+      importAndCommit(base, ref, components.archive, required, opts.signal),
     );
     await mkdir(dir, { recursive: true });
     const tmpArchive = join(dir, `.image.tar.${process.pid}`);
@@ -354,6 +353,7 @@ async function build(id: string, ref: string, dir: string, pauseTar: string, opt
   } finally {
     await removeImages(created);
     await removeWorkDir(work).catch((err: unknown) => opts.log(`could not remove ${work}: ${err instanceof Error ? err.message : String(err)}`));
+    await rmdir(join(kindCacheDir(), 'work')).catch(() => {}); // when nothing else is kept there
   }
 }
 

@@ -13,7 +13,7 @@
  * kubeadm builds in the same generated wrapper module as the local cluster's Kubernetes binaries.
  */
 import { createHash } from 'node:crypto';
-import { appendFile, chmod, cp, mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { appendFile, chmod, cp, mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { EnvironmentError } from '../../errors.js';
@@ -215,6 +215,7 @@ async function buildSet<T>(
       await rm(join(root, id), { recursive: true, force: true });
       await rename(out, join(root, id));
       await rm(work, { recursive: true, force: true });
+      await rmdir(join(kindCacheDir(), 'work')).catch(() => {}); // when no failed build is kept there
       const done = await find();
       if (!done) throw new EnvironmentError(`built ${id} into ${join(root, id)}, but it does not check out (manifest or sizes)`);
       return done;
