@@ -56,8 +56,8 @@ Feature: Draining nodes under a PodDisruptionBudget
           kubernetes.io/hostname: node-2
         containers:
         - name: main
-          image: registry.k8s.io/e2e-test-images/agnhost:2.53
-          args: ["pause"]
+          image: kubeproof.local/testapp:1
+          imagePullPolicy: IfNotPresent
       """
     When node "node-2" is drained, including pods without a controller
     Then the drain of node "node-2" completed within 30 s

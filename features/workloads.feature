@@ -46,8 +46,8 @@ Feature: What Kubernetes promises for every workload kind
       spec:
         containers:
         - name: main
-          image: registry.k8s.io/e2e-test-images/agnhost:2.53
-          args: ["pause"]
+          image: kubeproof.local/testapp:1
+          imagePullPolicy: IfNotPresent
       """
     Then the API server rejects this manifest with status 403 and a message containing "exceeded quota":
       """
@@ -58,8 +58,8 @@ Feature: What Kubernetes promises for every workload kind
       spec:
         containers:
         - name: main
-          image: registry.k8s.io/e2e-test-images/agnhost:2.53
-          args: ["pause"]
+          image: kubeproof.local/testapp:1
+          imagePullPolicy: IfNotPresent
       """
     Given the manifests in "scenarios/web" are applied
     Then within 30 s an event "FailedCreate" mentioning "exceeded quota" is recorded
@@ -80,7 +80,7 @@ Feature: What Kubernetes promises for every workload kind
               kubeproof.io/restarted-by: workloads.feature
       """
     Then within 60 s the rollout of deployment "web" completes
-    When the image of deployment "web" is set to "registry.local/web:2"
+    When the image of deployment "web" is set to "kubeproof.local/testapp:2"
     Then within 60 s the rollout of deployment "web" completes
     And deployment "web" now has at least 2 ready replicas
     And for 5 s at least 2 pods of deployment "web" stay Ready

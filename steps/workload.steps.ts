@@ -29,7 +29,7 @@ when('{workload} {string} is scaled to {int} replica(s)', 'When deployment "web"
   await scaleWorkload(this.scenario, { kind, name }, replicas);
 }, { requires: (kind: WorkloadKind) => (kind === 'DaemonSet' || kind === 'Job' ? { refuse: `a ${kind} cannot be scaled by replicas` } : undefined) });
 
-when('the image of {workload} {string} is set to {string}', 'When the image of deployment "web" is set to "registry.local/web:2"', async function (kind: WorkloadKind, name: string, image: string) {
+when('the image of {workload} {string} is set to {string}', 'When the image of deployment "web" is set to "kubeproof.local/testapp:2"', async function (kind: WorkloadKind, name: string, image: string) {
   await setImage(this.scenario, { kind, name }, image);
 });
 

@@ -8,6 +8,8 @@
 //	POST /ready/on    create it again
 //	GET  /burn?ms=N   spin one CPU for N ms (at most 60000), then answer
 //
+// `testapp exit CODE [after DURATION]` is a task that ends (for Jobs on real kubelets).
+//
 // Readiness lives in a file (READY_FILE, default /tmp/ready) so it can also be switched
 // without the network, through the exec subresource: `testapp ready off|on`, and probed by
 // an exec probe: `testapp ready check`. The image has no shell; these subcommands are the
@@ -165,8 +167,26 @@ func main() {
 		}
 		return
 	}
+	// A task that finishes, for Jobs on real kubelets: "exit CODE [after DURATION]".
+	if len(args) >= 2 && args[0] == "exit" {
+		code, err := strconv.Atoi(args[1])
+		if err == nil && len(args) == 4 && args[2] == "after" {
+			var d time.Duration
+			if d, err = time.ParseDuration(args[3]); err == nil {
+				time.Sleep(d)
+			}
+		} else if len(args) != 2 {
+			err = errors.New("usage: testapp exit CODE [after DURATION]")
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		log.Printf("exiting with %d", code)
+		os.Exit(code)
+	}
 	if len(args) > 0 {
-		fmt.Fprintln(os.Stderr, "usage: testapp            serve HTTP on :$PORT (default 8080)\n       testapp ready on|off|check")
+		fmt.Fprintln(os.Stderr, "usage: testapp            serve HTTP on :$PORT (default 8080)\n       testapp ready on|off|check\n       testapp exit CODE [after DURATION]")
 		os.Exit(2)
 	}
 	port := os.Getenv("PORT")

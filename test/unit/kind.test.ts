@@ -134,7 +134,16 @@ describe('KindProvider', () => {
     const cluster = await new KindProvider().up({ name: 't1', nodes: 3, zones: ['a', 'b'], log: silentLog });
 
     const [info, create, getKubeconfig, ...rest] = await calls();
-    assert.deepEqual(rest, []);
+    // The project's test app goes into the nodes, also under its "next version" tag.
+    assert.deepEqual(
+      rest.map((c) => [c.bin, ...c.argv.filter((a) => !a.endsWith('.tar'))]),
+      [
+        ['kind', 'load', 'image-archive', '--name', 't1'],
+        ['docker', 'load', '-i'],
+        ['docker', 'tag', 'kubeproof.local/testapp:1', 'kubeproof.local/testapp:2'],
+        ['kind', 'load', 'docker-image', 'kubeproof.local/testapp:2', '--name', 't1'],
+      ],
+    );
     assert.deepEqual(info, { bin: 'docker', argv: ['info'] });
     assert.equal(create?.bin, 'kind');
     const configPath = create!.argv[5]!;
@@ -171,7 +180,7 @@ describe('KindProvider', () => {
     assert.equal(cluster.timings.nodeMonitorGracePeriodSeconds, 10);
 
     await cluster.down();
-    assert.deepEqual((await calls()).slice(3), [{ bin: 'kind', argv: ['delete', 'cluster', '--name', 't1'] }]);
+    assert.deepEqual((await calls()).slice(7), [{ bin: 'kind', argv: ['delete', 'cluster', '--name', 't1'] }]);
     assert.equal(existsSync(expectedPath), false, 'down() removes the kubeconfig');
   });
 

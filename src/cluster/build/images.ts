@@ -35,6 +35,8 @@ export const PAUSE_IMAGE: LocalImage = { source: 'pause', ref: 'kubeproof.local/
 export const TESTAPP_IMAGE: LocalImage = { source: 'testapp', ref: 'kubeproof.local/testapp:1', entrypoint: '/testapp', exposedPorts: ['8080/tcp'] };
 
 export const LOCAL_IMAGES: readonly LocalImage[] = [PAUSE_IMAGE, TESTAPP_IMAGE];
+/** The test app under a second tag: "a new version" for rollouts where every image must be on the nodes already. */
+export const TESTAPP_NEXT_REF = 'kubeproof.local/testapp:2';
 
 /** Bump when the packing below changes: it is part of the cache key. */
 const PACK_RECIPE = 'docker-archive/1';

@@ -5,7 +5,11 @@
  */
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { delimiter, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { KIND_CLI_SET_ID, ensureKindCli, kindCacheDir } from '../build/kind-tools.js';
+import { ensureKindNodeImage } from '../build/kind-node-image.js';
+import { ETCD_VERSION } from '../build/versions.js';
 import { execa } from 'execa';
 import YAML from 'yaml';
 import { BadInputError, EnvironmentError, KubeproofError } from '../../errors.js';
@@ -17,7 +21,7 @@ import { ZONE_LABEL, nodeReadyCondition } from '../nodes.js';
 import { Informer } from '../../kube/informer.js';
 import { until } from '../../expect/until.js';
 import { canLowerOomScore } from '../real-node/containerd.js';
-import { imageNamesInArchive } from '../build/images.js';
+import { TESTAPP_IMAGE, TESTAPP_NEXT_REF, ensureLocalImages, imageNamesInArchive } from '../build/images.js';
 import { commandStop } from './node-commands.js';
 import type { Pod } from '../../kube/types.js';
 import { FAST_TIMINGS, UPSTREAM_TIMINGS, type ClusterParts, type NodeStopMode, type Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeCommandLines, NodeSpec } from './provider.js';
@@ -27,9 +31,19 @@ export const DEFAULT_KIND_CLUSTER_NAME = 'kubeproof';
 const NAME_RE = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/;
 const CONTROL_PLANE_ROLE = 'node-role.kubernetes.io/control-plane';
 
+/** The kind CLI: $KUBEPROOF_KIND, else `kind` from PATH, else the pinned build in kubeproof's cache (KindProvider.up builds it when missing). */
 export function kindBinary(): string {
-  return process.env.KUBEPROOF_KIND || 'kind';
+  if (process.env.KUBEPROOF_KIND) return process.env.KUBEPROOF_KIND;
+  const cached = join(kindCacheDir(), 'cli', KIND_CLI_SET_ID, 'kind');
+  return !onPathSync('kind') && existsSync(cached) ? cached : 'kind';
 }
+
+function onPathSync(command: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, command)));
+}
+
+/** `--kind-image`: kind's own node image (default), kubeproof's image built offline from the pinned version set, or any image. */
+export type KindImageChoice = 'kind-default' | 'offline' | string;
 
 export function dockerBinary(): string {
   return process.env.KUBEPROOF_DOCKER || 'docker';
@@ -267,9 +281,18 @@ export class KindProvider implements ClusterProvider {
     }
     const started = Date.now();
     await checkDockerEngine();
+    // A kind CLI kubeproof builds itself (the pinned version, from the Go module proxy) when there is none.
+    if (!process.env.KUBEPROOF_KIND && !onPathSync('kind')) await ensureKindCli({ log });
+    const choice = opts.kindImage ?? 'kind-default';
+    const image = choice === 'kind-default' ? undefined : choice === 'offline' ? (await ensureKindNodeImage({ log })).ref : choice;
     const timings: ClusterTimings = { ...(opts.upstreamTimings ? UPSTREAM_TIMINGS : FAST_TIMINGS), ...opts.timings };
-    const config = kindConfig(workers, opts.zones ?? [], { ...(opts.upstreamTimings && !opts.timings ? {} : { timings }), restrictOomScoreAdj: !(await canLowerOomScore()) });
-    await createKindCluster(name, workers, opts.zones ?? [], config, log);
+    const config = kindConfig(workers, opts.zones ?? [], {
+      ...(opts.upstreamTimings && !opts.timings ? {} : { timings }),
+      restrictOomScoreAdj: !(await canLowerOomScore()),
+      // kubeproof's offline image carries the local cluster's etcd, not the one kubeadm asks for.
+      ...(choice === 'offline' ? { etcdImageTag: `${ETCD_VERSION}-0` } : {}),
+    });
+    await createKindCluster(name, config, image, log);
 
     const kubeconfigPath = kindKubeconfigPath(name);
     try {
@@ -290,6 +313,7 @@ export class KindProvider implements ClusterProvider {
         .map((n) => n.metadata?.name ?? '')
         .filter(Boolean)
         .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+      await loadProjectImages(name, log);
       log(`kind cluster "${name}" (Kubernetes ${serverVersion}) up with ${workerNames.length} worker(s), every node Ready, in ${formatDuration(Date.now() - started)}`);
       return new KindCluster(name, kubeconfigPath, kube.serverUrl, serverVersion, workerNames, log, opts.upstreamTimings && !opts.timings ? UPSTREAM_TIMINGS : timings);
     } catch (err) {
@@ -302,6 +326,23 @@ export class KindProvider implements ClusterProvider {
 }
 
 const NODES_READY_WITHIN_MS = 180_000;
+
+/** The images the shipped scenarios run (built here from images/, no registry): the test app, also as its "next version" tag. */
+async function loadProjectImages(name: string, log: Log): Promise<void> {
+  const t0 = Date.now();
+  const tar = (await ensureLocalImages({ log })).get(TESTAPP_IMAGE)!;
+  const steps: string[][] = [
+    ['kind', 'load', 'image-archive', tar, '--name', name],
+    ['docker', 'load', '-i', tar],
+    ['docker', 'tag', TESTAPP_IMAGE.ref, TESTAPP_NEXT_REF],
+    ['kind', 'load', 'docker-image', TESTAPP_NEXT_REF, '--name', name],
+  ];
+  for (const [tool, ...args] of steps) {
+    const r = await runTool(tool as 'kind' | 'docker', args, { timeoutMs: 300_000 });
+    if (r.exitCode !== 0) throw new EnvironmentError(`loading the project's images into kind cluster "${name}" failed: ${tool} ${args.join(' ')}: ${r.output || `exit code ${r.exitCode}`}`);
+  }
+  log(`loaded ${TESTAPP_IMAGE.ref} and ${TESTAPP_NEXT_REF} into the nodes in ${formatDuration(Date.now() - t0)}`);
+}
 
 /** Every one of `count` nodes Ready, as the node watch sees them (a worker's CNI may still be starting when kind returns). */
 async function allNodesReady(kube: Kube, count: number, withinMs: number): Promise<Node[]> {
@@ -325,13 +366,15 @@ async function allNodesReady(kube: Kube, count: number, withinMs: number): Promi
   }
 }
 
-async function createKindCluster(name: string, workers: number, zones: string[], config: object, log: Log): Promise<void> {
+async function createKindCluster(name: string, config: object, image: string | undefined, log: Log): Promise<void> {
   const tmp = await mkdtemp(join(tmpdir(), `kubeproof-kind-${name}-`));
   try {
     const configFile = join(tmp, 'kind.yaml');
     await writeFile(configFile, YAML.stringify(config));
-    log(`creating kind cluster "${name}" (1 control plane, ${workers} worker(s)${zones.length ? ` in zones ${zones.join(', ')}` : ''})`);
-    const r = await runTool('kind', ['create', 'cluster', '--name', name, '--config', configFile, '--wait', '120s']);
+    const nodes = (config as { nodes: Array<{ role: string; labels?: Record<string, string> }> }).nodes;
+    const zones = [...new Set(nodes.map((n) => n.labels?.[ZONE_LABEL]).filter(Boolean))];
+    log(`creating kind cluster "${name}" (1 control plane, ${nodes.length - 1} worker(s)${zones.length ? ` in zones ${zones.join(', ')}` : ''}${image ? `, node image ${image}` : ''})`);
+    const r = await runTool('kind', ['create', 'cluster', '--name', name, '--config', configFile, ...(image ? ['--image', image] : []), '--wait', '120s']);
     if (r.exitCode === 0) return;
     if (/already exist/i.test(r.output)) {
       throw new BadInputError(`a kind cluster named "${name}" already exists`, { hint: `kind delete cluster --name ${name}, or choose another --name` });

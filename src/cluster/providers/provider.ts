@@ -180,6 +180,8 @@ export interface ClusterUpOptions {
   realNodes?: number;
   /** Use Kubernetes' own default timings instead of kubeproof's fast ones. */
   upstreamTimings?: boolean;
+  /** kind: the node image — kind's own (default), 'offline' (kubeproof's, built from the pinned version set), or an image name. */
+  kindImage?: string;
   /** Override individual timings. */
   timings?: Partial<Omit<ClusterTimings, 'source'>>;
   log?: (line: string) => void;

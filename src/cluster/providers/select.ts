@@ -17,6 +17,8 @@ export interface ClusterChoice {
   nodes?: number;
   zones?: string[];
   upstreamTimings?: boolean;
+  /** kind's node image: see ClusterUpOptions.kindImage. */
+  kindImage?: string;
   /** How many real nodes a new local cluster gets (asked only when one is made). */
   realNodes: () => Promise<number>;
   /** The kubeconfig, resolved against the run's directory, and as the user gave it. */
@@ -42,7 +44,7 @@ export async function clusterFor(o: ClusterChoice, log: Log): Promise<{ cluster:
       return { cluster: await local.up({ name: o.name ?? o.defaultName.local, nodes: o.nodes, zones: o.zones, realNodes, upstreamTimings: o.upstreamTimings, log }), made: true };
     }
     case 'kind':
-      return { cluster: await new KindProvider().up({ name: o.name ?? o.defaultName.kind, nodes: o.nodes, zones: o.zones, log }), made: true };
+      return { cluster: await new KindProvider().up({ name: o.name ?? o.defaultName.kind, nodes: o.nodes, zones: o.zones, upstreamTimings: o.upstreamTimings, kindImage: o.kindImage, log }), made: true };
     case 'existing': {
       // A kubeconfig of one of kubeproof's own local clusters: that cluster, with its capabilities and timings.
       const path = o.kubeconfig;
