@@ -5,6 +5,7 @@
  */
 import { defineParameterType } from '@cucumber/cucumber';
 import { parseDuration } from '../src/duration.js';
+import { BadInputError } from '../src/errors.js';
 import { parseAmount } from '../src/expect/amount.js';
 import { workloadKind } from '../src/workload/pods.js';
 import type { HowMany } from '../src/faults/pod-kill.js';
@@ -21,10 +22,17 @@ defineParameterType({
   transformer: (text: string) => parseAmount(text),
 });
 
+/** A percentage from 0 to 100: "150%" of anything is a check that cannot pass, or a kill that cannot happen. */
+function percentOf(text: string): number {
+  const p = Number(text.replace(/%.*$/, '').trim());
+  if (!(p >= 0 && p <= 100)) throw new BadInputError(`"${text}" is not a percentage from 0 to 100`);
+  return p;
+}
+
 defineParameterType({
   name: 'percent',
   regexp: /\d+(?:\.\d+)?\s?%/,
-  transformer: (text: string) => Number(text.replace('%', '').trim()),
+  transformer: (text: string) => percentOf(text),
 });
 
 defineParameterType({
@@ -45,8 +53,14 @@ defineParameterType({
   transformer: (text: string): HowMany => {
     if (text === 'all pods') return { percent: 100 };
     const pct = text.match(/^(\d+(?:\.\d+)?)% of the pods$/);
-    if (pct) return { percent: Number(pct[1]) };
-    return { count: Number(text.split(' ')[0]) };
+    if (pct) {
+      const percent = percentOf(`${pct[1]}%`);
+      if (percent === 0) throw new BadInputError(`"${text}" is no pod at all`);
+      return { percent };
+    }
+    const count = Number(text.split(' ')[0]);
+    if (!Number.isSafeInteger(count) || count < 1) throw new BadInputError(`"${text}": the number of pods must be a whole number from 1`);
+    return { count };
   },
 });
 

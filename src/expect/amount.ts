@@ -1,4 +1,6 @@
 /** "3", "at least 3", "at most 1", "no", "all": a number with how to compare it. */
+import { BadInputError } from '../errors.js';
+
 export interface Amount {
   op: 'exactly' | 'at least' | 'at most' | 'more than' | 'fewer than';
   n: number;
@@ -27,6 +29,9 @@ export function parseAmount(text: string): Amount {
   const t = text.trim().toLowerCase();
   if (t === 'no' || t === 'none') return { op: 'exactly', n: 0 };
   const m = t.match(/^(?:(exactly|at least|at most|more than|fewer than)\s+)?(\d+)$/);
-  if (!m) throw new Error(`"${text}" is not an amount`);
-  return { op: (m[1] as Amount['op']) ?? 'exactly', n: Number(m[2]) };
+  if (!m) throw new BadInputError(`"${text}" is not an amount`);
+  const n = Number(m[2]);
+  // Past 2^53 a number is silently another one: "exactly 9007199254740993" would compare with …992.
+  if (!Number.isSafeInteger(n)) throw new BadInputError(`"${text}": ${m[2]} is too large a number`);
+  return { op: (m[1] as Amount['op']) ?? 'exactly', n };
 }

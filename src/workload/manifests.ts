@@ -32,9 +32,15 @@ export function parseManifests(text: string, file: string, firstLine = 1): Locat
       const e = doc.errors[0]!;
       throw new BadInputError(`invalid YAML: ${e.message.split('\n')[0]}`, { where: { file, line: line(e.pos[0]) } });
     }
-    const value = doc.toJS() as unknown;
-    if (value === null || value === undefined) continue;
     const where = { file, line: line(doc.contents?.range?.[0] ?? start) };
+    let value: unknown;
+    try {
+      value = doc.toJS();
+    } catch (err) {
+      // What only resolving the document finds: an alias without its anchor, too many aliases (a YAML bomb).
+      throw new BadInputError(`invalid YAML: ${(err as Error).message.split('\n')[0]}`, { where });
+    }
+    if (value === null || value === undefined) continue;
     if (typeof value !== 'object' || Array.isArray(value)) throw new BadInputError('a manifest must be a mapping with apiVersion, kind and metadata', { where });
     const obj = value as Manifest;
     if (obj.kind === 'List' && Array.isArray((obj as { items?: unknown }).items)) {
@@ -48,6 +54,7 @@ export function parseManifests(text: string, file: string, firstLine = 1): Locat
 }
 
 function checkShape(obj: Manifest, where: ErrorLocation): Manifest {
+  if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new BadInputError('a manifest must be a mapping with apiVersion, kind and metadata', { where });
   const missing = (['apiVersion', 'kind'] as const).filter((k) => typeof obj[k] !== 'string' || !obj[k]);
   if (!obj.metadata?.name && !(obj.metadata as { generateName?: string } | undefined)?.generateName) missing.push('metadata.name' as never);
   if (missing.length) throw new BadInputError(`manifest${obj.kind ? ` (${obj.kind})` : ''} is missing ${missing.join(', ')}`, { where });

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { BadInputError, EnvironmentError } from '../../errors.js';
+import { jsonErrorLine } from '../../json-syntax.js';
 import type { Kube } from '../../kube/client.js';
 import type { ClusterKind } from './provider.js';
 
@@ -83,7 +84,8 @@ export async function loadProjectConfig(cwd: string, path?: string): Promise<Pro
   try {
     value = JSON.parse(text);
   } catch (err) {
-    throw new BadInputError(`${PROJECT_CONFIG_FILE} is not valid JSON: ${(err as Error).message}`, { where: { file } });
+    const line = jsonErrorLine(text);
+    throw new BadInputError(`${PROJECT_CONFIG_FILE} is not valid JSON: ${(err as Error).message}`, { where: { file, ...(line ? { line } : {}) } });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new BadInputError(`${PROJECT_CONFIG_FILE} must hold a JSON object, e.g. {"allowContexts": ["staging-*"]}`, { where: { file } });
