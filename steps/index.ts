@@ -9,6 +9,8 @@ import './faults.steps.js';
 import './node-faults.steps.js';
 import './app-faults.steps.js';
 import './real.steps.js';
+import './pod.steps.js';
 import './job.steps.js';
 import './container.steps.js';
+import './rollout.steps.js';
 export { vocabulary } from './vocabulary.js';
