@@ -133,7 +133,8 @@ describe('KindProvider', () => {
     fakeEnv();
     const cluster = await new KindProvider().up({ name: 't1', nodes: 3, zones: ['a', 'b'], log: silentLog });
 
-    const [info, create, getKubeconfig, ...rest] = await calls();
+    const [info, inspect, create, getKubeconfig, ...rest] = await calls();
+    assert.deepEqual(inspect, { bin: 'docker', argv: ['network', 'inspect', 'kind'] });
     // The project's test app goes into the nodes, also under its "next version" tag.
     assert.deepEqual(
       rest.map((c) => [c.bin, ...c.argv.filter((a) => !a.endsWith('.tar'))]),
@@ -180,7 +181,12 @@ describe('KindProvider', () => {
     assert.equal(cluster.timings.nodeMonitorGracePeriodSeconds, 10);
 
     await cluster.down();
-    assert.deepEqual((await calls()).slice(7), [{ bin: 'kind', argv: ['delete', 'cluster', '--name', 't1'] }]);
+    // kind never removes its network: the one this create made goes with the last kind cluster.
+    assert.deepEqual((await calls()).slice(8), [
+      { bin: 'kind', argv: ['delete', 'cluster', '--name', 't1'] },
+      { bin: 'kind', argv: ['get', 'clusters'] },
+      { bin: 'docker', argv: ['network', 'rm', 'kind'] },
+    ]);
     assert.equal(existsSync(expectedPath), false, 'down() removes the kubeconfig');
   });
 
@@ -225,7 +231,7 @@ describe('KindProvider', () => {
     await writeFile(dead, kubeconfigYaml([{ name: 'kind-t1', server: `http://127.0.0.1:${port}` }], 'kind-t1'));
     fakeEnv({ FAKE_KUBECONFIG: dead });
     await assert.rejects(new KindProvider().up({ name: 't1', nodes: 1, log: silentLog }), (err: unknown) => err instanceof EnvironmentError && err.exitCode === 3);
-    assert.deepEqual((await calls()).map((c) => c.argv.slice(0, 2)), [['info'], ['create', 'cluster'], ['get', 'kubeconfig'], ['delete', 'cluster']]);
+    assert.deepEqual((await calls()).map((c) => c.argv.slice(0, 2)), [['info'], ['network', 'inspect'], ['create', 'cluster'], ['get', 'kubeconfig'], ['delete', 'cluster'], ['get', 'clusters'], ['network', 'rm']]);
     assert.equal(existsSync(join(tmp, `cache-${testNo}`, 'kind', 't1.kubeconfig')), false);
   });
 

@@ -3,7 +3,7 @@
  * kubelets and the network are real and a node can be stopped with `docker stop`.
  * kind fixes its nodes when it creates the cluster: no nodes can be added later.
  */
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -214,11 +214,33 @@ export function kindParts(c: { name: string; nodes: string[] }): ClusterParts {
   };
 }
 
-async function deleteKindCluster(name: string): Promise<void> {
+/** Where kubeproof notes what it made besides the cluster (kind never removes its `kind` network). */
+function recordPath(name: string): string {
+  return join(cacheRoot(), 'kind', `${name}.json`);
+}
+
+interface KindRecord {
+  /** kubeproof's create made the `kind` docker network (it did not exist before). */
+  madeNetwork: boolean;
+}
+
+async function networkExists(): Promise<boolean> {
+  return (await runTool('docker', ['network', 'inspect', 'kind'], { timeoutMs: 30_000 })).exitCode === 0;
+}
+
+async function deleteKindCluster(name: string, log: Log = stderrLog): Promise<void> {
   const r = await runTool('kind', ['delete', 'cluster', '--name', name], { timeoutMs: 300_000 });
   if (r.exitCode !== 0) {
     throw new EnvironmentError(`kind could not delete cluster "${name}": ${r.output || `exit code ${r.exitCode}`}`, { hint: `kind delete cluster --name ${name}` });
   }
+  const record = await readFile(recordPath(name), 'utf8').then((t) => JSON.parse(t) as KindRecord).catch(() => undefined);
+  await rm(recordPath(name), { force: true });
+  if (!record?.madeNetwork) return;
+  // The network kubeproof's create made goes with the last kind cluster on it.
+  const left = (await runTool('kind', ['get', 'clusters'], { timeoutMs: 60_000 })).stdout.split('\n').filter((l) => l.trim() && !/No kind clusters found/.test(l));
+  if (left.length) return log(`kind's docker network stays: kind cluster(s) ${left.join(', ')} use it`);
+  const rmNet = await runTool('docker', ['network', 'rm', 'kind'], { timeoutMs: 60_000 });
+  if (rmNet.exitCode !== 0) log(`could not remove kind's docker network: ${rmNet.output}`);
 }
 
 export class KindCluster implements Cluster {
@@ -262,7 +284,7 @@ export class KindCluster implements Cluster {
       this.log(`kind cluster "${this.name}" kept: export KUBECONFIG=${this.kubeconfigPath}; remove it with kind delete cluster --name ${this.name}`);
       return;
     }
-    await deleteKindCluster(this.name);
+    await deleteKindCluster(this.name, this.log);
     await rm(this.kubeconfigPath, { force: true });
   }
 }
@@ -292,7 +314,13 @@ export class KindProvider implements ClusterProvider {
       // kubeproof's offline image carries the local cluster's etcd, not the one kubeadm asks for.
       ...(choice === 'offline' ? { etcdImageTag: `${ETCD_VERSION}-0` } : {}),
     });
-    await createKindCluster(name, config, image, log);
+    const madeNetwork = !(await networkExists());
+    await mkdir(join(cacheRoot(), 'kind'), { recursive: true });
+    await writeFile(recordPath(name), JSON.stringify({ madeNetwork } satisfies KindRecord));
+    await createKindCluster(name, config, image, log).catch(async (err: unknown) => {
+      await deleteKindCluster(name, log).catch(() => undefined);
+      throw err;
+    });
 
     const kubeconfigPath = kindKubeconfigPath(name);
     try {
