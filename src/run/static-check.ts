@@ -37,6 +37,9 @@ export interface ObjectRef {
 export function namedObjects(step: Pick<CheckedStep, 'text' | 'args' | 'argTexts'>): ObjectRef[] {
   const refs: ObjectRef[] = [];
   (step.argTexts ?? []).forEach((a, i) => {
+    const value = step.args?.[i] as { name?: string; workload?: ObjectRef } | undefined;
+    // {pod}: `pod "db-1"` names a pod, `the oldest pod of deployment "web"` a workload.
+    if (a.type === 'pod' && value) refs.push(value.workload ? value.workload : { kind: 'Pod', name: String(value.name) });
     if (a.type !== 'string' || a.start < 0) return;
     const word = step.text.slice(0, a.start).trimEnd().split(/\s+/).at(-1)?.toLowerCase() ?? '';
     const kind = KIND_WORDS[word];
