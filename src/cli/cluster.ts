@@ -1,11 +1,16 @@
-/** `kubeproof cluster up | down | list` for local clusters. */
+/** `kubeproof cluster up | down | list` for local clusters, and kind clusters with --cluster kind. */
 import { LocalProvider, listLocalClusters, deleteLocalCluster } from '../cluster/providers/local.js';
+import { KindProvider, deleteKindClusterByName, listKindClusters } from '../cluster/providers/kind.js';
+import type { Cluster } from '../cluster/providers/provider.js';
 import { DEFAULT_CLUSTER_NAME } from '../cluster/paths.js';
 import { ExitCode } from '../errors.js';
 import { stderrLog } from '../log.js';
 
-export async function clusterUp(opts: { name?: string; nodes: number; zones: string[]; realNodes: number; upstreamTimings: boolean }): Promise<number> {
-  const cluster = await new LocalProvider().up({ name: opts.name, nodes: opts.nodes, zones: opts.zones, realNodes: opts.realNodes, upstreamTimings: opts.upstreamTimings, log: stderrLog });
+export async function clusterUp(opts: { kind: 'local' | 'kind'; name?: string; nodes: number; zones: string[]; realNodes: number; upstreamTimings: boolean; kindImage?: string }): Promise<number> {
+  const cluster: Cluster =
+    opts.kind === 'kind'
+      ? await new KindProvider().up({ name: opts.name, nodes: opts.nodes, zones: opts.zones, upstreamTimings: opts.upstreamTimings, kindImage: opts.kindImage, log: stderrLog })
+      : await new LocalProvider().up({ name: opts.name, nodes: opts.nodes, zones: opts.zones, realNodes: opts.realNodes, upstreamTimings: opts.upstreamTimings, log: stderrLog });
   const t = cluster.timings;
   stderrLog(
     `timings (${t.source}): node-monitor-grace ${t.nodeMonitorGracePeriodSeconds}s, heartbeat ${t.nodeHeartbeatSeconds}s, ` +
@@ -15,9 +20,10 @@ export async function clusterUp(opts: { name?: string; nodes: number; zones: str
   return ExitCode.ok;
 }
 
-export async function clusterDown(opts: { name?: string; keep: boolean }): Promise<number> {
+export async function clusterDown(opts: { kind: 'local' | 'kind'; name?: string; keep: boolean }): Promise<number> {
   const name = opts.name ?? DEFAULT_CLUSTER_NAME;
-  await deleteLocalCluster(name, { keep: opts.keep, log: stderrLog });
+  if (opts.kind === 'kind') await deleteKindClusterByName(name, stderrLog);
+  else await deleteLocalCluster(name, { keep: opts.keep, log: stderrLog });
   stderrLog(opts.keep ? `cluster "${name}" stopped (work dir kept)` : `cluster "${name}" deleted`);
   return ExitCode.ok;
 }
@@ -30,7 +36,13 @@ function age(d: Date | undefined): string {
 
 export async function clusterList(): Promise<number> {
   const clusters = await listLocalClusters();
-  const rows = [['NAME', 'AGE', 'API SERVER', 'NODES', 'STATE'], ...clusters.map((c) => [c.name, age(c.createdAt), c.apiServerUrl ?? '?', `${c.nodes.length}${c.realNodes.length ? ` (${c.realNodes.length} real)` : ''}`, c.alive ? 'alive' : `dead (${c.dead.join(', ') || 'no processes'})`])];
+  // kind's own clusters, where kind and a Docker engine answer (nothing is listed otherwise).
+  const kind = await listKindClusters().catch(() => [] as string[]);
+  const rows = [
+    ['NAME', 'KIND', 'AGE', 'API SERVER', 'NODES', 'STATE'],
+    ...clusters.map((c) => [c.name, 'local', age(c.createdAt), c.apiServerUrl ?? '?', `${c.nodes.length}${c.realNodes.length ? ` (${c.realNodes.length} real)` : ''}`, c.alive ? 'alive' : `dead (${c.dead.join(', ') || 'no processes'})`]),
+    ...kind.map((n) => [n, 'kind', '?', '?', '?', 'see kind get nodes --name ' + n]),
+  ];
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   for (const r of rows) process.stdout.write(`${r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd()}\n`);
   return ExitCode.ok;

@@ -118,12 +118,14 @@ const commands: Record<string, Command> = {
     },
   },
   cluster: {
-    summary: 'start, stop and list local clusters (up | down | list)',
-    usage: `kubeproof cluster up [--name N] [--nodes 3] [--zones a,b,c] [--real-nodes 1] [--upstream-timings]
-       kubeproof cluster down [--name N] [--keep]
+    summary: 'start, stop and list local (or kind) clusters (up | down | list)',
+    usage: `kubeproof cluster up [--cluster local|kind] [--name N] [--nodes 3] [--zones a,b,c] [--real-nodes 1] [--upstream-timings] [--kind-image offline|IMAGE]
+       kubeproof cluster down [--cluster local|kind] [--name N] [--keep]
        kubeproof cluster list`,
     options: {
       ...help,
+      cluster: { type: 'string', default: 'local' },
+      'kind-image': { type: 'string' },
       name: { type: 'string' },
       nodes: { type: 'string' },
       zones: { type: 'string' },
@@ -136,11 +138,13 @@ const commands: Record<string, Command> = {
       const { clusterUp, clusterDown, clusterList } = await import('./cluster.js');
       const [sub, ...rest] = pos;
       if (rest.length) throw new BadInputError(`unexpected argument "${rest[0]}"`);
+      const kind = String(v.cluster);
+      if (kind !== 'local' && kind !== 'kind') throw new BadInputError(`--cluster must be local or kind here, not "${kind}"`);
       switch (sub) {
         case 'up':
-          return clusterUp({ name: v.name as string | undefined, nodes: int(v.nodes, 'nodes', 0) ?? 3, zones: v.zones === undefined ? ['a', 'b', 'c'] : list(v.zones), realNodes: int(v['real-nodes'], 'real-nodes', 1) ?? 0, upstreamTimings: Boolean(v['upstream-timings']) });
+          return clusterUp({ kind, kindImage: (v['kind-image'] as string | undefined) ?? process.env.KUBEPROOF_KIND_IMAGE, name: v.name as string | undefined, nodes: int(v.nodes, 'nodes', 0) ?? 3, zones: v.zones === undefined ? ['a', 'b', 'c'] : list(v.zones), realNodes: int(v['real-nodes'], 'real-nodes', 1) ?? 0, upstreamTimings: Boolean(v['upstream-timings']) });
         case 'down':
-          return clusterDown({ name: v.name as string | undefined, keep: Boolean(v.keep) });
+          return clusterDown({ kind, name: v.name as string | undefined, keep: Boolean(v.keep) });
         case 'list':
           return clusterList();
         default:

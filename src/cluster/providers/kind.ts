@@ -214,6 +214,18 @@ export function kindParts(c: { name: string; nodes: string[] }): ClusterParts {
   };
 }
 
+/** The kind clusters kind knows of on this machine. */
+export async function listKindClusters(): Promise<string[]> {
+  const r = await runTool('kind', ['get', 'clusters'], { timeoutMs: 60_000 });
+  return r.exitCode === 0 ? r.stdout.split('\n').map((l) => l.trim()).filter((l) => l && !/No kind clusters found/.test(l)) : [];
+}
+
+/** `kubeproof cluster down --cluster kind`: the cluster, its kubeconfig, and the network kubeproof's create made. */
+export async function deleteKindClusterByName(name: string, log: Log): Promise<void> {
+  await deleteKindCluster(name, log);
+  await rm(kindKubeconfigPath(name), { force: true });
+}
+
 /** Where kubeproof notes what it made besides the cluster (kind never removes its `kind` network). */
 function recordPath(name: string): string {
   return join(cacheRoot(), 'kind', `${name}.json`);
@@ -237,7 +249,7 @@ async function deleteKindCluster(name: string, log: Log = stderrLog): Promise<vo
   await rm(recordPath(name), { force: true });
   if (!record?.madeNetwork) return;
   // The network kubeproof's create made goes with the last kind cluster on it.
-  const left = (await runTool('kind', ['get', 'clusters'], { timeoutMs: 60_000 })).stdout.split('\n').filter((l) => l.trim() && !/No kind clusters found/.test(l));
+  const left = await listKindClusters();
   if (left.length) return log(`kind's docker network stays: kind cluster(s) ${left.join(', ')} use it`);
   const rmNet = await runTool('docker', ['network', 'rm', 'kind'], { timeoutMs: 60_000 });
   if (rmNet.exitCode !== 0) log(`could not remove kind's docker network: ${rmNet.output}`);
