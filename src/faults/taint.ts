@@ -3,6 +3,7 @@
  * tolerationSeconds); NoSchedule only keeps new pods off. Revert removes exactly the taint
  * added — a taint that was already there is left alone and nothing is recorded for it.
  */
+import { isConflict } from '../kube/errors.js';
 import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import type { Node, Taint } from '../kube/types.js';
@@ -30,19 +31,35 @@ export function planTaint(s: Scenario, target: NodeTarget, taint: Taint): string
   return lines.join('\n');
 }
 
+function sameTaint(a: Taint, b: Taint): boolean {
+  return a.key === b.key && a.effect === b.effect && (a.value ?? '') === (b.value ?? '');
+}
+
 export async function taintNodes(s: Scenario, target: NodeTarget, taint: Taint): Promise<string[]> {
   const nodes = resolveNodes(s, target);
   for (const name of nodes) {
     const node = await s.kube.get<Node>('Node', name);
     const taints = node.spec?.taints ?? [];
-    const present = taints.some((t) => t.key === taint.key && t.effect === taint.effect && (t.value ?? '') === (taint.value ?? ''));
+    const present = taints.some((t) => sameTaint(t, taint));
     await injectFault(
       s,
       { fault: 'taint node', target: { kind: 'Node', name }, undo: present ? undefined : { op: 'remove-taint', taint }, detail: `${describeTaint(taint)}${present ? ' (already there)' : ''}` },
       async ({ annotations }) => {
         if (present) return;
-        // The taint list is replaced whole: the resourceVersion makes a concurrent change fail instead of being lost.
-        await s.kube.mergePatch('Node', name, undefined, { metadata: { resourceVersion: node.metadata?.resourceVersion, annotations }, spec: { taints: [...taints, taint] } });
+        // The taint list is replaced whole: the resourceVersion makes a concurrent change fail instead of
+        // being lost. A real kubelet writes its node's status every few seconds: read again and retry.
+        let current = node;
+        for (let attempt = 1; ; attempt++) {
+          const list = current.spec?.taints ?? [];
+          if (list.some((t) => sameTaint(t, taint))) return;
+          try {
+            await s.kube.mergePatch('Node', name, undefined, { metadata: { resourceVersion: current.metadata?.resourceVersion, annotations }, spec: { taints: [...list, taint] } });
+            return;
+          } catch (err) {
+            if (!isConflict(err) || attempt >= 10) throw err;
+            current = await s.kube.get<Node>('Node', name);
+          }
+        }
       },
     );
   }
