@@ -15,6 +15,7 @@ Feature: Load drives a HorizontalPodAutoscaler up and, once it goes, back down
     Then within 60 s HPA "shop" scales from 2 to at least 4 replicas
     And within 30 s deployment "shop" has at least 4 ready replicas
     When the load on deployment "shop" is removed
+    Then HPA "shop" does not scale down before its stabilization window has passed
     Then within 90 s HPA "shop" scales back down to 2 replicas
     And HPA "shop" never exceeded its maximum replicas
     And service "shop" had at least 2 ready endpoints at every moment

@@ -11,7 +11,8 @@ Feature: A node that fails
 
   Scenario: A node whose heartbeats stop is marked Unknown and its pods are replaced
     When node "node-2" stops sending heartbeats
-    Then within 30 s node "node-2" is Unknown
+    Then the pods of node "node-2" are not evicted before the toleration has passed
+    And within 30 s node "node-2" is Unknown
     And within 60 s the pods of node "node-2" are replaced on other nodes
 
   Scenario: A node whose kubelet reports NotReady has its pods replaced

@@ -19,6 +19,8 @@ Feature: NoExecute taints evict what does not tolerate them
   Scenario: Pods that tolerate the taint for 5 s are evicted after about 5 s
     When node "node-1" is tainted "dedicated=db:NoExecute"
     Then within 20 s no pods of deployment "tolerates-5s" are Ready on node "node-1"
+    And it happened no sooner than 4 s after the fault
+    And the pods of node "node-1" are not evicted before the toleration has passed
     And the pods of deployment "tolerates-5s" left node "node-1" between 4 s and 12 s after the taint
 
   Scenario: Pods that tolerate the taint without a time limit stay

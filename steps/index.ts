@@ -10,7 +10,7 @@ import './node-faults.steps.js';
 import './app-faults.steps.js';
 import './real.steps.js';
 import './pod.steps.js';
-import './pod.steps.js';
+import './lower-bound.steps.js';
 import './job.steps.js';
 import './container.steps.js';
 import './rollout.steps.js';

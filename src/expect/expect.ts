@@ -7,6 +7,7 @@ import type { Scenario } from '../scenario/scenario.js';
 import { holds, until, type Condition, type Outcome } from './until.js';
 import { now } from '../kube/informer.js';
 import { formatDuration } from '../log.js';
+import { LAST_MET } from './lower-bound.js';
 
 export const FAULT_ACTIONS = new Set(['kill pods', 'kill container', 'drain node', 'taint node', 'stop node', 'label', 'break readiness', 'restore readiness', 'apply load', 'remove load', 'scale', 'set image', 'patch']);
 
@@ -34,6 +35,7 @@ export async function expectWithin(s: Scenario, condition: Condition, withinMs: 
       return evs.length ? `  recent events:\n${evs.map((e) => `    ${e}`).join('\n')}` : '  recent events: none';
     },
   });
+  s.state(LAST_MET).last = { description: condition.description, at: outcome.at, alreadyTrue: !outcome.change, ...(fault ? { fault: { action: fault.action, at: fault.at } } : {}) };
   if (fault) {
     const sinceFault = outcome.at - fault.at;
     // Already true when the step began (an earlier step waited past it): the moment it became true is not known, only that it was by now.
