@@ -10,6 +10,7 @@ import { Writable } from 'node:stream';
 import { explainUndefined } from './suggest.js';
 import { unmetNeeds, type MatchedStep } from './preconditions.js';
 import { projectRoot } from '../project.js';
+import { BadInputError } from '../errors.js';
 
 export interface Problem {
   file: string;
@@ -116,7 +117,7 @@ export async function matchFeatures(opts: MatchOptions): Promise<MatchedFeatures
           const n = ts.stepDefinitionIds?.length ?? 0;
           if (n === 0) undefinedSteps.push({ where: st?.where ?? '?', text: st?.text ?? '' });
           if (n > 1) problems.push(`${st?.where}: ${n} steps match "${st?.text}" (ambiguous)`);
-          if (n === 1 && st) scenario.push(matchedStep(support, ts.stepDefinitionIds![0]!, st));
+          if (n === 1 && st) scenario.push(matchedStep(support, ts.stepDefinitionIds![0]!, st, problems));
         }
         matched.push(scenario);
       }
@@ -137,7 +138,7 @@ interface LoadedStepDefinition {
 }
 
 /** A step as its definition will receive it: the function (which may carry its needs) and the arguments, transformed. */
-function matchedStep(support: MatchedFeatures['support'], definitionId: string, st: { text: string; where: string; docString?: { content: string; line: number } }): CheckedStep {
+function matchedStep(support: MatchedFeatures['support'], definitionId: string, st: { text: string; where: string; docString?: { content: string; line: number } }, problems: string[]): CheckedStep {
   const defs = (support as unknown as { stepDefinitions?: LoadedStepDefinition[] }).stepDefinitions;
   const def = Array.isArray(defs) ? defs.find((d) => d.id === definitionId) : undefined;
   let args: unknown[] | undefined;
@@ -146,8 +147,10 @@ function matchedStep(support: MatchedFeatures['support'], definitionId: string, 
     const found = def?.expression.match(st.text);
     args = found?.map((a) => a.getValue(null));
     argTexts = found?.map((a) => ({ text: a.group.value, type: a.parameterType.name ?? '', start: a.group.start ?? -1 }));
-  } catch {
+  } catch (err) {
     args = undefined;
+    // An argument its parameter type refuses ("1000 h", "150%"): bad input now, not when the step runs.
+    if (err instanceof BadInputError) problems.push(`${st.where}: "${st.text}": ${err.message}`);
   }
   return { where: st.where, text: st.text, code: def?.unwrappedCode ?? def?.code, ...(args ? { args } : {}), ...(argTexts ? { argTexts } : {}), ...(st.docString ? { docString: st.docString } : {}) };
 }

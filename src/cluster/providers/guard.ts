@@ -85,7 +85,9 @@ export async function loadProjectConfig(cwd: string, path?: string): Promise<Pro
     value = JSON.parse(text);
   } catch (err) {
     const line = jsonErrorLine(text);
-    throw new BadInputError(`${PROJECT_CONFIG_FILE} is not valid JSON: ${(err as Error).message}`, { where: { file, ...(line ? { line } : {}) } });
+    // V8 quotes the text around an unexpected token, line breaks and all: the line says where.
+    const why = (err as Error).message.replace(/^(Unexpected token '[\s\S]*?'), [\s\S]*is not valid JSON$/, '$1');
+    throw new BadInputError(`${PROJECT_CONFIG_FILE} is not valid JSON: ${why}`, { where: { file, ...(line ? { line } : {}) } });
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new BadInputError(`${PROJECT_CONFIG_FILE} must hold a JSON object, e.g. {"allowContexts": ["staging-*"]}`, { where: { file } });
