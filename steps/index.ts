@@ -14,4 +14,5 @@ import './lower-bound.steps.js';
 import './job.steps.js';
 import './container.steps.js';
 import './rollout.steps.js';
+import './eviction.steps.js';
 export { vocabulary } from './vocabulary.js';

@@ -39,8 +39,26 @@ export function pdbHealthy(s: Scenario, name: string, amount: Amount): Condition
   };
 }
 
+/** Wait (up to 30 s) until every budget has caught up with its pods' readiness, so an eviction's answer is about the state the scenario set up, not a stale budget. */
+export async function budgetsInStep(s: Scenario, budgets: PodDisruptionBudget[]): Promise<void> {
+  const tl = s.timeline;
+  await until(
+    {
+      description: `PodDisruptionBudget(s) ${budgets.map((b) => b.metadata?.name).join(', ')} in step with the pods' readiness`,
+      sources: [tl.pdbs, tl.pods],
+      evaluate: () => {
+        const lagging = budgets
+          .map((b) => tl.pdbs.get(b.metadata!.name!, tl.namespace) ?? b)
+          .filter((b) => (b.status?.observedGeneration ?? 0) < (b.metadata?.generation ?? 0) || b.status?.currentHealthy !== healthyPods(s, b).length);
+        return { ok: lagging.length === 0, observed: lagging.map((b) => `${b.metadata?.name}: ${describePdb(b)} vs ${healthyPods(s, b).length} Ready pods`).join('; ') || 'in step' };
+      },
+    },
+    { within: 30_000 },
+  );
+}
+
 /** The budgets that govern a workload's pods. */
-function budgetsOf(s: Scenario, pods: Pod[]): PodDisruptionBudget[] {
+export function budgetsOf(s: Scenario, pods: Pod[]): PodDisruptionBudget[] {
   return s.timeline.pdbs.list().filter((b) => b.metadata?.namespace === s.namespace && pods.some((p) => matches(p.metadata?.labels, requirementsOf(b.spec?.selector as LabelSelector | undefined))));
 }
 
@@ -68,19 +86,7 @@ export async function expectEviction(s: Scenario, w: WorkloadRef, which: 'Ready'
   const budgets = budgetsOf(s, pods);
   if (budgets.length === 0) throw new Error(`no PodDisruptionBudget governs the pods of ${describeWorkload(w)} (${pods.length} pod(s)), so nothing would refuse their eviction`);
   const unready = brokenPods(s, w);
-  await until(
-    {
-      description: `PodDisruptionBudget(s) ${budgets.map((b) => b.metadata?.name).join(', ')} in step with the pods' readiness`,
-      sources: [tl.pdbs, tl.pods],
-      evaluate: () => {
-        const lagging = budgets
-          .map((b) => tl.pdbs.get(b.metadata!.name!, tl.namespace) ?? b)
-          .filter((b) => (b.status?.observedGeneration ?? 0) < (b.metadata?.generation ?? 0) || b.status?.currentHealthy !== healthyPods(s, b).length);
-        return { ok: lagging.length === 0, observed: lagging.map((b) => `${b.metadata?.name}: ${describePdb(b)} vs ${healthyPods(s, b).length} Ready pods`).join('; ') || 'in step' };
-      },
-    },
-    { within: 30_000 },
-  );
+  await budgetsInStep(s, budgets);
   const live = podsOf(tl, { workload: w }) ?? [];
   const notReady = live.filter((p) => !podReady(p));
   const candidates = which === 'Ready' ? live.filter((p) => podReady(p) && !unready.has(p.metadata!.name!)) : [...notReady.filter((p) => unready.has(p.metadata!.name!)), ...notReady.filter((p) => !unready.has(p.metadata!.name!))];

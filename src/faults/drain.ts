@@ -9,12 +9,13 @@ import type { Scenario } from '../scenario/scenario.js';
 import { Slot } from '../scenario/slot.js';
 import { BadInputError } from '../errors.js';
 import { Informer, now } from '../kube/informer.js';
-import { ApiError, isApiError, isNotFound, isTooManyRequests } from '../kube/errors.js';
+import { ApiError } from '../kube/errors.js';
 import type { Node, Pod, PodDisruptionBudget } from '../kube/types.js';
 import { matches, requirementsOf, type LabelSelector } from '../workload/selector.js';
 import { injectFault, planThenAct } from './fault.js';
 import { formatDuration } from '../log.js';
 import { resolveNodes, type NodeTarget } from './nodes.js';
+import { askEviction, allowed, budgetsSelecting, describeAnswer, type EvictionAnswer } from './eviction-answer.js';
 
 export interface PdbState {
   name: string;
@@ -45,6 +46,10 @@ export interface PodEviction {
   evictedAt?: number;
   goneAt?: number;
   error?: string;
+  /** The pod's labels when the drain began (to tell which workload it belonged to). */
+  labels?: Record<string, string>;
+  /** Every answer of the Eviction API, in order; a run of the same status is one entry with its count. */
+  answers: Array<EvictionAnswer & { times: number }>;
 }
 
 export interface DrainResult {
@@ -124,22 +129,17 @@ export function describeDrainPlan(plan: DrainPlan): string {
   return lines.join('\n');
 }
 
-/** Budget names from a 429's message and details ("The disruption budget web needs 2 healthy pods…"). */
-function budgetsIn(err: ApiError): string[] {
-  const text = `${err.message} ${JSON.stringify(err.details ?? {})}`;
-  return [...text.matchAll(/disruption budget ([a-z0-9]([-a-z0-9.]*[a-z0-9])?) needs/gi)].map((m) => m[1]!);
-}
-
 /**
  * Cordon the node and evict its pods. Resolves when every evicted pod is gone, or at the
  * deadline with `gaveUp` set (the node stays cordoned until the scenario's revert).
  */
-export async function drainNode(s: Scenario, plan: DrainPlan, opts: { deadlineMs: number; gracePeriodSeconds?: number }): Promise<DrainResult> {
-  const result: DrainResult = { node: plan.node, startedAt: now(), evictions: plan.evict.map((e) => ({ pod: e.pod, namespace: e.namespace, refusals: 0, blockedBy: [] })) };
+export async function drainNode(s: Scenario, plan: DrainPlan, opts: { deadlineMs: number; gracePeriodSeconds?: number; reportRefusals?: boolean }): Promise<DrainResult> {
+  const result: DrainResult = { node: plan.node, startedAt: now(), evictions: plan.evict.map((e) => ({ pod: e.pod, namespace: e.namespace, refusals: 0, blockedBy: [], answers: [] })) };
   s.state(DRAINS).set(plan.node, result);
   const pods = new Informer<Pod>(s.kube, 'Pod', { fieldSelector: `spec.nodeName=${plan.node}` });
   const pdbs = new Informer<PodDisruptionBudget>(s.kube, 'PodDisruptionBudget');
   await Promise.all([pods.start(), pdbs.start()]);
+  for (const ev of result.evictions) ev.labels = pods.get(ev.pod, ev.namespace)?.metadata?.labels;
   const deadline = result.startedAt + opts.deadlineMs;
   try {
     await injectFault(
@@ -150,7 +150,7 @@ export async function drainNode(s: Scenario, plan: DrainPlan, opts: { deadlineMs
         if (!plan.alreadyCordoned) await s.kube.mergePatch('Node', plan.node, undefined, { spec: { unschedulable: true }, metadata: { annotations } });
       },
     );
-    await Promise.all(result.evictions.map((ev) => evictUntilGone(s, ev, pods, pdbs, deadline, opts.gracePeriodSeconds)));
+    await Promise.all(result.evictions.map((ev) => evictUntilGone(s, ev, pods, pdbs, deadline, opts.gracePeriodSeconds, opts.reportRefusals)));
     const left = result.evictions.filter((e) => e.goneAt === undefined);
     if (left.length === 0) {
       result.completedAt = Math.max(result.startedAt, ...result.evictions.map((e) => e.goneAt!));
@@ -159,7 +159,8 @@ export async function drainNode(s: Scenario, plan: DrainPlan, opts: { deadlineMs
     } else {
       const blockedBy = [...new Set(left.flatMap((e) => e.blockedBy))];
       result.gaveUp = { at: now(), pods: left.map((e) => `${e.namespace}/${e.pod}`), blockedBy };
-      s.timeline.mark('drain gave up', `node ${plan.node}: ${left.length} pod(s) not evicted after ${formatDuration(opts.deadlineMs)}${blockedBy.length ? `, blocked by PodDisruptionBudget ${blockedBy.join(', ')}` : ''}`);
+      const refused = left.filter((e) => e.error).map((e) => `${e.pod}: ${e.error}`);
+      s.timeline.mark('drain gave up', `node ${plan.node}: ${left.length} pod(s) not evicted after ${formatDuration(opts.deadlineMs)}${blockedBy.length ? `, blocked by PodDisruptionBudget ${blockedBy.join(', ')}` : ''}${refused.length ? `; refused: ${refused.join('; ')}` : ''}`);
       s.timeline.measure({ name: `drain of node ${plan.node} (gave up)`, value: Math.round(result.gaveUp.at - result.startedAt), unit: 'ms', detail: drainDetail(result) });
     }
     return result;
@@ -174,6 +175,7 @@ function drainDetail(r: DrainResult): Record<string, unknown> {
       pod: `${e.namespace}/${e.pod}`,
       refusals: e.refusals,
       blockedBy: e.blockedBy,
+      answers: e.answers.map((a) => ({ status: a.status, times: a.times, message: a.message, ...(a.named.length ? { budget: a.named } : {}), ...(a.selecting.length ? { selectedBy: a.selecting } : {}) })),
       blockedMs: e.firstRefusedAt !== undefined ? Math.round((e.evictedAt ?? r.gaveUp?.at ?? now()) - e.firstRefusedAt) : 0,
       evictedAfterMs: e.evictedAt !== undefined ? Math.round(e.evictedAt - r.startedAt) : undefined,
       goneAfterMs: e.goneAt !== undefined ? Math.round(e.goneAt - r.startedAt) : undefined,
@@ -198,39 +200,41 @@ function eventOrTimeout<T extends object>(source: Informer<any>, test: () => boo
   });
 }
 
-async function evictUntilGone(s: Scenario, ev: PodEviction, pods: Informer<Pod>, pdbs: Informer<PodDisruptionBudget>, deadline: number, gracePeriodSeconds?: number): Promise<void> {
+async function evictUntilGone(s: Scenario, ev: PodEviction, pods: Informer<Pod>, pdbs: Informer<PodDisruptionBudget>, deadline: number, gracePeriodSeconds?: number, reportRefusals = false): Promise<void> {
   const gone = () => {
     const p = pods.get(ev.pod, ev.namespace);
     return !p || p.spec?.nodeName === undefined;
   };
   while (ev.evictedAt === undefined && now() < deadline) {
-    try {
-      await s.kube.evict(ev.pod, ev.namespace, { gracePeriodSeconds });
-      ev.evictedAt = now();
-    } catch (err) {
-      // Gone already, or its namespace is being deleted (which removes it): nothing to evict.
-      if (isNotFound(err) || (isApiError(err, 403) && /being terminated/.test((err as Error).message))) {
-        ev.evictedAt = now();
-        break;
-      }
-      if (!isTooManyRequests(err)) {
-        ev.error = (err as Error).message;
-        throw err;
-      }
-      ev.refusals += 1;
-      ev.firstRefusedAt ??= now();
-      const pod = pods.get(ev.pod, ev.namespace);
-      const selecting = pdbs
-        .list()
-        .filter((b) => b.metadata?.namespace === ev.namespace && b.spec?.selector && matches(pod?.metadata?.labels, requirementsOf(b.spec.selector as LabelSelector)))
-        .map((b) => b.metadata!.name!);
-      const named = budgetsIn(err as ApiError).filter((n) => selecting.length === 0 || selecting.includes(n));
-      ev.blockedBy = [...new Set([...ev.blockedBy, ...(named.length ? named : selecting)])];
-      if (ev.refusals === 1) s.timeline.mark('eviction refused', `${ev.namespace}/${ev.pod}: ${(err as Error).message}${ev.blockedBy.length ? ` (PodDisruptionBudget ${ev.blockedBy.join(', ')})` : ''}`);
-      // Retry when a budget of this pod allows a disruption again, or after the backoff.
-      const allows = () => ev.blockedBy.some((n) => (pdbs.get(n, ev.namespace)?.status?.disruptionsAllowed ?? 0) > 0);
-      await eventOrTimeout(pdbs, allows, Math.min(RETRY_AFTER_MS, deadline - now()));
+    const selecting = budgetsSelecting(pdbs.list(), ev.namespace, pods.get(ev.pod, ev.namespace)?.metadata?.labels ?? ev.labels);
+    const answer = await askEviction(s, ev.pod, ev.namespace, { gracePeriodSeconds, selecting });
+    const last = ev.answers.at(-1);
+    if (last && last.status === answer.status && last.message === answer.message) last.times += 1;
+    else ev.answers.push({ ...answer, times: 1 });
+    if (allowed(answer.status)) {
+      ev.evictedAt = answer.at;
+      break;
     }
+    // Gone already, or its namespace is being deleted (which removes it): nothing to evict.
+    if (answer.status === 404 || (answer.status === 403 && /being terminated/.test(answer.message))) {
+      ev.evictedAt = answer.at;
+      break;
+    }
+    if (answer.status !== 429) {
+      ev.error = describeAnswer(answer);
+      s.timeline.mark('eviction refused', `${ev.namespace}/${ev.pod}: ${describeAnswer(answer)}`);
+      // Reported, not fatal, when the step says so: the pod stays, the drain gives up on it.
+      if (reportRefusals) return;
+      throw new ApiError(answer.status, answer.reason ?? '', answer.message);
+    }
+    ev.refusals += 1;
+    ev.firstRefusedAt ??= answer.at;
+    const named = answer.named.filter((n) => selecting.length === 0 || selecting.includes(n));
+    ev.blockedBy = [...new Set([...ev.blockedBy, ...(named.length ? named : selecting)])];
+    if (ev.refusals === 1) s.timeline.mark('eviction refused', `${ev.namespace}/${ev.pod}: ${answer.message}${ev.blockedBy.length ? ` (PodDisruptionBudget ${ev.blockedBy.join(', ')})` : ''}`);
+    // Retry when a budget of this pod allows a disruption again, or after the backoff.
+    const allows = () => ev.blockedBy.some((n) => (pdbs.get(n, ev.namespace)?.status?.disruptionsAllowed ?? 0) > 0);
+    await eventOrTimeout(pdbs, allows, Math.min(RETRY_AFTER_MS, deadline - now()));
   }
   if (ev.evictedAt === undefined) return;
   await eventOrTimeout(pods, gone, deadline - now());
@@ -245,6 +249,8 @@ export interface DrainRequest {
   allowUnmanaged?: boolean;
   /** Several nodes: one after another (default) or all at once. */
   atOnce?: boolean;
+  /** An eviction refused otherwise than by a budget's 429 (e.g. 500: two budgets select the pod) is recorded and the pod left, instead of failing the drain. */
+  reportRefusals?: boolean;
 }
 
 /** Drain one or several nodes (in plan mode: print what would happen, change nothing). */
@@ -253,7 +259,7 @@ export async function drain(s: Scenario, req: DrainRequest): Promise<DrainResult
   const planned = await planThenAct(s, Promise.all(names.map((n) => planDrain(s, n, req))), (plans) => plans.map(describeDrainPlan), async () => true);
   if (!planned) return [];
   // Each node is planned again right before its drain: an earlier drain moves pods.
-  const one = async (node: string) => drainNode(s, await planDrain(s, node, req), { deadlineMs: req.deadlineMs });
+  const one = async (node: string) => drainNode(s, await planDrain(s, node, req), { deadlineMs: req.deadlineMs, reportRefusals: req.reportRefusals });
   const results = req.atOnce ? await Promise.all(names.map(one)) : await sequentially(names, one);
   const stuck = results.filter((r) => r.gaveUp);
   if (req.mustComplete && stuck.length) {

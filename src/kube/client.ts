@@ -157,9 +157,10 @@ export class Kube {
   }
 
   /** Evict a pod through the Eviction API (honours PodDisruptionBudgets; a refusal is ApiError 429). */
-  async evict(name: string, namespace: string, opts: { gracePeriodSeconds?: number } = {}): Promise<void> {
-    await this.call(() =>
-      this.core.createNamespacedPodEviction({
+  /** Evict through the Eviction API; resolves to the HTTP status of an allowed eviction (201, or 200), throws an ApiError for a refusal. */
+  async evict(name: string, namespace: string, opts: { gracePeriodSeconds?: number } = {}): Promise<number> {
+    const info = await this.call(() =>
+      this.core.createNamespacedPodEvictionWithHttpInfo({
         name,
         namespace,
         body: {
@@ -170,6 +171,7 @@ export class Kube {
         },
       }),
     );
+    return info.httpStatusCode;
   }
 
   /**

@@ -22,6 +22,8 @@ export class FakeCluster {
   /** Evictions asked for, and what the Eviction API answered (evictionAnswer: 201 unless a test says otherwise). */
   evictions: Array<{ pod: string; status: number }> = [];
   evictionAnswer: (pod: string) => number = () => 201;
+  /** The budget a 429 names in its causes, as the API server's does (none unless a test sets it). */
+  evictionBudget: string | undefined;
 
   asKube(): Kube {
     return {
@@ -36,8 +38,10 @@ export class FakeCluster {
       evict: async (name: string) => {
         const status = this.evictionAnswer(name);
         this.evictions.push({ pod: name, status });
-        if (status === 429) throw new ApiError(429, 'TooManyRequests', `Cannot evict pod as it would violate the pod's disruption budget.`);
-        if (status >= 300) throw new ApiError(status, '', `eviction answered ${status}`);
+        if (status === 429) throw new ApiError(429, 'TooManyRequests', `Cannot evict pod as it would violate the pod's disruption budget.`, this.evictionBudget ? { causes: [{ reason: 'DisruptionBudget', message: `The disruption budget ${this.evictionBudget} needs 3 healthy pods and has 3 currently` }] } : undefined);
+        if (status === 500) throw new ApiError(500, 'InternalError', 'This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
+        if (status >= 300) throw new ApiError(status, status === 404 ? 'NotFound' : '', `eviction answered ${status}`);
+        return status;
       },
     } as unknown as Kube;
   }
