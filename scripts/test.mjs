@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // npm test: unit tests, then the local-cluster integration tests, then every shipped feature
-// through `kubeproof run` on a fresh local cluster. Ends with one line "N passed, N failed, N skipped".
+// through `kubeproof run` on a fresh local cluster, then on a fresh kind cluster (where a Docker
+// engine answers; required under CI=true). Ends with one line "N passed, N failed, N skipped".
 //
 // What this machine cannot run is skipped with the reason, and counted as skipped: as root it
 // first installs the real-node packages itself (scripts/install-real-node-packages.sh), so
@@ -53,7 +54,7 @@ if (build.status !== 0) {
 }
 
 if (want('unit')) nodeTests('unit', 'unit');
-if (want('integration') || want('features')) {
+if (want('integration') || want('features') || want('kind')) {
   // As root, install what a real node needs (Debian's packages); otherwise those parts are skipped with the reason.
   const pkgs = sh('bash', ['scripts/install-real-node-packages.sh']);
   if (pkgs.status !== 0) process.stderr.write(`the real-node packages are missing: real-node tests and @real features ${ci ? 'count as failed (CI=true)' : 'are skipped'}\n`);
@@ -63,26 +64,42 @@ if (want('integration') || want('features')) {
     process.stderr.write('the Kubernetes binaries could not be built: integration tests and features not run\n');
   } else {
     if (want('integration')) nodeTests('integration', 'integration');
-    if (want('features')) {
-      const reports = join(tmp, 'reports');
-      const r = sh(process.execPath, ['bin/kubeproof.js', 'run', '--reports', reports]);
-      const summaryPath = join(reports, 'latest', 'summary.json');
-      if (existsSync(summaryPath)) {
-        const s = JSON.parse(readFileSync(realpathSync(summaryPath), 'utf8'));
-        const na = s.scenarios.filter((x) => x.status === 'not-applicable');
-        for (const x of na) process.stderr.write(`not applicable: ${x.location} ${x.name}: ${x.data?.notApplicable ?? ''}\n`);
-        passed += s.totals.passed;
-        failed += s.totals.failed + (ci ? na.length : 0);
-        skipped += s.totals.skipped + (ci ? 0 : na.length);
-        process.stderr.write(`features: ${s.totals.passed} passed, ${s.totals.failed} failed, ${na.length} not applicable (${ci ? 'failed under CI=true' : 'skipped'}), ${s.totals.skipped} skipped (exit ${r.status}); reports in ${reports}\n`);
-        // A non-zero exit that no failed scenario explains (cleanup incomplete, residue) is a failure of its own.
-        if (r.status !== 0 && s.totals.failed === 0 && !(na.length && !ci && s.totals.passed === 0)) failed += 1;
-      } else {
+    if (want('features')) features('features', ['run'], { naRequired: ci });
+    if (want('kind')) {
+      const engine = spawnSync('docker', ['info'], { stdio: 'ignore' });
+      if (engine.status === 0) {
+        // kind's nodes are real kubelets: what only KWOK can do is not applicable there, with the reason, and counts as skipped.
+        features('kind', ['run', '--cluster', 'kind', '--kind-image', process.env.KUBEPROOF_KIND_IMAGE ?? 'offline'], { naRequired: false });
+      } else if (ci) {
         failed += 1;
-        process.stderr.write(`features: kubeproof run wrote no summary (exit ${r.status})\n`);
+        process.stderr.write('kind: no Docker engine answers (`docker info` failed); under CI=true the kind features are required (.ci/run starts one with scripts/docker-engine.sh)\n');
+      } else {
+        skipped += 1;
+        process.stderr.write('kind: skipped, no Docker engine answers (`docker info` failed)\n');
       }
     }
   }
+}
+
+/** `kubeproof <args>` over the shipped features; totals from its summary.json. `naRequired`: not-applicable counts as failed. */
+function features(name, args, { naRequired }) {
+  const reports = join(tmp, `reports-${name}`);
+  const r = sh(process.execPath, ['bin/kubeproof.js', ...args, '--reports', reports]);
+  const summaryPath = join(reports, 'latest', 'summary.json');
+  if (!existsSync(summaryPath)) {
+    failed += 1;
+    process.stderr.write(`${name}: kubeproof run wrote no summary (exit ${r.status})\n`);
+    return;
+  }
+  const s = JSON.parse(readFileSync(realpathSync(summaryPath), 'utf8'));
+  const na = s.scenarios.filter((x) => x.status === 'not-applicable');
+  for (const x of na) process.stderr.write(`${name}: not applicable: ${x.location} ${x.name}: ${x.data?.notApplicable ?? ''}\n`);
+  passed += s.totals.passed;
+  failed += s.totals.failed + (naRequired ? na.length : 0);
+  skipped += s.totals.skipped + (naRequired ? 0 : na.length);
+  process.stderr.write(`${name}: ${s.totals.passed} passed, ${s.totals.failed} failed, ${na.length} not applicable (${naRequired ? 'failed under CI=true' : 'skipped'}), ${s.totals.skipped} skipped (exit ${r.status}); reports in ${reports}\n`);
+  // A non-zero exit that no failed scenario explains (cleanup incomplete, residue, nothing tested) is a failure of its own.
+  if (r.status !== 0 && s.totals.failed === 0) failed += 1;
 }
 
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);

@@ -234,6 +234,8 @@ function recordPath(name: string): string {
 interface KindRecord {
   /** kubeproof's create made the `kind` docker network (it did not exist before). */
   madeNetwork: boolean;
+  /** The timings the create set, for a later run that attaches to the cluster. */
+  timings?: ClusterTimings;
 }
 
 async function networkExists(): Promise<boolean> {
@@ -304,6 +306,26 @@ export class KindCluster implements Cluster {
 export class KindProvider implements ClusterProvider {
   readonly kind = 'kind' as const;
 
+  /** Whether kind knows a cluster of this name on this machine. */
+  static async exists(name: string): Promise<boolean> {
+    return (await listKindClusters().catch(() => [] as string[])).includes(name);
+  }
+
+  /** A running kind cluster, used as it is (and left running): its nodes, and the timings its create set if kubeproof made it. */
+  async attach(name: string, log: Log = stderrLog): Promise<KindCluster> {
+    const got = await runTool('kind', ['get', 'kubeconfig', '--name', name], { timeoutMs: 60_000 });
+    if (got.exitCode !== 0) throw new EnvironmentError(`kind could not give the kubeconfig of cluster "${name}": ${got.output}`);
+    const kubeconfigPath = kindKubeconfigPath(name);
+    await mkdir(join(cacheRoot(), 'kind'), { recursive: true });
+    await writeFile(kubeconfigPath, got.stdout, { mode: 0o600 });
+    const kube = Kube.fromKubeconfig(kubeconfigPath, `kind-${name}`);
+    const serverVersion = await kube.serverVersion();
+    const workers = (await kube.list<Node>('Node')).items.filter((n) => n.metadata?.labels?.[CONTROL_PLANE_ROLE] === undefined).map((n) => n.metadata!.name!).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    const record = await readFile(recordPath(name), 'utf8').then((t) => JSON.parse(t) as KindRecord).catch(() => undefined);
+    log(`using the running kind cluster "${name}" (${workers.length} worker(s); left running at the end)`);
+    return new KindCluster(name, kubeconfigPath, kube.serverUrl, serverVersion, workers, log, record?.timings ?? { ...UPSTREAM_TIMINGS, source: 'assumed-upstream-defaults' });
+  }
+
   async up(opts: ClusterUpOptions = {}): Promise<KindCluster> {
     const log = opts.log ?? stderrLog;
     const name = opts.name ?? DEFAULT_KIND_CLUSTER_NAME;
@@ -354,8 +376,10 @@ export class KindProvider implements ClusterProvider {
         .filter(Boolean)
         .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
       await loadProjectImages(name, log);
+      const inForce = opts.upstreamTimings && !opts.timings ? UPSTREAM_TIMINGS : timings;
+      await writeFile(recordPath(name), JSON.stringify({ madeNetwork, timings: inForce } satisfies KindRecord));
       log(`kind cluster "${name}" (Kubernetes ${serverVersion}) up with ${workerNames.length} worker(s), every node Ready, in ${formatDuration(Date.now() - started)}`);
-      return new KindCluster(name, kubeconfigPath, kube.serverUrl, serverVersion, workerNames, log, opts.upstreamTimings && !opts.timings ? UPSTREAM_TIMINGS : timings);
+      return new KindCluster(name, kubeconfigPath, kube.serverUrl, serverVersion, workerNames, log, inForce);
     } catch (err) {
       log(`bringing up kind cluster "${name}" failed; deleting it`);
       await deleteKindCluster(name).catch(() => undefined);

@@ -44,6 +44,8 @@ export async function clusterFor(o: ClusterChoice, log: Log): Promise<{ cluster:
       return { cluster: await local.up({ name: o.name ?? o.defaultName.local, nodes: o.nodes, zones: o.zones, realNodes, upstreamTimings: o.upstreamTimings, log }), made: true };
     }
     case 'kind':
+      // A running kind cluster of that name is used as it is, and left running.
+      if (o.name && (await KindProvider.exists(o.name))) return { cluster: await new KindProvider().attach(o.name, log), made: false };
       return { cluster: await new KindProvider().up({ name: o.name ?? o.defaultName.kind, nodes: o.nodes, zones: o.zones, upstreamTimings: o.upstreamTimings, kindImage: o.kindImage, log }), made: true };
     case 'existing': {
       // A kubeconfig of one of kubeproof's own local clusters: that cluster, with its capabilities and timings.
@@ -52,6 +54,12 @@ export async function clusterFor(o: ClusterChoice, log: Log): Promise<{ cluster:
       if (own && (!o.context || o.context === `kwok-${own.name}`)) {
         log(`${path} is kubeproof's local cluster "${own.name}": using it as a local cluster`);
         return { cluster: await local.attach(own.name, log), made: false };
+      }
+      // A kind cluster's context (kind-<name>, a cluster kind knows on this machine): that cluster, with its node faults.
+      const kindName = o.context?.startsWith('kind-') ? o.context.slice('kind-'.length) : undefined;
+      if (kindName && (await KindProvider.exists(kindName))) {
+        log(`context ${o.context} is kind cluster "${kindName}" on this machine: using it as a kind cluster`);
+        return { cluster: await new KindProvider().attach(kindName, log), made: false };
       }
       return { cluster: await new ExistingProvider({ kubeconfigPath: o.kubeconfigAsGiven, context: o.context, nodeCommands: o.nodeCommands, allowContexts: o.allowContexts }).up({ log }), made: false };
     }
