@@ -33,7 +33,7 @@ function classify(method, url) {
 export async function countingProxy(kubeconfig, contextName, outKubeconfig) {
   const { server, opts } = await tlsOptions(kubeconfig);
   const target = new URL(server);
-  const agent = new https.Agent({ ...opts, keepAlive: true, maxSockets: 64 });
+  const agent = new https.Agent({ ...opts, keepAlive: true, maxSockets: Infinity });
   const counts = {};
   const srv = http.createServer((req, res) => {
     const key = classify(req.method, req.url);

@@ -84,7 +84,7 @@ export async function scale({ nodes = 1000, deployments = 20, replicas = 500 } =
     rmSync(reports, { recursive: true, force: true });
     const idleBefore = await metricsTotals(kubeconfig);
     const cpBefore = controlPlaneTicks();
-    const r = await kubeproof(['run', '--cluster', 'existing', '--context', ctx, '--allow-context', ctx, 'bench/features/scale-drain.feature', '--reports', reports], { sample: true, env: { KUBECONFIG: proxyKubeconfig } });
+    const r = await kubeproof(['run', '--cluster', 'existing', '--kubeconfig', proxyKubeconfig, '--context', ctx, '--allow-context', ctx, 'bench/features/scale-drain.feature', '--reports', reports], { sample: true, env: { KUBECONFIG: proxyKubeconfig } });
     const cpAfter = controlPlaneTicks();
     const after = await metricsTotals(kubeconfig);
     await proxy.close();

@@ -31,6 +31,7 @@ export async function suite({ parallels = [1, 2] } = {}) {
     out.runs.push({
       parallel: p,
       exit: r.code,
+      ...(summary ? {} : { stderrTail: r.stderr.slice(-800) }),
       totals: summary?.totals,
       failed: (summary?.scenarios ?? []).filter((s) => s.status === 'failed').map((s) => `${s.location}: ${s.error?.split('\n')[0]}`),
       clusterUpMs: round(up.ms),
