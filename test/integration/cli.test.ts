@@ -16,7 +16,7 @@ import { findBinaries } from '../../src/cluster/build/binaries.js';
 import { Kube } from '../../src/kube/client.js';
 import { Informer } from '../../src/kube/informer.js';
 import { until, type Condition } from '../../src/expect/until.js';
-import { kubeproof, stopMidFault } from './harness.js';
+import { kubeproof, stopMidFault, writeFeature } from './harness.js';
 import type { KubeObject, Node, Pod } from '../../src/kube/types.js';
 import { podReady } from '../../src/timeline/timeline.js';
 
@@ -30,11 +30,7 @@ let baseline: string[];
 
 const kp = (args: string[]) => kubeproof(args).done;
 
-function feature(file: string, text: string): string {
-  const path = join(tmp, file);
-  writeFileSync(path, text);
-  return path;
-}
+const feature = (file: string, text: string) => writeFeature(tmp, file, text);
 
 /** Everything a run could leave behind, read from the cluster (not from the runner's own records). */
 async function traces(): Promise<string[]> {

@@ -1,5 +1,6 @@
 /** What the integration tests share: the CLI as a child process, mid-fault stops, the real-node skip reason. */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { until, type Condition } from '../../src/expect/until.js';
@@ -18,6 +19,13 @@ export interface Done {
 export interface Running {
   child: ChildProcess;
   done: Promise<Done>;
+}
+
+/** Write a feature file into `dir`; its path. */
+export function writeFeature(dir: string, file: string, text: string): string {
+  const path = join(dir, file);
+  writeFileSync(path, text);
+  return path;
 }
 
 /** `kubeproof <args>` from the project root, stdout and stderr collected together. */

@@ -19,7 +19,7 @@ import { Kube } from '../../src/kube/client.js';
 import { Informer } from '../../src/kube/informer.js';
 import type { Condition } from '../../src/expect/until.js';
 import { processAlive } from '../../src/host.js';
-import { kubeproof, stopMidFault } from './harness.js';
+import { kubeproof, stopMidFault, writeFeature } from './harness.js';
 import type { Node } from '../../src/kube/types.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kubeproof-shared-'));
@@ -31,11 +31,7 @@ let target: string[];
 
 const kp = (args: string[]) => kubeproof(args).done;
 
-function feature(file: string, text: string): string {
-  const path = join(tmp, file);
-  writeFileSync(path, text);
-  return path;
-}
+const feature = (file: string, text: string) => writeFeature(tmp, file, text);
 
 /** A node's labels and annotations, without what its controllers keep changing. */
 async function metadataOf(node: string): Promise<{ labels: Record<string, string>; annotations: Record<string, string> }> {
