@@ -11,6 +11,7 @@ import './app-faults.steps.js';
 import './real.steps.js';
 import './pod.steps.js';
 import './lower-bound.steps.js';
+import './window.steps.js';
 import './job.steps.js';
 import './container.steps.js';
 import './rollout.steps.js';

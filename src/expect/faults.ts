@@ -14,6 +14,7 @@ import { now } from '../kube/informer.js';
 import { nodeFailurePhases } from '../faults/node-down.js';
 import { podReady } from '../timeline/timeline.js';
 import { matches as matchesLabels } from '../workload/selector.js';
+import { windowOf, type Window } from './window.js';
 
 function drainOf(s: Scenario, node: string): DrainResult {
   const r = s.state(DRAINS).get(node);
@@ -21,9 +22,9 @@ function drainOf(s: Scenario, node: string): DrainResult {
   return r;
 }
 
-/** The first fault of the scenario: the start of every "at no moment" window. */
+/** The start of every "at no moment" window (see window.ts). */
 function firstFaultAt(s: Scenario): number {
-  return s.faults[0]?.injectedAt ?? s.startedAt;
+  return windowOf(s).at;
 }
 
 export function expectDrainCompletedWithin(s: Scenario, node: string, withinMs: number): void {
@@ -61,18 +62,18 @@ export function expectDrainGaveUp(s: Scenario, node: string, pdb: string): void 
 }
 
 /** The worst moment of a workload since the first fault, measured once per scenario and workload. */
-function worstUnavailable(s: Scenario, w: WorkloadRef) {
+export function worstUnavailable(s: Scenario, w: WorkloadRef, window: Window = windowOf(s)) {
   const selector = selectorOf(s.timeline, { workload: w });
-  const since = firstFaultAt(s);
+  const since = window.at;
   const worst = selector ? maxUnavailable(s.timeline, { kind: w.kind, name: w.name, selector, since }) : undefined;
   if (!selector || !worst?.seen) throw new Error(`${describeWorkload(w)} does not exist in namespace ${s.namespace} (nor did it during the scenario)`);
   s.timeline.measure({ name: `most pods of ${describeWorkload(w)} unavailable at once`, value: worst.value, unit: 'count', detail: { events: worst.events } });
-  const when = worst.at !== undefined ? `${formatDuration(worst.at - since)} after ${s.faults[0] ? `the first fault (${s.faults[0].type})` : 'the scenario began'}` : undefined;
+  const when = worst.at !== undefined ? `${formatDuration(worst.at - since)} after ${window.what}` : undefined;
   return { ...worst, when };
 }
 
-export function expectMaxUnavailable(s: Scenario, w: WorkloadRef, atMost: number): void {
-  const worst = worstUnavailable(s, w);
+export function expectMaxUnavailable(s: Scenario, w: WorkloadRef, atMost: number, window?: Window): void {
+  const worst = worstUnavailable(s, w, window);
   if (worst.value > atMost) {
     throw new Error(`${worst.value} pods of ${describeWorkload(w)} were unavailable at once, ${worst.when ?? 'at some moment'} (at most ${atMost} allowed; ${worst.events} events replayed)`);
   }
