@@ -59,12 +59,20 @@ function replicasAt(s: Scenario, t: Target, at: number): number | undefined {
   return n;
 }
 
-/** The HPA had `from` replicas when the load began and reaches at least `to` within the deadline. */
+/**
+ * The HPA's target had `from` replicas at the start of what the step sees, and reaches at least
+ * `to` within the deadline. That start is the load's beginning (the HPA may already have acted
+ * on it by the time the step runs) — unless the target was scaled by hand after the load began:
+ * then it is the step's own start.
+ */
 export async function expectScaleUp(s: Scenario, hpa: string, from: number, to: number, withinMs: number): Promise<void> {
   const t = targetOf(s, hpa);
   const load = s.timeline.lastAction('apply load');
-  const before = load ? replicasAt(s, t, load.at) : replicasNow(s, t);
-  if (before !== from) throw new Error(`${t.kind.toLowerCase()} ${t.name} had ${before ?? '?'} replicas ${load ? 'when the load began' : 'now'}, not ${from}`);
+  const byHand = s.timeline.entries.findLast((e) => e.source === 'harness' && e.action === 'scale' && e.detail.startsWith(`${t.kind.toLowerCase()} ${t.name} to `));
+  const anchor = load && !(byHand && byHand.at > load.at) ? load : undefined;
+  const before = anchor ? replicasAt(s, t, anchor.at) : replicasNow(s, t);
+  const when = anchor ? 'when the load began' : byHand ? 'when the step began (after it was scaled by hand)' : 'when the step began';
+  if (before !== from) throw new Error(`${t.kind.toLowerCase()} ${t.name} had ${before ?? '?'} replicas ${when}, not ${from}`);
   await expectWithin(s, replicasCondition(s, hpa, t, (n) => n >= to, `from ${from} to at least ${to} replicas`), withinMs);
 }
 
