@@ -3,7 +3,9 @@
  * Every change is delivered with the time it arrived, which is the time kubeproof reports.
  * Survives what long-running watches meet: the server closing the stream (reconnect from
  * the last resourceVersion), 410 Gone (relist and emit the differences), and network
- * errors (reconnect with backoff).
+ * errors (reconnect with backoff). A time without a watch (the API server down, say) is
+ * reported as a gap once the watch is back: what changed in it arrives late, stamped when
+ * it arrived, and whoever reports the times must say so.
  */
 import { Kube, mustResource } from './client.js';
 import { isApiError } from './errors.js';
@@ -29,6 +31,17 @@ export function now(): number {
   return performance.timeOrigin + performance.now();
 }
 
+/** A time the informer had no watch open: from the stream's end to the moment a new one was open. */
+export interface WatchGap {
+  kind: string;
+  from: number;
+  to: number;
+  /** Whether it resumed by listing again (410 Gone: the server no longer had the version it had seen). */
+  relisted: boolean;
+  /** The last error while it was trying (e.g. connection refused). */
+  error?: string;
+}
+
 export interface InformerOptions {
   namespace?: string;
   labelSelector?: string;
@@ -40,6 +53,9 @@ export class Informer<T extends KubeObject = KubeObject> {
   private readonly cache = new Map<string, T>();
   private readonly listeners = new Set<ChangeListener<T>>();
   private readonly errorListeners = new Set<(err: unknown) => void>();
+  private readonly gapListeners = new Set<(gap: WatchGap) => void>();
+  /** The current gap: when the last watch ended, failed attempts since, whether it relisted. */
+  private broken: { at: number; failures: number; relisted: boolean; error?: string } | undefined;
   private resourceVersion = '';
   private stopWatch: (() => void) | undefined;
   private stopped = false;
@@ -78,6 +94,12 @@ export class Informer<T extends KubeObject = KubeObject> {
   onError(listener: (err: unknown) => void): () => void {
     this.errorListeners.add(listener);
     return () => this.errorListeners.delete(listener);
+  }
+
+  /** Called once a watch is open again after a time without one that had failed attempts in it (not after a routine close). */
+  onGap(listener: (gap: WatchGap) => void): () => void {
+    this.gapListeners.add(listener);
+    return () => this.gapListeners.delete(listener);
   }
 
   list(): T[] {
@@ -120,12 +142,16 @@ export class Informer<T extends KubeObject = KubeObject> {
       }
     }
     this.resourceVersion = list.metadata?.resourceVersion ?? '';
+    if (this.broken) this.broken.relisted = true;
     await this.watchFromLast();
   }
 
   private async watchFromLast(): Promise<void> {
     if (this.stopped) return;
     const path = collectionPath(mustResource(this.kind), this.opts.namespace);
+    // The client calls onDone before watch() resolves when the request itself failed: then this attempt never opened.
+    let ended = false;
+    let serverError: string | undefined;
     const stopWatch = await this.kube.watch(
       path,
       {
@@ -137,8 +163,10 @@ export class Informer<T extends KubeObject = KubeObject> {
       (phase, raw) => {
         if (this.stopped) return;
         if (phase === 'ERROR') {
-          const status = raw as unknown as { code?: number };
+          const status = raw as unknown as { code?: number; message?: string };
           if (status.code === 410) this.resourceVersion = '';
+          // Any other error event (etcd timing out, say) ends the stream too: retry with backoff, not at once.
+          else serverError = `${status.code ?? ''} ${status.message ?? 'watch error'}`.trim();
           return;
         }
         const obj = normalise(raw as T, this.kind);
@@ -156,15 +184,39 @@ export class Informer<T extends KubeObject = KubeObject> {
           this.emit({ type: old ? 'modified' : 'added', kind: this.kind, object: obj, old, at });
         }
       },
-      (err) => this.reconnect(err),
+      (err) => {
+        ended = true;
+        this.reconnect(err ?? (serverError ? new Error(serverError) : err));
+      },
     );
     // stop() may have come while the watch was being opened (a reconnect, say): close it, or it stays open for good.
     if (this.stopped) stopWatch();
     else this.stopWatch = stopWatch;
+    if (!ended && !this.stopped) this.resumed();
+  }
+
+  /** A watch is open: if it follows a time with failed attempts, that time was a gap. */
+  private resumed(): void {
+    const b = this.broken;
+    this.broken = undefined;
+    if (!b || b.failures === 0) return;
+    const gap: WatchGap = { kind: this.kind, from: b.at, to: now(), relisted: b.relisted, ...(b.error ? { error: b.error } : {}) };
+    for (const l of this.gapListeners) {
+      try {
+        l(gap);
+      } catch (err) {
+        for (const e of this.errorListeners) e(err);
+      }
+    }
   }
 
   private reconnect(err: unknown): void {
     if (this.stopped) return;
+    this.broken ??= { at: now(), failures: 0, relisted: false };
+    if (err) {
+      this.broken.failures++;
+      this.broken.error = err instanceof Error ? err.message : String(err);
+    }
     const gone = isApiError(err, 410) || this.resourceVersion === '';
     if (err && !gone) for (const l of this.errorListeners) l(err);
     // A clean close (the server's watch timeout) resumes at once from the last version.

@@ -5,7 +5,8 @@
  * the ones conditions wait on, so what is asserted and what is reported are the same data.
  */
 import type { Kube } from '../kube/client.js';
-import { Informer, now, type Change } from '../kube/informer.js';
+import { Informer, now, type Change, type WatchGap } from '../kube/informer.js';
+import { formatDuration } from '../log.js';
 import type { KubeObject, Pod, Node, EndpointSlice, PodDisruptionBudget, HorizontalPodAutoscaler, Event } from '../kube/types.js';
 
 export interface WatchEntry {
@@ -58,7 +59,10 @@ export class Timeline {
   ) {
     for (const kind of NAMESPACED_KINDS) this.informers.set(kind, new Informer(kube, kind, { namespace }));
     this.informers.set('Node', new Informer(kube, 'Node'));
-    for (const [kind, inf] of this.informers) inf.on((c: Change) => this.record(kind, c));
+    for (const [kind, inf] of this.informers) {
+      inf.on((c: Change) => this.record(kind, c));
+      inf.onGap((g) => this.recordGap(g));
+    }
   }
 
   /** Start every informer; resolves when all have listed. */
@@ -141,6 +145,29 @@ export class Timeline {
       .filter((e) => !names || names.has(e.involvedObject?.name ?? ''))
       .sort((a, b) => eventTime(a) - eventTime(b));
     return evs.slice(-(opts.limit ?? 10)).map((e) => `${e.type ?? ''} ${e.reason ?? ''} ${e.involvedObject?.kind ?? ''}/${e.involvedObject?.name ?? ''}: ${e.message ?? ''}`.trim());
+  }
+
+  /** The outage being recorded: every watch it broke resumes on its own, each reporting its gap. */
+  private gap: { entry: ActionEntry; to: number; kinds: Set<string>; relisted: boolean; error?: string } | undefined;
+
+  /**
+   * A time without watch events (the API server unreachable): one entry at its start per
+   * outage, however many watches it broke, saying that what changed in it arrived late.
+   */
+  private recordGap(g: WatchGap): void {
+    let open = this.gap;
+    if (!open || g.from > open.to + 1000) {
+      const entry: ActionEntry = { at: g.from, source: 'harness', action: 'watch gap', detail: '' };
+      const i = this.entries.findIndex((e) => e.at > g.from);
+      this.entries.splice(i < 0 ? this.entries.length : i, 0, entry);
+      open = this.gap = { entry, to: g.to, kinds: new Set(), relisted: false };
+    }
+    open.kinds.add(g.kind);
+    open.to = Math.max(open.to, g.to);
+    open.relisted ||= g.relisted;
+    open.error = g.error ?? open.error;
+    const e = open.entry;
+    e.detail = `no watch events for ${formatDuration(open.to - e.at)} (${[...open.kinds].sort().join(', ')}): the API server was not answering${open.error ? ` (${open.error})` : ''}; the watches resumed${open.relisted ? ' by listing again (410 Gone)' : ''}, and what changed meanwhile is stamped when it arrived`;
   }
 
   private record(kind: WatchedKind, c: Change): void {
