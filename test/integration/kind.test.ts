@@ -7,7 +7,7 @@
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,7 @@ const name = `kt-${randomBytes(2).toString('hex')}`;
 let kube: Kube;
 let nodes: Informer<Node>;
 let networkBefore = false;
+let libModulesBefore = true;
 
 const docker = (...args: string[]) => spawnSync('docker', args, { encoding: 'utf8' });
 const containers = () => docker('ps', '-a', '--filter', `label=io.x-k8s.kind.cluster=${name}`, '--format', '{{.Names}} {{.State}}').stdout.trim().split('\n').filter(Boolean);
@@ -37,6 +38,7 @@ const containers = () => docker('ps', '-a', '--filter', `label=io.x-k8s.kind.clu
 describe('kind: a real cluster', { skip, timeout: 900_000 }, () => {
   before(async () => {
     networkBefore = docker('network', 'inspect', 'kind').status === 0;
+    libModulesBefore = existsSync('/lib/modules');
     const up = await kubeproof(['cluster', 'up', '--cluster', 'kind', '--name', name, '--nodes', '3', '--kind-image', process.env.KUBEPROOF_KIND_IMAGE ?? 'offline']).done;
     assert.equal(up.code, 0, up.out);
     kube = Kube.fromKubeconfig(kindKubeconfigPath(name), `kind-${name}`);
@@ -73,13 +75,14 @@ describe('kind: a real cluster', { skip, timeout: 900_000 }, () => {
     await until({ description: 'node-2 Ready again', sources: [nodes], evaluate: () => ({ ok: nodeReadyCondition(nodes.get('node-2')) === 'True', observed: nodeReadyCondition(nodes.get('node-2')) ?? 'unknown' }) }, { within: 120_000 });
   });
 
-  it('cluster down leaves no container, no kind network kubeproof made, and no mount of the cluster', async () => {
+  it('cluster down leaves no container, no kind network or /lib/modules kubeproof made, and no mount of the cluster', async () => {
     await nodes.stop();
     const down = await kubeproof(['cluster', 'down', '--cluster', 'kind', '--name', name]).done;
     assert.equal(down.code, 0, down.out);
     assert.deepEqual(containers(), []);
     const others = spawnSync('docker', ['ps', '-a', '--filter', 'label=io.x-k8s.kind.cluster', '--format', '{{.Names}}'], { encoding: 'utf8' }).stdout.trim();
     if (!networkBefore && !others) assert.notEqual(docker('network', 'inspect', 'kind').status, 0, "kind's network, made by this cluster's create, stayed behind");
+    if (!libModulesBefore && !others) assert.equal(existsSync('/lib/modules'), false, 'the empty /lib/modules kind made stayed behind');
     const mounts = await readFile('/proc/self/mountinfo', 'utf8');
     assert.ok(!mounts.includes(name), `a mount of ${name} stayed behind`);
   });

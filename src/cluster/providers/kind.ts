@@ -3,7 +3,7 @@
  * kubelets and the network are real and a node can be stopped with `docker stop`.
  * kind fixes its nodes when it creates the cluster: no nodes can be added later.
  */
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { existsSync } from 'node:fs';
@@ -226,6 +226,8 @@ export async function deleteKindClusterByName(name: string, log: Log): Promise<v
   await rm(kindKubeconfigPath(name), { force: true });
 }
 
+const LIB_MODULES = '/lib/modules';
+
 /** Where kubeproof notes what it made besides the cluster (kind never removes its `kind` network). */
 function recordPath(name: string): string {
   return join(cacheRoot(), 'kind', `${name}.json`);
@@ -236,6 +238,8 @@ interface KindRecord {
   madeNetwork: boolean;
   /** The timings the create set, for a later run that attaches to the cluster. */
   timings?: ClusterTimings;
+  /** kind's node mounts /lib/modules and creates it empty when the host has none: removed with the last cluster. */
+  madeLibModules?: boolean;
 }
 
 async function networkExists(): Promise<boolean> {
@@ -249,12 +253,16 @@ async function deleteKindCluster(name: string, log: Log = stderrLog): Promise<vo
   }
   const record = await readFile(recordPath(name), 'utf8').then((t) => JSON.parse(t) as KindRecord).catch(() => undefined);
   await rm(recordPath(name), { force: true });
-  if (!record?.madeNetwork) return;
-  // The network kubeproof's create made goes with the last kind cluster on it.
+  if (!record?.madeNetwork && !record?.madeLibModules) return;
+  // What kubeproof's create made on the host goes with the last kind cluster.
   const left = await listKindClusters();
-  if (left.length) return log(`kind's docker network stays: kind cluster(s) ${left.join(', ')} use it`);
-  const rmNet = await runTool('docker', ['network', 'rm', 'kind'], { timeoutMs: 60_000 });
-  if (rmNet.exitCode !== 0) log(`could not remove kind's docker network: ${rmNet.output}`);
+  if (left.length) return log(`kind's docker network${record.madeLibModules ? ' and /lib/modules' : ''} stay: kind cluster(s) ${left.join(', ')} use them`);
+  if (record.madeNetwork) {
+    const rmNet = await runTool('docker', ['network', 'rm', 'kind'], { timeoutMs: 60_000 });
+    if (rmNet.exitCode !== 0) log(`could not remove kind's docker network: ${rmNet.output}`);
+  }
+  // Only while empty: anything in it now is not kind's.
+  if (record.madeLibModules) await rmdir(LIB_MODULES).catch((err: NodeJS.ErrnoException) => err.code !== 'ENOENT' && log(`left ${LIB_MODULES}: ${err.code === 'ENOTEMPTY' ? 'it holds files now' : err.message}`));
 }
 
 export class KindCluster implements Cluster {
@@ -349,8 +357,9 @@ export class KindProvider implements ClusterProvider {
       ...(choice === 'offline' ? { etcdImageTag: `${ETCD_VERSION}-0` } : {}),
     });
     const madeNetwork = !(await networkExists());
+    const madeLibModules = !existsSync(LIB_MODULES);
     await mkdir(join(cacheRoot(), 'kind'), { recursive: true });
-    await writeFile(recordPath(name), JSON.stringify({ madeNetwork } satisfies KindRecord));
+    await writeFile(recordPath(name), JSON.stringify({ madeNetwork, madeLibModules } satisfies KindRecord));
     await createKindCluster(name, config, image, log).catch(async (err: unknown) => {
       await deleteKindCluster(name, log).catch(() => undefined);
       throw err;
@@ -377,7 +386,7 @@ export class KindProvider implements ClusterProvider {
         .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
       await loadProjectImages(name, log);
       const inForce = opts.upstreamTimings && !opts.timings ? UPSTREAM_TIMINGS : timings;
-      await writeFile(recordPath(name), JSON.stringify({ madeNetwork, timings: inForce } satisfies KindRecord));
+      await writeFile(recordPath(name), JSON.stringify({ madeNetwork, madeLibModules, timings: inForce } satisfies KindRecord));
       log(`kind cluster "${name}" (Kubernetes ${serverVersion}) up with ${workerNames.length} worker(s), every node Ready, in ${formatDuration(Date.now() - started)}`);
       return new KindCluster(name, kubeconfigPath, kube.serverUrl, serverVersion, workerNames, log, inForce);
     } catch (err) {
