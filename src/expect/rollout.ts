@@ -175,11 +175,13 @@ export function oldPodsServing(tl: Timeline, name: string, service: string, min:
 }
 
 /**
- * For `forMs`, the old pods of the Deployment keep at least `min` ready endpoints in the
- * Service; and where the Service's availability is measured by HTTP requests, none of the
+ * For `forMs` (from when the controller has settled the ReplicaSets), the old pods of the
+ * Deployment keep at least `min` ready endpoints in the Service; and where the Service's availability is measured by HTTP requests, none of the
  * requests sent in that window failed.
  */
 export async function expectOldPodsKeepServing(s: Scenario, name: string, service: string, min: number, forMs: number): Promise<void> {
+  // Right after the template changed, the Deployment controller may not have made the new ReplicaSet yet: every pod would look current.
+  await until(settled(s.timeline, name), { within: 15_000 });
   const http = s.state(AVAILABILITY_PROBES).get(service)?.http;
   const before = http?.figures();
   await holds(oldPodsServing(s.timeline, name, service, min), { forMs });
