@@ -1,16 +1,13 @@
 /** `kubeproof cluster up | down | list` for local clusters, and kind clusters with --cluster kind. */
-import { LocalProvider, listLocalClusters, deleteLocalCluster } from '../cluster/providers/local.js';
-import { KindProvider, deleteKindClusterByName, listKindClusters } from '../cluster/providers/kind.js';
-import type { Cluster } from '../cluster/providers/provider.js';
+import { listLocalClusters } from '../cluster/providers/local.js';
+import { listKindClusters } from '../cluster/providers/kind.js';
+import { clusterDownFor, clusterUpFor, type MadeClusterKind } from '../cluster/providers/select.js';
 import { DEFAULT_CLUSTER_NAME } from '../cluster/paths.js';
 import { ExitCode } from '../errors.js';
 import { stderrLog } from '../log.js';
 
-export async function clusterUp(opts: { kind: 'local' | 'kind'; name?: string; nodes: number; zones: string[]; realNodes: number; upstreamTimings: boolean; kindImage?: string }): Promise<number> {
-  const cluster: Cluster =
-    opts.kind === 'kind'
-      ? await new KindProvider().up({ name: opts.name, nodes: opts.nodes, zones: opts.zones, upstreamTimings: opts.upstreamTimings, kindImage: opts.kindImage, log: stderrLog })
-      : await new LocalProvider().up({ name: opts.name, nodes: opts.nodes, zones: opts.zones, realNodes: opts.realNodes, upstreamTimings: opts.upstreamTimings, log: stderrLog });
+export async function clusterUp(opts: { kind: MadeClusterKind; name?: string; nodes: number; zones: string[]; realNodes: number; upstreamTimings: boolean; kindImage?: string }): Promise<number> {
+  const cluster = await clusterUpFor(opts.kind, { name: opts.name, nodes: opts.nodes, zones: opts.zones, realNodes: opts.realNodes, upstreamTimings: opts.upstreamTimings, kindImage: opts.kindImage, log: stderrLog });
   const t = cluster.timings;
   stderrLog(
     `timings (${t.source}): node-monitor-grace ${t.nodeMonitorGracePeriodSeconds}s, heartbeat ${t.nodeHeartbeatSeconds}s, ` +
@@ -20,10 +17,9 @@ export async function clusterUp(opts: { kind: 'local' | 'kind'; name?: string; n
   return ExitCode.ok;
 }
 
-export async function clusterDown(opts: { kind: 'local' | 'kind'; name?: string; keep: boolean }): Promise<number> {
+export async function clusterDown(opts: { kind: MadeClusterKind; name?: string; keep: boolean }): Promise<number> {
   const name = opts.name ?? DEFAULT_CLUSTER_NAME;
-  if (opts.kind === 'kind') await deleteKindClusterByName(name, stderrLog);
-  else await deleteLocalCluster(name, { keep: opts.keep, log: stderrLog });
+  await clusterDownFor(opts.kind, name, { keep: opts.keep, log: stderrLog });
   stderrLog(opts.keep ? `cluster "${name}" stopped (work dir kept)` : `cluster "${name}" deleted`);
   return ExitCode.ok;
 }

@@ -138,8 +138,9 @@ const commands: Record<string, Command> = {
       const { clusterUp, clusterDown, clusterList } = await import('./cluster.js');
       const [sub, ...rest] = pos;
       if (rest.length) throw new BadInputError(`unexpected argument "${rest[0]}"`);
-      const kind = String(v.cluster);
-      if (kind !== 'local' && kind !== 'kind') throw new BadInputError(`--cluster must be local or kind here, not "${kind}"`);
+      const { MADE_CLUSTER_KINDS } = await import('../cluster/providers/select.js');
+      const kind = MADE_CLUSTER_KINDS.find((k) => k === String(v.cluster));
+      if (!kind) throw new BadInputError(`--cluster must be ${MADE_CLUSTER_KINDS.join(' or ')} here, not "${String(v.cluster)}"`);
       switch (sub) {
         case 'up':
           return clusterUp({ kind, kindImage: (v['kind-image'] as string | undefined) ?? process.env.KUBEPROOF_KIND_IMAGE, name: v.name as string | undefined, nodes: int(v.nodes, 'nodes', 0) ?? 3, zones: v.zones === undefined ? ['a', 'b', 'c'] : list(v.zones), realNodes: int(v['real-nodes'], 'real-nodes', 1) ?? 0, upstreamTimings: Boolean(v['upstream-timings']) });

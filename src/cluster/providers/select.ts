@@ -4,10 +4,10 @@
  * (`--name`, or its kubeconfig given as an existing cluster's) is attached, not made.
  */
 import type { Log } from '../../log.js';
-import { LocalProvider, localClusterInfo, listLocalClusters } from './local.js';
-import { KindProvider } from './kind.js';
+import { LocalProvider, deleteLocalCluster, localClusterInfo, listLocalClusters } from './local.js';
+import { KindProvider, deleteKindClusterByName } from './kind.js';
 import { ExistingProvider } from './existing.js';
-import type { Cluster, ClusterKind } from './provider.js';
+import type { Cluster, ClusterKind, ClusterUpOptions } from './provider.js';
 
 export interface ClusterChoice {
   cluster: ClusterKind;
@@ -64,4 +64,19 @@ export async function clusterFor(o: ClusterChoice, log: Log): Promise<{ cluster:
       return { cluster: await new ExistingProvider({ kubeconfigPath: o.kubeconfigAsGiven, context: o.context, nodeCommands: o.nodeCommands, allowContexts: o.allowContexts }).up({ log }), made: false };
     }
   }
+}
+
+/** The kinds of cluster kubeproof makes (and so can bring up and down by name). */
+export const MADE_CLUSTER_KINDS = ['local', 'kind'] as const;
+export type MadeClusterKind = (typeof MADE_CLUSTER_KINDS)[number];
+
+/** `kubeproof cluster up [--cluster local|kind]`. */
+export async function clusterUpFor(kind: MadeClusterKind, opts: ClusterUpOptions): Promise<Cluster> {
+  return kind === 'kind' ? new KindProvider().up(opts) : new LocalProvider().up(opts);
+}
+
+/** `kubeproof cluster down [--cluster local|kind]`. */
+export async function clusterDownFor(kind: MadeClusterKind, name: string, opts: { keep?: boolean; log: Log }): Promise<void> {
+  if (kind === 'kind') await deleteKindClusterByName(name, opts.log);
+  else await deleteLocalCluster(name, { keep: opts.keep, log: opts.log });
 }
