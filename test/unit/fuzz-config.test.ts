@@ -55,7 +55,7 @@ async function loadChecked(text: string): Promise<void> {
     assert.equal(err.where?.file, file);
     let syntax = true;
     try {
-      JSON.parse(text);
+      JSON.parse(text.replace(/^\uFEFF/, ''));
       syntax = false;
     } catch {
       // a syntax error: it has a line
@@ -95,6 +95,12 @@ describe('kubeproof.config.json, generated', () => {
       }),
       { numRuns: RUNS * 3 },
     );
+  });
+
+  it("a byte-order mark an editor put first is not part of the JSON", async () => {
+    const file = join(dir, 'bom.json');
+    writeFileSync(file, '\uFEFF{"allowContexts": ["staging-*"]}');
+    assert.deepEqual(await loadProjectConfig(dir, file), { allowContexts: ['staging-*'] });
   });
 
   it('a context pattern matches itself, and is literal except for *', () => {

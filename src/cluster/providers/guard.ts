@@ -75,7 +75,8 @@ export async function loadProjectConfig(cwd: string, path?: string): Promise<Pro
   const file = path ? resolve(cwd, path) : join(cwd, PROJECT_CONFIG_FILE);
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    // An editor's byte-order mark is not part of the JSON (RFC 8259 lets a parser ignore it).
+    text = (await readFile(file, 'utf8')).replace(/^\uFEFF/, '');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !path) return { allowContexts: [] };
     throw new BadInputError(`cannot read ${file}: ${(err as Error).message}`, { where: { file } });
