@@ -56,6 +56,8 @@ export class Informer<T extends KubeObject = KubeObject> {
   private readonly gapListeners = new Set<(gap: WatchGap) => void>();
   /** The current gap: when the last watch ended, failed attempts since, whether it relisted. */
   private broken: { at: number; failures: number; relisted: boolean; error?: string } | undefined;
+  /** A gap just reported, until the resumed watch delivers something: an expired version (410) comes as its first event and reopens the gap. */
+  private reported: { from: number } | undefined;
   private resourceVersion = '';
   private stopWatch: (() => void) | undefined;
   private stopped = false;
@@ -96,7 +98,11 @@ export class Informer<T extends KubeObject = KubeObject> {
     return () => this.errorListeners.delete(listener);
   }
 
-  /** Called once a watch is open again after a time without one that had failed attempts in it (not after a routine close). */
+  /**
+   * Called once a watch is open again after a time without one that had failed attempts in it
+   * (not after a routine close). If the resumed watch then says its version expired (410), the
+   * same gap (same `from`) is reported again once the relist is done, with `relisted`.
+   */
   onGap(listener: (gap: WatchGap) => void): () => void {
     this.gapListeners.add(listener);
     return () => this.gapListeners.delete(listener);
@@ -164,11 +170,16 @@ export class Informer<T extends KubeObject = KubeObject> {
         if (this.stopped) return;
         if (phase === 'ERROR') {
           const status = raw as unknown as { code?: number; message?: string };
-          if (status.code === 410) this.resourceVersion = '';
+          if (status.code === 410) {
+            this.resourceVersion = '';
+            // The server took the watch (200) only to say the version is gone: the gap goes on, until the relist.
+            if (this.reported) this.broken = { at: this.reported.from, failures: 1, relisted: false, error: `410 ${status.message ?? 'Gone'}` };
+          }
           // Any other error event (etcd timing out, say) ends the stream too: retry with backoff, not at once.
           else serverError = `${status.code ?? ''} ${status.message ?? 'watch error'}`.trim();
           return;
         }
+        this.reported = undefined;
         const obj = normalise(raw as T, this.kind);
         if (obj.metadata?.resourceVersion) this.resourceVersion = obj.metadata.resourceVersion;
         if (phase === 'BOOKMARK') return;
@@ -201,6 +212,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.broken = undefined;
     if (!b || b.failures === 0) return;
     const gap: WatchGap = { kind: this.kind, from: b.at, to: now(), relisted: b.relisted, ...(b.error ? { error: b.error } : {}) };
+    this.reported = { from: b.at };
     for (const l of this.gapListeners) {
       try {
         l(gap);

@@ -83,6 +83,32 @@ describe('informer gaps', () => {
     await inf.stop();
   });
 
+  it('a resumed watch whose first event says its version expired (410, in a 200 stream): the same gap again, relisted', async () => {
+    const api = new FlakyApi();
+    api.lists.push({ items: [cm('a', '1')], rv: '5' });
+    const inf = new Informer(api.asKube(), 'ConfigMap', { namespace: 'ns' });
+    const gaps: WatchGap[] = [];
+    inf.onGap((g) => gaps.push(g));
+    await inf.start();
+    await api.watchOpen(1);
+    api.answers.push('refuse');
+    const first = new Promise<WatchGap>((resolve) => inf.onGap(resolve));
+    api.opened[0]!.onDone(new Error('socket hang up'));
+    await api.watchOpen(2);
+    await first;
+    // The restarted server's cache starts after version 5: the watch it accepted says so and ends.
+    api.lists.push({ items: [cm('a', '8')], rv: '9' });
+    const second = new Promise<WatchGap>((resolve) => inf.onGap(resolve));
+    api.opened[1]!.onEvent('ERROR', { code: 410, message: 'too old resource version: 5 (8)' } as unknown as KubeObject);
+    api.opened[1]!.onDone(undefined);
+    await api.watchOpen(3);
+    await second;
+    assert.deepEqual(gaps.map((g) => g.relisted), [false, true]);
+    assert.equal(gaps[1]!.from, gaps[0]!.from, 'one outage, reported again with the relist');
+    assert.equal(api.opened[2]!.rv, '9');
+    await inf.stop();
+  });
+
   it('a routine close resumed at once is no gap', async () => {
     const api = new FlakyApi();
     api.lists.push({ items: [], rv: '3' });
