@@ -5,7 +5,7 @@ Feature: Draining nodes under a PodDisruptionBudget
   node is cordoned first and uncordoned when the scenario ends.
 
   Background:
-    Given a local cluster with 3 nodes in zones a, b and c
+    Given a cluster with at least 3 Ready nodes in zones a, b and c
 
   Scenario: A drain waits on the budget, one replacement at a time, and completes
     Given deployment "api" from "scenarios/drain/api.yaml" is ready

@@ -5,7 +5,7 @@ Feature: Myth vs fact — a PodDisruptionBudget does not stop a NoExecute taint
   the taint-eviction controller, which ignores budgets; so does a node failure.
 
   Scenario: A NoExecute taint takes every pod of the node, budget or not
-    Given a local cluster with 3 nodes in zones a, b and c
+    Given a cluster with at least 3 Ready nodes in zones a, b and c
     And deployment "api" from "scenarios/drain/api.yaml" is ready
     And within 30 s 3 pods of deployment "api" are Ready on node "node-1"
     When node "node-1" is tainted "maintenance:NoExecute"

@@ -5,7 +5,7 @@ Feature: A node that fails
   ReplicaSet creates replacements elsewhere. The timings in force are in the report.
 
   Background:
-    Given a local cluster with 3 nodes in zones a, b and c
+    Given a cluster with at least 3 Ready nodes in zones a, b and c
     And deployment "web" from "scenarios/web" is ready
     And within 30 s every zone runs at least 1 Ready pod of deployment "web"
 

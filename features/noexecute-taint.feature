@@ -5,7 +5,7 @@ Feature: NoExecute taints evict what does not tolerate them
   NoSchedule only keeps new pods off. The taint is removed when the scenario ends.
 
   Background:
-    Given a local cluster with 3 nodes in zones a, b and c
+    Given a cluster with at least 3 Ready nodes in zones a, b and c
     And the manifests in "scenarios/taints" are applied
     And within 30 s 2 pods of deployment "no-toleration" are Ready on node "node-1"
     And within 30 s 2 pods of deployment "tolerates-5s" are Ready on node "node-1"

@@ -36,7 +36,7 @@ Feature: Readiness break — an unready pod leaves its Service, keeps running, a
     And within 30 s deployment "lenient" has at least 2 ready replicas
 
   Scenario: A StatefulSet pod chosen by name
-    Given a local cluster with 3 nodes in zones a, b and c
+    Given a cluster with at least 3 Ready nodes in zones a, b and c
     And statefulset "db" from "scenarios/workloads/statefulset.yaml" is ready
     When pod "db-1" fails readiness
     Then within 5 s pod "db-1" leaves the ready endpoints of service "db"

@@ -4,7 +4,7 @@ Feature: What Kubernetes promises for every workload kind
   quotas and scheduling, not only about Deployments.
 
   Background:
-    Given a local cluster with 3 nodes in zones a, b and c
+    Given a cluster with at least 3 Ready nodes in zones a, b and c
 
   Scenario: A StatefulSet spreads over zones and replaces a killed member
     Given statefulset "db" from "scenarios/workloads/statefulset.yaml" is ready
@@ -65,7 +65,7 @@ Feature: What Kubernetes promises for every workload kind
     Then within 30 s an event "FailedCreate" mentioning "exceeded quota" is recorded
 
   Scenario: Scaling, relabelling, patching and rolling out a Deployment
-    Given a local cluster with 3 nodes
+    Given a cluster with at least 3 Ready nodes
     And deployment "web" from "scenarios/web" is ready
     And the manifest "scenarios/web/service.yaml" is applied
     When deployment "web" is scaled to 5 replicas

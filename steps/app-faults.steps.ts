@@ -71,6 +71,10 @@ then(
 
 then('within {duration} pod {string} returns to the ready endpoints of service {string}', 'Then within 5 s pod "db-1" returns to the ready endpoints of service "db"', async function (within: number, pod: string, service: string) {
   await expectWithin(this.scenario, endpointsReady(this.scenario.timeline, service, [pod], true), within);
+}, { requires: (_within: number, pod: string, service: string) => need.tookOut(pod, service) });
+
+then('within {duration} pod {string} becomes a ready endpoint of service {string}', 'Then within 30 s pod "ordered-2" becomes a ready endpoint of service "ordered"', async function (within: number, pod: string, service: string) {
+  await expectWithin(this.scenario, endpointsReady(this.scenario.timeline, service, [pod], true), within);
 });
 
 // Disruption budgets and unready pods

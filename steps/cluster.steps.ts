@@ -12,17 +12,14 @@ given('the current kubeconfig context', 'Given the current kubeconfig context', 
   await ensureNodes(this.scenario, { count: 1 });
 });
 
+// "a local cluster with 3 nodes" meant at least 3, on any cluster: said so now, the old wording still matched.
 given('a cluster with at least {int} Ready node(s)', 'Given a cluster with at least 3 Ready nodes', async function (count: number) {
   await ensureNodes(this.scenario, { count });
-});
+}, { also: ['a local cluster with {int} node(s)'] });
 
-given('a local cluster with {int} node(s)', 'Given a local cluster with 3 nodes', async function (count: number) {
-  await ensureNodes(this.scenario, { count, local: true });
-});
-
-given('a local cluster with {int} node(s) in zones {names}', 'Given a local cluster with 3 nodes in zones a, b and c', async function (count: number, zones: string[]) {
-  await ensureNodes(this.scenario, { count, zones, local: true });
-});
+given('a cluster with at least {int} Ready node(s) in zones {names}', 'Given a cluster with at least 3 Ready nodes in zones a, b and c', async function (count: number, zones: string[]) {
+  await ensureNodes(this.scenario, { count, zones });
+}, { also: ['a local cluster with {int} node(s) in zones {names}'] });
 
 given('a KWOK node {string} with:', 'Given a KWOK node "big-1" with:', async function (name: string, table: DataTable) {
   await addNodes(this.scenario, [nodeSpecFromRows(name, table.raw())]);

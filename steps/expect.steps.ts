@@ -3,6 +3,7 @@ import { expectThroughout, expectWithin, expectNow } from '../src/expect/expect.
 import { eventRecorded, jobFinished, pendingBecause, podCount, readyReplicas, spreadOverZones } from '../src/expect/conditions.js';
 import type { Amount } from '../src/expect/amount.js';
 import type { PodState, WorkloadKind } from '../src/workload/pods.js';
+import { formatDuration } from '../src/log.js';
 
 const { then } = step('expectations');
 
@@ -80,5 +81,17 @@ then(
   'Then for 5 s at least 2 pods of deployment "web" stay Ready',
   async function (forMs: number, amount: Amount, kind: WorkloadKind, name: string, state: PodState) {
     await expectThroughout(this.scenario, podCount(this.scenario.timeline, { workload: { kind, name } }, state, amount), forMs);
+  },
+  {
+    hint: (forMs: number, amount: Amount, kind: WorkloadKind, name: string, state: PodState) =>
+      amount.op === 'exactly' && amount.n === 0 ? `"no pods … stay ${state}" says that no pod is ${state} at any moment of the ${formatDuration(forMs)}: say "for ${formatDuration(forMs)} none of the pods of ${kind.toLowerCase()} "${name}" is ${state}"` : undefined,
+  },
+);
+
+then(
+  'for {duration} none of the pods of {workload} {string} is {podState}',
+  'Then for 3 s none of the pods of deployment "huge" is Running',
+  async function (forMs: number, kind: WorkloadKind, name: string, state: PodState) {
+    await expectThroughout(this.scenario, podCount(this.scenario.timeline, { workload: { kind, name } }, state, { op: 'exactly', n: 0 }), forMs);
   },
 );

@@ -21,7 +21,11 @@ export const fact = {
   trials: 'trials' as Fact,
   measured: (service: string): Fact => `availability measured of service ${service}`,
   loaded: (kind: WorkloadKind, name: string): Fact => `load on ${kind} ${name}`,
+  podKilled: (name: string): Fact => `killed pod ${name}`,
 };
+
+/** What takes a pod out of a Service's ready endpoints, so that it can return to them. */
+const takesOut = (pod: string) => (f: Fact) => f === fact.anyReadinessBroken || f === fact.tainted || f === fact.zoneDrained || f === fact.containerKilled || f === fact.podKilled(pod) || f.startsWith('drained node ') || f.startsWith('down node ');
 
 export const need = {
   readinessBroken: (kind: WorkloadKind, name: string): Need => ({ anyOf: [fact.readinessBroken(kind, name)], what: `a readiness break of ${w(kind, name)}`, example: `When 1 pod of ${w(kind, name)} fails readiness` }),
@@ -33,6 +37,11 @@ export const need = {
   trials: (): Need => ({ anyOf: [fact.trials], what: 'repeated trials', example: 'When 1 pod of deployment "web" is killed 5 times, each time waiting up to 30 s for 3 ready replicas' }),
   measured: (service: string): Need => ({ anyOf: [fact.measured(service)], what: `availability of service "${service}" measured`, example: `Given availability of service "${service}" is measured` }),
   loaded: (kind: WorkloadKind, name: string): Need => ({ anyOf: [fact.loaded(kind, name)], what: `a load offered to ${w(kind, name)}`, example: `When a load of 0.4 CPU cores is offered to ${w(kind, name)}` }),
+  /** "returns to the ready endpoints" of a pod nothing took out reads wrong: a note (not a problem) with the sentence for a pod that was never there. */
+  tookOut: (pod: string, service: string): Need => ({
+    note: `nothing earlier in its scenario takes pod "${pod}" out of the endpoints (a readiness break, a kill of it, a drain, a taint, a node down); for a pod that was never a ready endpoint say "within … pod "${pod}" becomes a ready endpoint of service "${service}""`,
+    unless: (facts) => [...facts].some(takesOut(pod)),
+  }),
   /** "Unavailable" has a meaning for this kind (a Job's pods are meant to finish). */
   unavailableMeansSomething: (kind: WorkloadKind): Need | undefined => {
     try {

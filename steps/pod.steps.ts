@@ -6,12 +6,13 @@ import { killOnePod } from '../src/faults/kill-one-pod.js';
 import type { PodDesignator } from '../src/workload/pod-designator.js';
 import type { PodState } from '../src/workload/pods.js';
 import type { Amount } from '../src/expect/amount.js';
+import { fact } from './needs.js';
 
 const { when, then } = step('one pod');
 
 when('{pod} is killed', 'When the oldest pod of deployment "web" is killed', async function (pod: PodDesignator) {
   await killOnePod(this.scenario, pod);
-});
+}, { provides: (pod: PodDesignator) => ('name' in pod ? [fact.podKilled(pod.name)] : []) });
 
 then('within {duration} {pod} is {podState}', 'Then within 30 s pod "solo" is Running', async function (within: number, pod: PodDesignator, state: PodState) {
   await expectWithin(this.scenario, podIs(this.scenario, pod, state), within);

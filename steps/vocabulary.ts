@@ -56,10 +56,29 @@ function define(keyword: StepDoc['keyword'], group: string) {
       },
     }[fn.name || 'step']!;
     Object.defineProperty(wrapped, 'length', { value: fn.length });
-    if (opts.provides || opts.requires || opts.applies) Object.defineProperty(wrapped, STEP_NEEDS, { value: { provides: opts.provides, requires: opts.requires, applies: opts.applies } });
+    const needs: StepNeeds = { provides: opts.provides, requires: opts.requires, applies: opts.applies, hint: opts.hint };
+    if (opts.provides || opts.requires || opts.applies || opts.hint) Object.defineProperty(wrapped, STEP_NEEDS, { value: needs });
     register(expression, wrapped);
-    for (const older of opts.also ?? []) register(older, wrapped);
+    // An older wording still runs the step, and says how it is written now.
+    for (const older of opts.also ?? []) {
+      const alias = { [wrapped.name]: function (this: KubeproofWorld, ...args: unknown[]) { return wrapped.apply(this, args); } }[wrapped.name]!;
+      Object.defineProperty(alias, 'length', { value: fn.length });
+      Object.defineProperty(alias, STEP_NEEDS, { value: { ...needs, hint: (...args: unknown[]) => `an older wording, still matched: say "${keyword} ${sentence(expression, args)}"` } });
+      register(older, alias);
+    }
   };
+}
+
+/** The expression with the step's arguments in place of its parameters, for a hint. */
+function sentence(expression: string, args: unknown[]): string {
+  let i = 0;
+  const say = (v: unknown): string => {
+    if (Array.isArray(v)) return v.map(say).join(', ');
+    const amount = v as { op?: string; n?: number } | undefined;
+    if (amount && typeof amount === 'object' && amount.op !== undefined) return `${amount.op === 'exactly' ? '' : `${amount.op} `}${amount.n}`;
+    return typeof v === 'string' ? `"${v}"` : String(v);
+  };
+  return expression.replace(/\{[^}]*\}/g, (p) => (p === '{names}' && Array.isArray(args[i]) ? (args[i++] as string[]).join(', ') : i < args.length ? say(args[i++]) : p));
 }
 
 export const step = (group: string) => ({

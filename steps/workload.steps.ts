@@ -23,7 +23,14 @@ given('this manifest is applied:', 'Given this manifest is applied:', async func
 
 given('{workload} {string} from {string} is ready', 'Given deployment "web" from "scenarios/web" is ready', async function (kind: WorkloadKind, name: string, path: string) {
   await deployWorkload(this.scenario, { kind, name }, path, DEFAULT_READY_WITHIN, this.step);
-}, { applies: (_kind: WorkloadKind, _name: string, path: string) => ({ paths: [path] }) });
+}, {
+  applies: (_kind: WorkloadKind, _name: string, path: string) => ({ paths: [path] }),
+  hint: (kind: WorkloadKind, name: string, path: string) => (kind === 'Job' ? `a Job is "ready" once it has completed, and this step waits for that: say "Given job "${name}" from "${path}" has run to completion"` : undefined),
+});
+
+given('job {string} from {string} has run to completion', 'Given job "migrate" from "scenarios/workloads/job.yaml" has run to completion', async function (name: string, path: string) {
+  await deployWorkload(this.scenario, { kind: 'Job', name }, path, DEFAULT_READY_WITHIN, this.step);
+}, { applies: (_name: string, path: string) => ({ paths: [path] }) });
 
 when('{workload} {string} is scaled to {int} replica(s)', 'When deployment "web" is scaled to 5 replicas', async function (kind: WorkloadKind, name: string, replicas: number) {
   await scaleWorkload(this.scenario, { kind, name }, replicas);

@@ -26,6 +26,8 @@ export interface CheckReport {
   /** Steps matched (a Background's counted in every scenario). */
   steps: number;
   problems: Problem[];
+  /** Notes on wording: an older sentence still matched, a better one for what a step says. Not problems. */
+  notes: Problem[];
   ms: number;
 }
 
@@ -37,7 +39,7 @@ export async function checkFeatures(opts: Pick<CheckOptions, 'paths' | 'tags' | 
   problems.push(...(await staticProblems(m.matched, opts.projectDir ?? opts.cwd)));
   const steps = m.matched.reduce((n, s) => n + s.length, 0);
   problems.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line);
-  return { ok: problems.length === 0, files: m.files, scenarios: m.scenarios, steps, problems, ms: Math.round(performance.now() - t0) };
+  return { ok: problems.length === 0, files: m.files, scenarios: m.scenarios, steps, problems, notes: m.notes, ms: Math.round(performance.now() - t0) };
 }
 
 export async function check(opts: CheckOptions): Promise<number> {
@@ -47,7 +49,8 @@ export async function check(opts: CheckOptions): Promise<number> {
   if (opts.json) out(`${JSON.stringify(report, null, 2)}\n`);
   else {
     for (const p of report.problems) err(`${formatProblem(p)}\n`);
-    err(`${report.scenarios} scenario(s), ${report.steps} matched step(s) in ${report.files} feature file(s): ${report.ok ? 'no problem' : `${report.problems.length} problem(s)`} (${report.ms} ms)\n`);
+    for (const n of report.notes) err(`note: ${formatProblem(n)}\n`);
+    err(`${report.scenarios} scenario(s), ${report.steps} matched step(s) in ${report.files} feature file(s): ${report.ok ? 'no problem' : `${report.problems.length} problem(s)`}${report.notes.length ? `, ${report.notes.length} note(s)` : ''} (${report.ms} ms)\n`);
   }
   return report.ok ? ExitCode.ok : ExitCode.badInput;
 }

@@ -35,6 +35,8 @@ export interface MatchedFeatures {
   /** Each scenario's matched steps, Background first. */
   matched: CheckedStep[][];
   problems: Problem[];
+  /** Notes on wording (older sentences, better ones): not problems. */
+  notes: Problem[];
 }
 
 export interface MatchOptions {
@@ -71,7 +73,7 @@ export async function matchFeatures(opts: MatchOptions): Promise<MatchedFeatures
   const sources = await loadSources(runConfiguration.sources, { cwd: opts.cwd });
   const files = new Set(sources.plan.map((p) => p.uri)).size;
   const support = await loadSupport(runConfiguration, { cwd: opts.cwd });
-  const base = { runConfiguration, support, scenarios: sources.plan.length, files, realScenarios: 0, matched: [] };
+  const base = { runConfiguration, support, scenarios: sources.plan.length, files, realScenarios: 0, matched: [], notes: [] };
   if (sources.errors.length) {
     return { ...base, problems: sources.errors.map((e) => ({ file: e.uri, line: e.location.line, message: e.message.split('\n')[0] ?? 'cannot parse feature' })) };
   }
@@ -125,8 +127,9 @@ export async function matchFeatures(opts: MatchOptions): Promise<MatchedFeatures
   );
   problems.unshift(...undefinedSteps.map((u) => `${u.where}: "${u.text}": ${explainUndefined(u.text, expressions)}`));
   // What a step needs an earlier step to have done, and arguments it refuses: known now, not minutes into the run.
-  problems.push(...unmetNeeds(matched));
-  return { ...base, realScenarios, matched, problems: [...new Set(problems)].map(problemOf) };
+  const notes: string[] = [];
+  problems.push(...unmetNeeds(matched, notes));
+  return { ...base, realScenarios, matched, problems: [...new Set(problems)].map(problemOf), notes: notes.map(problemOf) };
 }
 
 /** What the loaded support library holds at run time (its public type hides it). */

@@ -10,7 +10,11 @@
 export type Fact = string;
 
 /** One of `anyOf` established by an earlier step of the scenario (`what` says it in words), or the arguments refused outright. */
-export type Need = { anyOf: Fact[]; what: string; example: string } | { refuse: string };
+export type Need =
+  | { anyOf: Fact[]; what: string; example: string }
+  | { refuse: string }
+  /** Not a problem, a note: said unless `unless` holds of the facts established before the step (e.g. a wording that reads wrong here). */
+  | { note: string; unless?: (facts: ReadonlySet<Fact>) => boolean };
 
 /** The manifests a step applies (paths relative to the project; its docstring, as a manifest applied, one meant to be rejected, or a patch): `kubeproof check` loads them and knows the scenario's objects. */
 export interface Applies {
@@ -22,6 +26,8 @@ export interface StepNeeds {
   provides?: (...args: any[]) => Fact[];
   requires?: (...args: any[]) => Need | Need[] | undefined;
   applies?: (...args: any[]) => Applies;
+  /** A note on how the step is worded (an older wording, a better sentence for what it says), shown by `kubeproof check` and `run`. */
+  hint?: (...args: any[]) => string | undefined;
 }
 
 /** Where a step definition's function carries its needs (set by steps/vocabulary.ts). */
@@ -40,8 +46,8 @@ export function needsOf(code: unknown): StepNeeds | undefined {
   return code && (typeof code === 'function' || typeof code === 'object') ? ((code as Record<symbol, StepNeeds | undefined>)[STEP_NEEDS] ?? undefined) : undefined;
 }
 
-/** Every unmet need of every scenario (each a sequence of matched steps, Background first), as "file:line: message". */
-export function unmetNeeds(scenarios: MatchedStep[][]): string[] {
+/** Every unmet need of every scenario (each a sequence of matched steps, Background first), as "file:line: message"; `notes` gets the notes and hints. */
+export function unmetNeeds(scenarios: MatchedStep[][], notes: string[] = []): string[] {
   const problems: string[] = [];
   for (const steps of scenarios) {
     const facts = new Set<Fact>();
@@ -49,13 +55,19 @@ export function unmetNeeds(scenarios: MatchedStep[][]): string[] {
       const needs = needsOf(st.code);
       if (!needs) continue;
       const args = st.args ?? [];
+      const hint = needs.hint?.(...args);
+      if (hint) notes.push(`${st.where}: "${st.text}": ${hint}`);
       const required = needs.requires?.(...args);
       for (const need of required === undefined ? [] : Array.isArray(required) ? required : [required]) {
-        if ('refuse' in need) problems.push(`${st.where}: "${st.text}": ${need.refuse}`);
+        if ('note' in need) {
+          if (!need.unless?.(facts)) notes.push(`${st.where}: "${st.text}": ${need.note}`);
+        } else if ('refuse' in need) problems.push(`${st.where}: "${st.text}": ${need.refuse}`);
         else if (!need.anyOf.some((f) => facts.has(f))) problems.push(`${st.where}: "${st.text}" needs ${need.what} earlier in its scenario (e.g. "${need.example}")`);
       }
       for (const f of needs.provides?.(...args) ?? []) facts.add(f);
     }
   }
+  const unique = [...new Set(notes)];
+  notes.splice(0, notes.length, ...unique);
   return [...new Set(problems)];
 }

@@ -81,6 +81,7 @@ async function validate(opts: RunOptions, log: Log): Promise<Validated> {
     });
   }
   if (m.scenarios === 0) throw new BadInputError(`no scenario matches ${opts.paths.join(' ') || 'features/'}${opts.tags ? ` with tags ${opts.tags}` : ''}`);
+  for (const n of m.notes) log(`note: ${formatProblem(n)}`);
   log(`${m.scenarios} scenario(s) in ${m.files} feature file(s)`);
   return { runConfiguration: m.runConfiguration, support: m.support, scenarios: m.scenarios, realScenarios: m.realScenarios };
 }

@@ -42,7 +42,7 @@ describe('kubeproof check', () => {
   it('passes the shipped features with no cluster and no kubeconfig', () => {
     const r = check(['features/']);
     assert.equal(r.code, 0, r.err);
-    assert.match(r.err, /no problem \(\d+ ms\)/);
+    assert.match(r.err, /no problem(, \d+ note\(s\))? \(\d+ ms\)/);
   });
 
   it('a misspelt step: exit 2 with file:line', () => {
@@ -88,6 +88,26 @@ describe('kubeproof check', () => {
     assert.match(at(15), /Deployment "api" is not defined/);
     assert.match(at(16), /manifest "scenarios\/nope.yaml" does not exist/);
     assert.ok(report.problems.every((p) => p.file.endsWith('.feature')), JSON.stringify(report.problems));
+  });
+
+  it('older and misleading wordings still pass, each with a note naming the sentence to use', () => {
+    const f = feature([
+      'Given a local cluster with 3 nodes in zones a, b and c',
+      'Given job "migrate" from "scenarios/workloads/job.yaml" is ready',
+      'Given deployment "web" from "scenarios/web" is ready',
+      'Then for 5 s no pods of deployment "web" stay Pending',
+      'And within 5 s pod "web-1" returns to the ready endpoints of service "web"',
+    ]);
+    const r = check([f, '--json']);
+    const report = JSON.parse(r.out) as { ok: boolean; problems: unknown[]; notes: Array<{ line: number; message: string }> };
+    const at = (line: number) => report.notes.filter((n) => n.line === line).map((n) => n.message).join(' | ');
+    assert.match(at(3), /an older wording, still matched: say "Given a cluster with at least 3 Ready node\(s\) in zones a, b, c"/);
+    assert.match(at(4), /a Job is "ready" once it has completed.*say "Given job "migrate" from "scenarios\/workloads\/job.yaml" has run to completion"/);
+    assert.match(at(6), /say "for 5\.00 s none of the pods of deployment "web" is Pending"/);
+    assert.match(at(7), /nothing earlier in its scenario takes pod "web-1" out of the endpoints.*becomes a ready endpoint of service "web"/);
+    // web-1 is not an object of the scenario (a Deployment's pods have generated names): that one is a problem.
+    assert.equal(r.code, 2);
+    assert.deepEqual(report.problems.length, 1);
   });
 
   it('a StatefulSet member and a docstring Pod are objects of the scenario', () => {
