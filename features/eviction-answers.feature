@@ -10,7 +10,7 @@ Feature: Myth vs fact — every answer of the Eviction API
   real API server and disruption controller.
 
   Background:
-    Given a local cluster with 3 nodes in zones a, b and c
+    Given a cluster with at least 3 Ready nodes in zones a, b and c
 
   Scenario: Two budgets select one pod — every eviction is answered 500, and the drain reports it
     Given deployment "shared" from "scenarios/evictions/shared.yaml" is ready

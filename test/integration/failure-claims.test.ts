@@ -18,7 +18,7 @@ let cluster: LocalCluster;
 
 const FEATURE = `Feature: myths asserted
   Background:
-    Given a local cluster with 3 nodes in zones a, b and c
+    Given a cluster with at least 3 Ready nodes in zones a, b and c
 
   Scenario: myth: backoffLimit 3 with OnFailure makes 4 failed pods
     Given the manifest "scenarios/failing/job-onfailure.yaml" is applied
