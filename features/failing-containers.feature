@@ -15,7 +15,8 @@ Feature: Myth vs fact — failing containers, restart policies and a Job's backo
   the Job, ReplicaSet and Deployment controllers are the real ones.
 
   Background:
-    Given a cluster with at least 1 Ready node
+    Given containers simulated by KWOK
+    And a cluster with at least 1 Ready node
 
   Scenario: restartPolicy OnFailure — backoffLimit counts restarts in place, not pods
     Given the manifest "scenarios/failing/job-onfailure.yaml" is applied

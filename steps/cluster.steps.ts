@@ -1,5 +1,5 @@
 import { step } from './vocabulary.js';
-import { ensureNodes, addNodes, nodeSpecFromRows } from '../src/scenario/requirements.js';
+import { ensureNodes, addNodes, nodeSpecFromRows, requireSimulatedContainers } from '../src/scenario/requirements.js';
 import type { DataTable } from '@cucumber/cucumber';
 
 const { given } = step('cluster');
@@ -23,4 +23,8 @@ given('a cluster with at least {int} Ready node(s) in zones {names}', 'Given a c
 
 given('a KWOK node {string} with:', 'Given a KWOK node "big-1" with:', async function (name: string, table: DataTable) {
   await addNodes(this.scenario, [nodeSpecFromRows(name, table.raw())]);
+});
+
+given('containers simulated by KWOK', 'Given containers simulated by KWOK', function () {
+  requireSimulatedContainers(this.scenario);
 });

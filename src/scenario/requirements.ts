@@ -167,3 +167,14 @@ export function noRealNodeReason(cluster: string, host: { missing: HostRequireme
   if (holder) return `needs a real node, and cluster "${holder}" holds this machine's one real node: \`kubeproof cluster down --name ${holder}\` frees it`;
   return `needs a real node, and the local cluster "${cluster}" was started without one: \`kubeproof cluster up --name ${cluster} --real-nodes 1\` (kubeproof run starts one by itself for @real scenarios on a fresh cluster)`;
 }
+
+/**
+ * The scenario drives containers through KWOK's stages (exit codes, crash loops, waiting
+ * reasons switched by annotations): on real kubelets the container's own process decides, with
+ * the kubelet's real back-off, so such a scenario is not applicable there.
+ */
+export function requireSimulatedContainers(s: Scenario): void {
+  if (!s.cluster.capabilities.simulatedNodes) {
+    throw new NotApplicable(`these containers are simulated by KWOK stages (annotations kubeproof.io/exit-code, crash-backoff, waiting-reason); this ${s.cluster.kind} cluster runs real kubelets, whose own back-off (10 s, doubling) and processes decide instead`);
+  }
+}

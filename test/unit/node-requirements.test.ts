@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeCluster, fakeScenario } from './fake-cluster.js';
-import { ensureNodes } from '../../src/scenario/requirements.js';
+import { ensureNodes, requireSimulatedContainers } from '../../src/scenario/requirements.js';
 import { NotApplicable } from '../../src/not-applicable.js';
 import type { Node } from '../../src/kube/types.js';
 
@@ -48,6 +48,14 @@ describe('node requirements on a cluster that cannot add nodes', () => {
     const t0 = performance.now();
     await assert.rejects(ensureNodes(s, { count: 3, withinMs: 10_000 }), NotApplicable);
     assert.ok(performance.now() - t0 < 1000);
+    await s.timeline.stop();
+  });
+
+  it('scenarios of KWOK-simulated containers are not applicable on real kubelets, and run where nodes are simulated', async () => {
+    const { s } = await realCluster([node('w1', true)]);
+    assert.throws(() => requireSimulatedContainers(s), (err: unknown) => err instanceof NotApplicable && /real kubelets/.test(err.message));
+    Object.assign(s, { cluster: { kind: 'local', capabilities: { simulatedNodes: true } } });
+    assert.doesNotThrow(() => requireSimulatedContainers(s));
     await s.timeline.stop();
   });
 });
