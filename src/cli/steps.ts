@@ -12,5 +12,6 @@ export async function renderVocabulary(opts: { json: boolean }): Promise<string>
   }
   out.push('Parameters: {duration} "30 s", "2m", "500 ms" · {amount} "3", "at least 2", "at most 1", "no" · {howMany} "2 pods", "50% of the pods", "all pods"');
   out.push('            {workload} deployment|statefulset|daemonset|replicaset|job · {podState} Ready|NotReady|Running|Pending · {names} "a, b and c"');
+  out.push('            {pod} pod "db-1" | the oldest pod of deployment "web" | the newest pod of statefulset "db" (a pod named by its place is the one that held it when first named)');
   return `${out.join('\n')}\n`;
 }
