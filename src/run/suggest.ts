@@ -12,6 +12,7 @@ const ACCEPTS: Record<string, string> = {
   kind: 'a kind such as deployment, service, pdb, hpa, node or pod',
   howMany: '"2 pods", "50% of the pods" or "all pods"',
   podState: 'Ready, NotReady, Running or Pending',
+  pod: 'pod "name", or the oldest (newest) pod of deployment (statefulset, …) "name"',
   int: 'a whole number',
   float: 'a number',
   string: 'a "quoted" string',
@@ -34,6 +35,7 @@ const STRICT: Record<string, string> = {
   podState: 'Ready|NotReady|Running|Pending',
   amount: String.raw`(?:(?:exactly|at least|at most|more than|fewer than) )?\d+|no`,
   howMany: String.raw`\d+ pods?|\d+(?:\.\d+)?% of the pods|all pods`,
+  pod: String.raw`pod "[^"]*"|the (?:oldest|newest) pod of (?:deployment|statefulset|daemonset|replicaset|job) "[^"]*"`,
 };
 
 /**
