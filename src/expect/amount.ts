@@ -32,6 +32,6 @@ export function parseAmount(text: string): Amount {
   if (!m) throw new BadInputError(`"${text}" is not an amount`);
   const n = Number(m[2]);
   // Past 2^53 a number is silently another one: "exactly 9007199254740993" would compare with …992.
-  if (!Number.isSafeInteger(n)) throw new BadInputError(`"${text}": ${m[2]} is too large a number`);
+  if (!Number.isSafeInteger(n)) throw new BadInputError(`"${text}" is too large a number (past 2^53 a number loses digits)`);
   return { op: (m[1] as Amount['op']) ?? 'exactly', n };
 }
