@@ -50,8 +50,15 @@ export interface Injected {
   revert?: () => Promise<UndoOutcome>;
 }
 
-/** Record, mark, then run `act(annotations)`. The revert is registered before `act` runs. */
-export async function injectFault(s: Scenario, spec: FaultSpec, act: (injected: Injected) => Promise<void>): Promise<Injected> {
+/**
+ * Record, mark, then run `act(annotations)`. The revert is registered before `act` runs. The
+ * whole is one unit the run's undo waits for (Ctrl-C mid-fault undoes it after it landed).
+ */
+export function injectFault(s: Scenario, spec: FaultSpec, act: (injected: Injected) => Promise<void>): Promise<Injected> {
+  return s.ledger.injecting(() => inject(s, spec, act));
+}
+
+async function inject(s: Scenario, spec: FaultSpec, act: (injected: Injected) => Promise<void>): Promise<Injected> {
   let record: UndoRecord | undefined;
   if (spec.undo) {
     const id = s.ledger.newId(spec.fault);

@@ -25,6 +25,17 @@ function ledgerName(runId: string): string {
   return `ledger-${runId.toLowerCase()}`;
 }
 
+/**
+ * Faults being injected now, per run (record, mark, act as one unit), and the runs being
+ * undone. An undo that ran while a fault was between its record and its write would find
+ * nothing to undo and forget the record — then the write lands and stays, with no record left:
+ * so undoing a run first refuses new faults of it, then waits for those in flight.
+ */
+const injecting = new Map<string, Set<Promise<unknown>>>();
+const undoing = new Set<string>();
+/** How long an undo waits for faults in flight (an act is one or two writes, or a node's stop command). */
+const IN_FLIGHT_WAIT_MS = 30_000;
+
 /** Fault ids are unique within the process: every scenario has a Ledger of the same run, and a shared id would make one scenario's forget erase another's record. */
 let seq = 0;
 
@@ -47,6 +58,23 @@ export class Ledger {
   newId(fault: string): string {
     seq += 1;
     return `${this.runId.slice(-4).toLowerCase()}-${seq}-${fault}`.slice(0, 63).replace(/[^a-z0-9-]/g, '-');
+  }
+
+  /**
+   * Inject one fault (`inject`: record, mark, act) as a unit the run's undo waits for. Refused
+   * once the run is being undone (Ctrl-C, its end): no fault starts after its undo did.
+   */
+  async injecting<T>(inject: () => Promise<T>): Promise<T> {
+    if (undoing.has(this.runId)) throw new Error(`run ${this.runId} is being undone: no new fault`);
+    const set = injecting.get(this.runId) ?? new Set<Promise<unknown>>();
+    injecting.set(this.runId, set);
+    const p = inject();
+    set.add(p);
+    try {
+      return await p;
+    } finally {
+      set.delete(p);
+    }
   }
 
   /** Write the undo record before the fault acts. Resolves once the API server has stored it. */
@@ -152,7 +180,17 @@ export async function ledgerRuns(kube: Kube): Promise<string[]> {
   return list.items.map((cm) => cm.metadata?.labels?.[RUN_LABEL] ?? '').filter(Boolean);
 }
 
-/** Undo every record of a run (from any process), newest first. */
+/**
+ * Undo every record of a run (from any process), newest first — after the faults this process
+ * is injecting for it have landed (or failed), and with no new one let in.
+ */
 export async function revertRun(kube: Kube, runId: string): Promise<RevertReport[]> {
+  undoing.add(runId);
+  const inFlight = [...(injecting.get(runId) ?? [])];
+  if (inFlight.length) {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.allSettled(inFlight), new Promise((resolve) => (timer = setTimeout(resolve, IN_FLIGHT_WAIT_MS)))]);
+    clearTimeout(timer);
+  }
   return new Ledger(kube, runId).revertAll();
 }

@@ -9,7 +9,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Kube } from '../../src/kube/client.js';
 import { ApiError } from '../../src/kube/errors.js';
-import { Ledger, recordsOf, ledgerRuns, SYSTEM_NAMESPACE } from '../../src/ledger/ledger.js';
+import { Ledger, recordsOf, ledgerRuns, revertRun, SYSTEM_NAMESPACE } from '../../src/ledger/ledger.js';
+import { registerUndo, type UndoAction } from '../../src/ledger/undo-ops.js';
 import type { KubeObject } from '../../src/kube/types.js';
 
 type Cm = KubeObject & { data?: Record<string, string> };
@@ -111,6 +112,33 @@ describe('ledger writes that interleave', () => {
     store.before.set('create', async () => void (await new Ledger(kube, RUN).record(rec('b-1-taint'))));
     await new Ledger(kube, RUN).record(rec('a-1-cordon'));
     assert.deepEqual((await recordsOf(kube, RUN)).map((r) => r.id).sort(), ['a-1-cordon', 'b-1-taint']);
+  });
+
+  it("a run's undo (Ctrl-C) waits for a fault between its record and its write, and lets no new fault start", async () => {
+    const kube = new ConfigMaps().asKube();
+    const run = '20250101-000000-sig1';
+    // A fault whose effect is a flag: its undo reverts the flag if it is set ("already" otherwise).
+    const node = { cordoned: false };
+    registerUndo('test-flag' as never, async () => (node.cordoned ? ((node.cordoned = false), { status: 'reverted', detail: 'uncordoned' }) : { status: 'already', detail: 'was not cordoned' }));
+    const ledger = new Ledger(kube, run);
+    let land!: () => void;
+    const landed = new Promise<void>((resolve) => (land = resolve));
+    let recorded!: () => void;
+    const isRecorded = new Promise<void>((resolve) => (recorded = resolve));
+    const fault = ledger.injecting(async () => {
+      await ledger.record({ id: 'sig1-1-cordon', fault: 'cordon', target: { kind: 'Node', name: 'node-1' }, undo: { op: 'test-flag' } as unknown as UndoAction });
+      recorded();
+      await landed; // the cordon's write still in flight
+      node.cordoned = true;
+    });
+    await isRecorded;
+    const undone = revertRun(kube, run); // Ctrl-C now
+    await assert.rejects(ledger.injecting(async () => 'a later fault'), /being undone: no new fault/);
+    land();
+    await fault;
+    const reports = await undone;
+    assert.deepEqual(reports.map((r) => r.outcome.status), ['reverted'], 'the undo ran before the fault landed');
+    assert.equal(node.cordoned, false, 'the fault stayed');
   });
 
   it('an emptied ledger left by a process killed between the patch and the delete goes with the next revert of its run', async () => {
