@@ -57,7 +57,7 @@ export class Informer<T extends KubeObject = KubeObject> {
   /** The current gap: when the last watch ended, failed attempts since, whether it relisted. */
   private broken: { at: number; failures: number; relisted: boolean; error?: string } | undefined;
   /** A gap just reported, until the resumed watch delivers something: an expired version (410) comes as its first event and reopens the gap. */
-  private reported: { from: number } | undefined;
+  private reported: { from: number; to: number } | undefined;
   private resourceVersion = '';
   private stopWatch: (() => void) | undefined;
   private stopped = false;
@@ -173,7 +173,7 @@ export class Informer<T extends KubeObject = KubeObject> {
           if (status.code === 410) {
             this.resourceVersion = '';
             // The server took the watch (200) only to say the version is gone: the gap goes on, until the relist.
-            if (this.reported) this.broken = { at: this.reported.from, failures: 1, relisted: false, error: `410 ${status.message ?? 'Gone'}` };
+            if (this.reported && now() - this.reported.to < 10_000) this.broken = { at: this.reported.from, failures: 1, relisted: false, error: `410 ${status.message ?? 'Gone'}` };
           }
           // Any other error event (etcd timing out, say) ends the stream too: retry with backoff, not at once.
           else serverError = `${status.code ?? ''} ${status.message ?? 'watch error'}`.trim();
@@ -212,7 +212,7 @@ export class Informer<T extends KubeObject = KubeObject> {
     this.broken = undefined;
     if (!b || b.failures === 0) return;
     const gap: WatchGap = { kind: this.kind, from: b.at, to: now(), relisted: b.relisted, ...(b.error ? { error: b.error } : {}) };
-    this.reported = { from: b.at };
+    this.reported = { from: b.at, to: gap.to };
     for (const l of this.gapListeners) {
       try {
         l(gap);
