@@ -18,6 +18,9 @@ const tmp = mkdtempSync(join(tmpdir(), 'kubeproof-test-'));
 const only = process.argv.slice(2); // e.g. `npm test -- unit`
 const want = (part) => only.length === 0 || only.includes(part);
 const ci = process.env.CI === 'true';
+// The features verified on a real kind cluster so far; the others (HPA, the @real ones, the newer
+// vocabulary) have not run on kind yet and are not claimed to.
+const KIND_FEATURES = ['pod-kill', 'drain-under-pdb', 'noexecute-taint', 'node-failure', 'readiness-break', 'workloads'].map((f) => `features/${f}.feature`);
 let passed = 0;
 let failed = 0;
 let skipped = 0;
@@ -69,7 +72,7 @@ if (want('integration') || want('features') || want('kind')) {
       const engine = spawnSync('docker', ['info'], { stdio: 'ignore' });
       if (engine.status === 0) {
         // kind's nodes are real kubelets: what only KWOK can do is not applicable there, with the reason, and counts as skipped.
-        features('kind', ['run', '--cluster', 'kind', '--kind-image', process.env.KUBEPROOF_KIND_IMAGE ?? 'offline'], { naRequired: false });
+        features('kind', ['run', '--cluster', 'kind', '--kind-image', process.env.KUBEPROOF_KIND_IMAGE ?? 'offline', ...KIND_FEATURES], { naRequired: false });
       } else if (ci) {
         failed += 1;
         process.stderr.write('kind: no Docker engine answers (`docker info` failed); under CI=true the kind features are required (.ci/run starts one with scripts/docker-engine.sh)\n');
