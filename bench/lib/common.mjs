@@ -110,7 +110,7 @@ export const clusterDir = (name) => join(cacheDir, 'kwok', 'clusters', name);
 
 export async function clusterUp(name, nodes = 3, extra = []) {
   const r = await kubeproof(['cluster', 'up', '--name', name, '--nodes', String(nodes), ...extra], { sample: false });
-  if (r.code !== 0) throw new Error(`cluster up ${name} failed (${r.code}): ${r.stderr.slice(-2000)}`);
+  if (r.code !== 0) throw Object.assign(new Error(`cluster up ${name} failed (${r.code}) after ${Math.round(r.ms / 100) / 10} s: ${r.stderr.length > 1400 ? `${r.stderr.slice(0, 1000)} … ${r.stderr.slice(-400)}` : r.stderr}`), { ms: r.ms });
   const kubeconfig = r.stdout.trim().split('\n').at(-1).replace(/^KUBECONFIG=/, '');
   return { kubeconfig, ms: r.ms };
 }

@@ -71,16 +71,27 @@ function suite(p) {
 function scale(p) {
   const d = p.data;
   const out = [`### Scale`, header(p), ''];
-  if (d.clusterUpError) return [...out, `\`cluster up --nodes ${d.nodes}\` failed: ${d.clusterUpError.split('\n').slice(-3).join(' ')}`, ''].join('\n');
-  out.push(`- cluster up, ${d.nodes} KWOK nodes in ${d.zones} zones: ${s(d.clusterUpMs, 1)} (${d.readyNodes} Ready); cluster down ${s(d.clusterDownMs, 1)}`);
+  if (d.clusterUpError) {
+    const first = d.clusterUpError.split('\n').find((l) => /not|Ready|timed out|deadline/i.test(l)) ?? d.clusterUpError.split('\n')[0];
+    out.push(`- \`cluster up --nodes ${d.nodes}\` **failed** after ${s(d.clusterUpFailedAfterMs, 1)}: ${first.slice(0, 300).replace(/\|/g, '/')}`);
+    if (!d.fallback) return [...out, ''].join('\n');
+    out.push(`- instead: \`cluster up --nodes 3\` (${s(d.fallback.cliUpMs, 1)}), then ${d.fallback.createdByBench} nodes created by the bench through the API with kubeproof's node template, 20 at a time: all ${d.fallback.ready} nodes Ready and untainted ${s(d.fallback.allReadyMs, 1)} after the start; cluster down ${s(d.clusterDownMs, 1)}`);
+  } else out.push(`- \`cluster up --nodes ${d.nodes}\` (${d.zones} zones, ${d.timings === 'upstream' ? '\`--upstream-timings\`' : "kubeproof's fast timings"}): ${s(d.clusterUpMs, 1)} (${d.readyNodes} Ready); cluster down ${s(d.clusterDownMs, 1)}`);
   out.push(`- ${d.podsReady} of ${d.pods} pods Ready ${s(d.podsReadyMs, 0)} after \`kubectl apply\``);
   if (d.drain) {
     const dr = d.drain;
-    out.push(`- drain of zone z01 (50 nodes) at once, scenario ${dr.status ?? '?'} (exit ${dr.exit})${dr.error ? `: ${dr.error.slice(0, 300)}` : ''}; \`kubeproof run\` wall ${s(dr.wallMs, 1)}`);
+    out.push(`- drain of zone z01 (50 nodes) at once through the counting proxy, scenario ${dr.status ?? '?'} (exit ${dr.exit})${dr.exit === 143 ? ' (killed by hand, hung)' : dr.error ? `: ${dr.error.replace(/\n/g, ' ').slice(0, 200)}` : ''}; \`kubeproof run\` wall ${s(dr.wallMs, 1)}`);
     out.push(`- kubeproof: peak RSS ${dr.kubeproof.peakRssMiB} MiB (goal < 300), CPU ${dr.kubeproof.cpuS} s = ${dr.kubeproof.avgCores} cores on average over the run (goal < 1); the control plane used ${dr.controlPlaneCpuS} s of CPU meanwhile`);
     out.push(`- API requests during the run: kubeproof's own ${dr.apiRequests.kubeproof} (counting proxy: ${Object.entries(dr.apiRequests.kubeproofByVerb).map(([k, v]) => `${k} ${v}`).join(', ')}); everyone's, from apiserver_request_total: ${dr.apiRequests.everyone} (top: ${Object.entries(dr.apiRequests.everyoneTop).map(([k, v]) => `${k} ${v}`).join(', ')})`);
     if (dr.measurements?.length) out.push(`- figures: ${dr.measurements.join('; ')}`);
   }
+  if (d.proxyRunNote) out.push(`- the run above: ${d.proxyRunNote}`);
+  if (d.direct) {
+    const x = d.direct;
+    out.push(`- **drain run directly** (\`run --name bench-scale\`, same cluster, same feature): scenario ${x.status} (exit ${x.exit}) in ${s(x.wallMs, 0)}; ${x.completedNodes} of 50 nodes drained, ${x.gaveUpNodes} gave up after 75–120 s (PodDisruptionBudgets refused while nodes turned unreachable under the load); kubeproof peak RSS **${x.peakRssMiB} MiB** (goal < 300), CPU ${x.cpuS} s = ${x.avgCores} cores on average (goal < 1)`);
+    out.push(`- API requests during that run, everyone's (apiserver_request_total): ${x.everyone} — ${Object.entries(x.top).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+  }
+  for (const a of d.attempts ?? []) out.push(`- earlier in this session: ${a}`);
   if (d.error) out.push(`- error: ${d.error.split('\n')[0]}`);
   out.push('');
   return out.join('\n');
