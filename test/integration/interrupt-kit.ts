@@ -3,7 +3,7 @@
  * (CI: at least 20 iterations) and bench/interrupt.mjs (200, recorded in bench/README.md).
  *
  * One fault family per feature, each injecting its fault within a few seconds and holding it:
- * a seeded PRNG picks the family's signal and the delay after spawn (0..the family's span),
+ * a seeded PRNG picks the signal and the moment after spawn (a fraction of the family's span),
  * the runner gets SIGINT (it must undo by itself) or SIGKILL (then `kubeproof clean`), and the
  * cluster is compared with its state before the run. The state is read here, from watches of
  * our own, never from the runner's records: nodes (schedulability, taints, labels,
@@ -21,19 +21,23 @@ import { kubeproof, type Done } from './harness.js';
 
 export interface Family {
   name: string;
-  /** The latest kill point, ms after spawn: past the fault and into its undo. */
+  /** The first change of the run that shows its fault landed (a line of ClusterState.diff). */
+  landed?: RegExp;
+  /** The latest kill point, ms after spawn: about the run's length undisturbed (measured on a loaded 2-core machine), so kills land anywhere from the start to the end. */
   spanMs: number;
   feature: string;
 }
 
 const WEB = `    Given deployment "web" from "scenarios/web" is ready\n`;
-const HOLD = `    Then for 8 s at least 1 pod of deployment "web" stay Ready\n`;
+const HOLD = `    Then for 5 s at least 1 pod of deployment "web" stay Ready\n`;
 
 /** Every fault family that runs on the local cluster's KWOK nodes (no real node). */
 export const FAMILIES: Family[] = [
   {
     name: 'pod-kill',
-    spanMs: 14_000,
+    // A killed pod leaves no mark (its replacement is the controller's): the run's namespace is the anchor.
+    landed: /^\+ namespace /,
+    spanMs: 9_000,
     feature: `Feature: pod kill, interrupted\n  Scenario: kills\n${WEB}    When 2 pods of deployment "web" are killed\n    Then within 30 s 3 pods of deployment "web" are Ready\n    When 1 pod of deployment "web" is killed 3 times, each time waiting up to 30 s for 3 ready replicas\n${HOLD}`,
   },
   {
@@ -43,27 +47,27 @@ export const FAMILIES: Family[] = [
   },
   {
     name: 'noexecute-taint',
-    spanMs: 14_000,
+    spanMs: 9_000,
     feature: `Feature: taints, interrupted\n  Scenario: a NoExecute and a NoSchedule taint\n${WEB}    When node "node-1" is tainted "kp-interrupt=held:NoExecute"\n    And the nodes in zone "b" are tainted "kp-interrupt=zone:NoSchedule"\n${HOLD}`,
   },
   {
     name: 'node-failure',
-    spanMs: 16_000,
+    spanMs: 12_000,
     feature: `Feature: node failure, interrupted\n  Scenario: silent and NotReady nodes\n${WEB}    When node "node-2" stops sending heartbeats\n    And node "node-3" reports NotReady\n    Then within 30 s node "node-3" is NotReady\n${HOLD}`,
   },
   {
     name: 'readiness-break',
     spanMs: 14_000,
-    feature: `Feature: readiness, interrupted\n  Scenario: two pods fail readiness\n${WEB}    When 2 pods of deployment "web" fail readiness\n    Then within 10 s PodDisruptionBudget "web" counts 1 healthy pod\n    Then for 8 s at least 1 pod of deployment "web" stay Running\n`,
+    feature: `Feature: readiness, interrupted\n  Scenario: two pods fail readiness\n${WEB}    When 2 pods of deployment "web" fail readiness\n    Then within 10 s PodDisruptionBudget "web" counts 1 healthy pod\n    Then for 5 s at least 1 pod of deployment "web" stay Running\n`,
   },
   {
     name: 'load',
-    spanMs: 14_000,
+    spanMs: 11_000,
     feature: `Feature: load, interrupted\n  Scenario: CPU offered to a deployment\n${WEB}    When a load of 0.6 CPU cores is offered to deployment "web"\n${HOLD}`,
   },
   {
     name: 'node-label-patch',
-    spanMs: 14_000,
+    spanMs: 10_000,
     feature: `Feature: node label and patch, interrupted\n  Scenario: shared nodes changed\n${WEB}    When node "node-1" is labelled "kp-interrupt/held=yes"\n    And node "node-2" is patched with:\n      """\n      metadata:\n        labels:\n          kp-interrupt/tier: held\n        annotations:\n          example.com/owner: interrupt-test\n      spec:\n        unschedulable: true\n      """\n${HOLD}`,
   },
 ];
@@ -82,19 +86,48 @@ export function writeFeatures(dir: string): Map<string, string> {
 export interface Plan {
   family: Family;
   signal: 'SIGINT' | 'SIGKILL';
-  delayMs: number;
+  /** Where in the run the signal comes: 0 at spawn, 1 at the family's span (see Spans). */
+  fraction: number;
+  /**
+   * anywhere: at `fraction` of the span after spawn; after-fault: `fraction` × 3 s after the
+   * fault is seen to land (the window where a record, a write and an undo race).
+   */
+  aim: 'anywhere' | 'after-fault';
 }
 
-/** The seeded schedule: families round-robin (every family in every 7), signal and delay drawn. */
+/** The moment a fault has landed, as the watches see it. */
+const LANDED = /^\+ (node|pod) /;
+const AFTER_FAULT_MS = 3_000;
+
+/** The seeded schedule: families round-robin (every family in every 7), rounds aimed after the fault or anywhere in turn, signal and moment drawn. */
 export function schedule(seed: number, iterations: number): Plan[] {
   const rnd = seededRandom(seed);
   const out: Plan[] = [];
   for (let i = 0; i < iterations; i++) {
     const family = FAMILIES[i % FAMILIES.length]!;
     const signal = rnd() < 0.5 ? 'SIGINT' : 'SIGKILL';
-    out.push({ family, signal, delayMs: Math.round(rnd() * family.spanMs) });
+    // Rounds of every family alternate: the first (and every other) aims just after the fault lands.
+    const aim = Math.floor(i / FAMILIES.length) % 2 === 0 ? 'after-fault' : 'anywhere';
+    out.push({ family, signal, fraction: rnd(), aim });
   }
   return out;
+}
+
+/**
+ * Each family's span, shrunk to the length of a run that ended before its signal: a machine
+ * less loaded than the one the spans were measured on runs them faster, and kills after the
+ * end test nothing.
+ */
+export class Spans {
+  private readonly ms = new Map(FAMILIES.map((f) => [f.name, f.spanMs]));
+
+  delay(plan: Plan): number {
+    return Math.round(plan.fraction * (plan.aim === 'after-fault' ? AFTER_FAULT_MS : this.ms.get(plan.family.name)!));
+  }
+
+  learn(a: Attempt): void {
+    if (!a.interrupted && a.aim === 'anywhere') this.ms.set(a.family, Math.min(this.ms.get(a.family)!, a.runMs));
+  }
 }
 
 /** Node annotations that controllers rewrite on their own. */
@@ -121,7 +154,7 @@ export class ClusterState {
     this.leases = new Informer<KubeObject>(kube, 'Lease', { namespace: 'kubeproof-system' });
   }
 
-  private get sources() {
+  get sources() {
     return [this.nodes, this.pods, this.namespaces, this.ledgers, this.leases];
   }
 
@@ -143,11 +176,14 @@ export class ClusterState {
       for (const [k, v] of Object.entries(n.metadata?.labels ?? {})) out.push(`node ${name} label ${k}=${v}`);
       for (const [k, v] of Object.entries(n.metadata?.annotations ?? {})) if (!VOLATILE.has(k)) out.push(`node ${name} annotation ${k}=${v}`);
     }
+    // A namespace being deleted is on its way out with its pods (nothing kubeproof makes holds a finalizer): not left behind.
+    const going = new Set(this.namespaces.list().filter((ns) => ns.metadata?.deletionTimestamp).map((ns) => ns.metadata!.name!));
     for (const ns of this.namespaces.list()) {
       const run = ns.metadata?.labels?.['kubeproof.io/run'];
-      if (run) out.push(`namespace ${ns.metadata!.name} of run ${run}${ns.metadata?.deletionTimestamp ? ' (terminating)' : ''}`);
+      if (run && !going.has(ns.metadata!.name!)) out.push(`namespace ${ns.metadata!.name} of run ${run}`);
     }
     for (const p of this.pods.list()) {
+      if (going.has(p.metadata!.namespace!)) continue;
       const where = `pod ${p.metadata!.namespace}/${p.metadata!.name}`;
       for (const [k, v] of Object.entries(p.metadata?.labels ?? {})) if (POD_MARK.test(k) && k !== 'kubeproof.io/run') out.push(`${where} label ${k}=${v}`);
       for (const [k, v] of Object.entries(p.metadata?.annotations ?? {})) if (POD_MARK.test(k)) out.push(`${where} annotation ${k}=${v}`);
@@ -190,7 +226,11 @@ export class ClusterState {
 export interface Attempt {
   family: string;
   signal: 'SIGINT' | 'SIGKILL';
+  aim: Plan['aim'];
+  /** After spawn, or (aim after-fault) after the fault was seen to land. */
   delayMs: number;
+  /** How long the run lasted (to its exit, however it ended). */
+  runMs: number;
   /** Whether the run was still running when the signal came (false: it had already ended). */
   interrupted: boolean;
   /** What the run had changed at the kill point (differences from the baseline then). */
@@ -209,16 +249,26 @@ export interface Target {
 }
 
 /**
- * One interrupted run: spawn, wait the drawn delay (the experiment, not a wait for a
- * condition), signal, then (after SIGKILL) `kubeproof clean`, and compare with `baseline`.
+ * One interrupted run: spawn, wait `delayMs` (the experiment, not a wait for a condition),
+ * signal, then (after SIGKILL) `kubeproof clean`, and compare with `baseline`.
  */
-export async function interruptOnce(state: ClusterState, baseline: string[], feature: string, plan: Plan, target: Target, settleWithin = 60_000): Promise<Attempt> {
+export async function interruptOnce(state: ClusterState, baseline: string[], feature: string, plan: Plan, delayMs: number, target: Target, settleWithin = 60_000): Promise<Attempt> {
   const started = Date.now();
   const run = kubeproof(['run', feature, '--cluster', 'existing', '--kubeconfig', target.kubeconfig, '--allow-context', target.context, '--reports', target.reports]);
   let ended = false;
   void run.done.then(() => (ended = true));
+  if (plan.aim === 'after-fault') {
+    const landed = plan.family.landed ?? LANDED;
+    const fault: Condition = {
+      description: `the ${plan.family.name} fault in place`,
+      sources: state.sources,
+      evaluate: () => ({ ok: ClusterState.diff(baseline, state.lines()).some((l) => landed.test(l)), observed: 'not yet' }),
+    };
+    // A run that ends (or fails) before its fault lands is signalled after its end: the attempt says so.
+    await Promise.race([until(fault, { within: 120_000 }).catch(() => undefined), run.done]);
+  }
   await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, plan.delayMs);
+    const timer = setTimeout(resolve, delayMs);
     void run.done.then(() => {
       clearTimeout(timer);
       resolve();
@@ -228,10 +278,11 @@ export async function interruptOnce(state: ClusterState, baseline: string[], fea
   const atKill = ClusterState.diff(baseline, state.lines());
   if (interrupted) run.child.kill(plan.signal);
   const done = await run.done;
+  const runMs = Date.now() - started;
   let clean: Done | undefined;
   if (plan.signal === 'SIGKILL') clean = await kubeproof(['clean', '--kubeconfig', target.kubeconfig, '--context', target.context]).done;
   const leftovers = await state.settle(baseline, settleWithin);
-  return { family: plan.family.name, signal: plan.signal, delayMs: plan.delayMs, interrupted, atKill, run: done, ...(clean ? { clean } : {}), leftovers, ms: Date.now() - started };
+  return { family: plan.family.name, signal: plan.signal, aim: plan.aim, delayMs, runMs, interrupted, atKill, run: done, ...(clean ? { clean } : {}), leftovers, ms: Date.now() - started };
 }
 
 /** A seed from the environment (to replay) or a fresh one. */
@@ -245,5 +296,5 @@ export function describeAttempt(a: Attempt, i?: number): string {
   const exit = a.run.signal ?? `exit ${a.run.code}`;
   const clean = a.clean ? `, clean exit ${a.clean.code}` : '';
   const at = a.atKill.filter((l) => l.startsWith('+')).length;
-  return `${i !== undefined ? `#${i} ` : ''}${a.family} ${a.signal} at ${(a.delayMs / 1000).toFixed(1)} s${a.interrupted ? '' : ' (run had ended)'}: ${exit}${clean}, ${at} change(s) in place at the kill, ${a.leftovers.length ? `LEFT ${a.leftovers.join('; ')}` : 'left as found'} (${(a.ms / 1000).toFixed(1)} s)`;
+  return `${i !== undefined ? `#${i} ` : ''}${a.family} ${a.signal} ${a.aim === 'after-fault' ? `${(a.delayMs / 1000).toFixed(1)} s after the fault landed` : `at ${(a.delayMs / 1000).toFixed(1)} s`}${a.interrupted ? '' : ' (run had ended)'}: ${exit}${clean}, ${at} change(s) in place at the kill, ${a.leftovers.length ? `LEFT ${a.leftovers.join('; ')}` : 'left as found'} (${(a.ms / 1000).toFixed(1)} s)`;
 }
