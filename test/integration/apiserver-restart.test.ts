@@ -194,11 +194,12 @@ const silent = (): Condition => ({
   },
 });
 
-const apiReady = (): Condition => ({
+/** Deployment api of this run (made after `since`: the last run's may still be going with its namespace) with 3 ready replicas. */
+const apiReady = (since: number): Condition => ({
   description: 'deployment api of the run with 3 ready replicas',
   sources: [deployments],
   evaluate: () => {
-    const d = deployments.list().find((o) => o.metadata?.name === 'api' && o.metadata.namespace?.startsWith('kp-'));
+    const d = deployments.list().find((o) => o.metadata?.name === 'api' && o.metadata.namespace?.startsWith('kp-') && !o.metadata.deletionTimestamp && new Date(o.metadata.creationTimestamp ?? 0).getTime() >= since - 1000);
     const ready = (d as { status?: { readyReplicas?: number } } | undefined)?.status?.readyReplicas ?? 0;
     return { ok: ready >= 3, observed: `${ready} ready` };
   },
@@ -217,12 +218,13 @@ async function runFeature(label: string, disrupt?: () => Promise<string>): Promi
   const reports = join(tmp, label);
   const supervisor = new Supervisor();
   await Promise.all([supervisor.watch('kube-controller-manager'), supervisor.watch('kube-scheduler')]);
+  const spawnedAt = Date.now();
   const run = kubeproof(['run', feature, '--cluster', 'existing', '--kubeconfig', cluster.kubeconfigPath, '--allow-context', cluster.context, '--reports', reports]);
   void run.done.then(() => supervisor.stop());
   const disruptions: string[] = [];
   if (disrupt) {
     try {
-      for (const moment of [silent(), apiReady()]) {
+      for (const moment of [silent(), apiReady(spawnedAt)]) {
         await Promise.race([until(moment, { within: 180_000 }), run.done.then((d) => Promise.reject(new Error(`the run ended before "${moment.description}":\n${d.out}`)))]);
         disruptions.push(`${moment.description}: ${await disrupt()}`);
       }
@@ -236,6 +238,13 @@ async function runFeature(label: string, disrupt?: () => Promise<string>): Promi
   supervisor.stop();
   if (supervisor.restarts.length) disruptions.push(`restarted after they exited: ${supervisor.restarts.join(', ')}`);
   const summary = JSON.parse(readFileSync(join(reports, 'latest', 'summary.json'), 'utf8')) as RunSummary;
+  if (disrupt && summary.scenarios.some((sc) => sc.status === 'failed' && sc.name.startsWith('a silent node'))) {
+    // What the cluster itself says, to tell a stale watch from the control plane not acting.
+    const pods = (await kube.list('Pod')).items.map((p) => `${p.metadata?.namespace}/${p.metadata?.name} on ${(p as { spec?: { nodeName?: string } }).spec?.nodeName}${p.metadata?.deletionTimestamp ? ' (deleting)' : ''}`);
+    const taints = (await kube.list<Node>('Node')).items.map((n) => `${n.metadata?.name}: ${(n.spec?.taints ?? []).map((t) => `${t.key}:${t.effect}`).join(',')}`);
+    const kcm = await readFile(join(clusterDir(name), 'logs', 'kube-controller-manager.log'), 'utf8').catch(() => '');
+    process.stderr.write(`  after the run, pods: ${pods.join('; ')}\n  taints: ${taints.join('; ')}\n  controller-manager log:\n${kcm.split('\n').filter((l) => /node_lifecycle|taint|disruption|evict|leader/i.test(l)).slice(-25).join('\n')}\n`);
+  }
   process.stderr.write(`  ${label}: exit ${done.code}; ${summary.scenarios.map((s) => `${s.name}: ${s.status}`).join('; ')}${disruptions.length ? `; ${disruptions.join('; ')}` : ''}\n`);
   return { done, summary, disruptions };
 }

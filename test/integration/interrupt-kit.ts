@@ -229,6 +229,8 @@ export interface Attempt {
   aim: Plan['aim'];
   /** After spawn, or (aim after-fault) after the fault was seen to land. */
   delayMs: number;
+  /** When the signal came, after spawn. */
+  killAtMs: number;
   /** How long the run lasted (to its exit, however it ended). */
   runMs: number;
   /** Whether the run was still running when the signal came (false: it had already ended). */
@@ -275,6 +277,7 @@ export async function interruptOnce(state: ClusterState, baseline: string[], fea
     });
   });
   const interrupted = !ended;
+  const killAtMs = Date.now() - started;
   const atKill = ClusterState.diff(baseline, state.lines());
   if (interrupted) run.child.kill(plan.signal);
   const done = await run.done;
@@ -282,7 +285,7 @@ export async function interruptOnce(state: ClusterState, baseline: string[], fea
   let clean: Done | undefined;
   if (plan.signal === 'SIGKILL') clean = await kubeproof(['clean', '--kubeconfig', target.kubeconfig, '--context', target.context]).done;
   const leftovers = await state.settle(baseline, settleWithin);
-  return { family: plan.family.name, signal: plan.signal, aim: plan.aim, delayMs, runMs, interrupted, atKill, run: done, ...(clean ? { clean } : {}), leftovers, ms: Date.now() - started };
+  return { family: plan.family.name, signal: plan.signal, aim: plan.aim, delayMs, killAtMs, runMs, interrupted, atKill, run: done, ...(clean ? { clean } : {}), leftovers, ms: Date.now() - started };
 }
 
 /** A seed from the environment (to replay) or a fresh one. */
