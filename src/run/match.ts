@@ -83,7 +83,7 @@ export async function matchFeatures(opts: MatchOptions): Promise<MatchedFeatures
   const expressions: string[] = [];
   const undefinedSteps: Array<{ where: string; text: string }> = [];
   const stepLines = new Map<string, { where: string; docStringLine?: number }>();
-  const steps = new Map<string, { text: string; where: string; docString?: { content: string; line: number } }>();
+  const steps = new Map<string, { text: string; where: string; docString?: { content: string; line: number }; argument?: 'docstring' | 'data table' }>();
   const matched: CheckedStep[][] = [];
   let realScenarios = 0;
   await runCucumber(
@@ -108,7 +108,8 @@ export async function matchFeatures(opts: MatchOptions): Promise<MatchedFeatures
         for (const ps of env.pickle.steps) {
           const at = stepLines.get(ps.astNodeIds[0] ?? '');
           const doc = ps.argument?.docString;
-          steps.set(ps.id, { text: ps.text, where: at?.where ?? env.pickle.uri, ...(doc ? { docString: { content: doc.content, line: at?.docStringLine ?? 0 } } : {}) });
+          const argument = doc ? 'docstring' : ps.argument?.dataTable ? 'data table' : undefined;
+          steps.set(ps.id, { text: ps.text, where: at?.where ?? env.pickle.uri, ...(doc ? { docString: { content: doc.content, line: at?.docStringLine ?? 0 } } : {}), ...(argument ? { argument } : {}) });
         }
       }
       if (env.testCase) {
@@ -141,7 +142,7 @@ interface LoadedStepDefinition {
 }
 
 /** A step as its definition will receive it: the function (which may carry its needs) and the arguments, transformed. */
-function matchedStep(support: MatchedFeatures['support'], definitionId: string, st: { text: string; where: string; docString?: { content: string; line: number } }, problems: string[]): CheckedStep {
+function matchedStep(support: MatchedFeatures['support'], definitionId: string, st: { text: string; where: string; docString?: { content: string; line: number }; argument?: string }, problems: string[]): CheckedStep {
   const defs = (support as unknown as { stepDefinitions?: LoadedStepDefinition[] }).stepDefinitions;
   const def = Array.isArray(defs) ? defs.find((d) => d.id === definitionId) : undefined;
   let args: unknown[] | undefined;
@@ -150,6 +151,14 @@ function matchedStep(support: MatchedFeatures['support'], definitionId: string, 
     const found = def?.expression.match(st.text);
     args = found?.map((a) => a.getValue(null));
     argTexts = found?.map((a) => ({ text: a.group.value, type: a.parameterType.name ?? '', start: a.group.start ?? -1 }));
+    // Cucumber passes a docstring or data table as one more argument, and refuses the step when it
+    // runs if the function does not take it (or wants one that is not there): say so now.
+    const code = def?.code;
+    if (found && typeof code === 'function') {
+      const wants = code.length - found.length;
+      if (st.argument && wants < 1) problems.push(`${st.where}: "${st.text}" takes no ${st.argument}: remove the ${st.argument} under it`);
+      if (!st.argument && wants === 1) problems.push(`${st.where}: "${st.text}" needs a docstring or data table under it`);
+    }
   } catch (err) {
     args = undefined;
     // An argument its parameter type refuses ("1000 h", "150%"): bad input now, not when the step runs.

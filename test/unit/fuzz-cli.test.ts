@@ -42,8 +42,10 @@ const defect = fc.oneof(
   fc.tuple(fc.integer({ min: 3, max: 7 }), fc.string({ minLength: 1, maxLength: 30 }).filter((s) => /\S/.test(s) && !s.includes('\n'))).map(([line, noise]) => ({ line, text: `    When ${noise.replace(/[\r#|@"]/g, 'x')} zz` })),
   fc.tuple(fc.constant(6), fc.constantFrom('1000 h', '150%', '0 pods', '99999999999999999 pods', 'soon', '-3 s', 'many')).map(([, bad]) => ({ line: 6, text: `    Then within ${bad} 3 pods of deployment "web" are Ready` })),
   fc.constantFrom('150% of the pods', '0 pods', '0% of the pods').map((bad) => ({ line: 4, text: `    When ${bad} of deployment "web" are killed` })),
-  // Gherkin that does not parse.
+  // Gherkin that does not parse, and a data table under a step that takes none.
   fc.constantFrom('  Scenario Outline', '    """', '  Examples:', '    | a |', 'Feature: twice', '  Rule', '\tBackground:').map((text) => ({ line: 5, text })),
+  // A step that takes a docstring, without one.
+  fc.constant({ line: 4, text: '    And this manifest is applied:' }),
 );
 
 describe('bad input through kubeproof run, generated', () => {
