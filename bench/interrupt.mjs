@@ -31,6 +31,9 @@ const started = Date.now();
 const cluster = await new LocalProvider().up({ name: values.name, nodes: 3, zones: ['a', 'b', 'c'], log: (l) => console.error(`  [cluster] ${l}`) });
 const attempts = [];
 const leftovers = [];
+// Ctrl-C ends the loop after the current run; the cluster still goes and the section is written.
+let stopping = false;
+process.on('SIGINT', () => (stopping = true));
 try {
   const kube = Kube.fromKubeconfig(cluster.kubeconfigPath);
   const state = new ClusterState(kube);
@@ -40,6 +43,7 @@ try {
   let baseline = state.lines();
   const spans = new Spans();
   for (const [i, plan] of schedule(seed, iterations).entries()) {
+    if (stopping) break;
     const a = await interruptOnce(state, baseline, features.get(plan.family.name), plan, spans.delay(plan), target);
     attempts.push(a);
     spans.learn(a);

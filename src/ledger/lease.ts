@@ -6,7 +6,7 @@ import { hostname } from 'node:os';
 import { processAlive } from '../host.js';
 import type { Kube } from '../kube/client.js';
 import { isConflict, isNotFound } from '../kube/errors.js';
-import { Ledger, RUN_LABEL, SYSTEM_NAMESPACE, ledgerRuns } from './ledger.js';
+import { Ledger, RUN_LABEL, SYSTEM_NAMESPACE, duringRun, ledgerRuns, runUndoing } from './ledger.js';
 import type { KubeObject } from '../kube/types.js';
 
 const DURATION_SECONDS = 30;
@@ -31,16 +31,23 @@ export class RunLease {
   static async acquire(kube: Kube, runId: string): Promise<RunLease> {
     await Ledger.ensureNamespace(kube);
     const lease = new RunLease(kube, runId);
-    try {
-      await kube.create({
-        apiVersion: 'coordination.k8s.io/v1',
-        kind: 'Lease',
-        metadata: { name: leaseName(runId), namespace: SYSTEM_NAMESPACE, labels: { [RUN_LABEL]: runId } },
-        spec: { holderIdentity: `${hostname()}/${process.pid}`, leaseDurationSeconds: DURATION_SECONDS, renewTime: microTime(), acquireTime: microTime() },
-      } as never);
-    } catch (err) {
-      if (!isConflict(err)) throw err;
-    }
+    // One unit the run's undo waits for: a Ctrl-C while the Lease is being created finds it made and gone, not left for good.
+    await duringRun(runId, async () => {
+      try {
+        await kube.create({
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name: leaseName(runId), namespace: SYSTEM_NAMESPACE, labels: { [RUN_LABEL]: runId } },
+          spec: { holderIdentity: `${hostname()}/${process.pid}`, leaseDurationSeconds: DURATION_SECONDS, renewTime: microTime(), acquireTime: microTime() },
+        } as never);
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+      }
+      if (runUndoing(runId)) {
+        await lease.release();
+        throw new Error(`run ${runId} is being undone: its Lease is released`);
+      }
+    });
     // A heartbeat, not a wait: the Lease must show this run alive while it runs.
     lease.timer = setInterval(() => void lease.renew(), RENEW_EVERY_MS);
     lease.timer.unref();

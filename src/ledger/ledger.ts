@@ -36,6 +36,28 @@ const undoing = new Set<string>();
 /** How long an undo waits for faults in flight (an act is one or two writes, or a node's stop command). */
 const IN_FLIGHT_WAIT_MS = 30_000;
 
+/**
+ * Run `work` — a fault, or anything else of the run its undo must find (its namespace, its
+ * Lease) — as a unit the run's undo waits for; refused once the undo has begun.
+ */
+export async function duringRun<T>(runId: string, work: () => Promise<T>): Promise<T> {
+  if (undoing.has(runId)) throw new Error(`run ${runId} is being undone: nothing new starts`);
+  const set = injecting.get(runId) ?? new Set<Promise<unknown>>();
+  injecting.set(runId, set);
+  const p = work();
+  set.add(p);
+  try {
+    return await p;
+  } finally {
+    set.delete(p);
+  }
+}
+
+/** Whether the run's undo has begun (in this process). */
+export function runUndoing(runId: string): boolean {
+  return undoing.has(runId);
+}
+
 /** Fault ids are unique within the process: every scenario has a Ledger of the same run, and a shared id would make one scenario's forget erase another's record. */
 let seq = 0;
 
@@ -64,17 +86,8 @@ export class Ledger {
    * Inject one fault (`inject`: record, mark, act) as a unit the run's undo waits for. Refused
    * once the run is being undone (Ctrl-C, its end): no fault starts after its undo did.
    */
-  async injecting<T>(inject: () => Promise<T>): Promise<T> {
-    if (undoing.has(this.runId)) throw new Error(`run ${this.runId} is being undone: no new fault`);
-    const set = injecting.get(this.runId) ?? new Set<Promise<unknown>>();
-    injecting.set(this.runId, set);
-    const p = inject();
-    set.add(p);
-    try {
-      return await p;
-    } finally {
-      set.delete(p);
-    }
+  injecting<T>(inject: () => Promise<T>): Promise<T> {
+    return duringRun(this.runId, inject);
   }
 
   /** Write the undo record before the fault acts. Resolves once the API server has stored it. */

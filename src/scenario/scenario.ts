@@ -59,7 +59,8 @@ export class Scenario {
 
   /** Create the scenario's namespace (labelled with the run) and start watching. */
   async begin(): Promise<void> {
-    await this.kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.namespace, labels: { [RUN_LABEL]: this.runId, 'kubeproof.io/scenario': 'true' } } });
+    // Made as a unit the run's undo waits for (Ctrl-C meanwhile: the undo finds it and deletes it).
+    await this.ledger.injecting(() => this.kube.create({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.namespace, labels: { [RUN_LABEL]: this.runId, 'kubeproof.io/scenario': 'true' } } }));
     await this.timeline.start();
   }
 

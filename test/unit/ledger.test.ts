@@ -11,6 +11,7 @@ import type { Kube } from '../../src/kube/client.js';
 import { ApiError } from '../../src/kube/errors.js';
 import { Ledger, recordsOf, ledgerRuns, revertRun, SYSTEM_NAMESPACE } from '../../src/ledger/ledger.js';
 import { registerUndo, type UndoAction } from '../../src/ledger/undo-ops.js';
+import { RunLease } from '../../src/ledger/lease.js';
 import type { KubeObject } from '../../src/kube/types.js';
 
 type Cm = KubeObject & { data?: Record<string, string> };
@@ -133,12 +134,35 @@ describe('ledger writes that interleave', () => {
     });
     await isRecorded;
     const undone = revertRun(kube, run); // Ctrl-C now
-    await assert.rejects(ledger.injecting(async () => 'a later fault'), /being undone: no new fault/);
+    await assert.rejects(ledger.injecting(async () => 'a later fault'), /being undone: nothing new starts/);
     land();
     await fault;
     const reports = await undone;
     assert.deepEqual(reports.map((r) => r.outcome.status), ['reverted'], 'the undo ran before the fault landed');
     assert.equal(node.cordoned, false, 'the fault stayed');
+  });
+
+  it("a Ctrl-C while the run's Lease is being created: the undo waits for it, and the Lease is released, not left for good", async () => {
+    const store = new ConfigMaps();
+    const kube = store.asKube();
+    const run = '20250101-000000-sig2';
+    let started!: () => void;
+    const creating = new Promise<void>((resolve) => (started = resolve));
+    let answer!: () => void;
+    const answered = new Promise<void>((resolve) => (answer = resolve));
+    store.before.set('create', async () => {
+      started();
+      await answered; // the Lease's create still in flight when the signal comes
+    });
+    const acquiring = RunLease.acquire(kube, run);
+    await creating;
+    const undone = revertRun(kube, run);
+    answer();
+    await assert.rejects(acquiring, /being undone/);
+    await undone;
+    assert.deepEqual([...store.maps.keys()], [], 'the Lease was left');
+    await assert.rejects(RunLease.acquire(kube, run), /being undone/, 'a Lease taken after the undo began');
+    assert.deepEqual([...store.maps.keys()], []);
   });
 
   it('an emptied ledger left by a process killed between the patch and the delete goes with the next revert of its run', async () => {
