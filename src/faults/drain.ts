@@ -70,21 +70,78 @@ function ownerOf(p: Pod): { kind: string; name: string } | undefined {
   return o ? { kind: o.kind, name: o.name } : undefined;
 }
 
-async function pdbsFor(s: Scenario, pod: Pod): Promise<PdbState[]> {
-  const list = await s.kube.list<PodDisruptionBudget>('PodDisruptionBudget', { namespace: pod.metadata?.namespace });
-  return list.items
-    .filter((b) => b.spec?.selector && matches(pod.metadata?.labels, requirementsOf(b.spec.selector as LabelSelector)))
-    .map((b) => ({
-      name: b.metadata!.name!,
-      namespace: b.metadata!.namespace!,
-      disruptionsAllowed: b.status?.disruptionsAllowed ?? 0,
-      currentHealthy: b.status?.currentHealthy ?? 0,
-      desiredHealthy: b.status?.desiredHealthy ?? 0,
-    }));
+function pdbState(b: PodDisruptionBudget): PdbState {
+  return {
+    name: b.metadata!.name!,
+    namespace: b.metadata!.namespace!,
+    disruptionsAllowed: b.status?.disruptionsAllowed ?? 0,
+    currentHealthy: b.status?.currentHealthy ?? 0,
+    desiredHealthy: b.status?.desiredHealthy ?? 0,
+  };
 }
 
-/** Work out what a drain would do, changing nothing. */
-export async function planDrain(s: Scenario, node: string, opts: { allowUnmanaged?: boolean } = {}): Promise<DrainPlan> {
+/** What the plan needs of a pod of the namespace: its owner, node, readiness. */
+interface Sibling {
+  node?: string;
+  ready: boolean;
+}
+
+/**
+ * What one round of planning reads, each list once per namespace: the budgets, and the pods
+ * indexed by owner (only what the plan needs of each). Planning 50 nodes at once used to list
+ * the namespace's budgets once per pod and all its pods once per owner and node — thousands of
+ * lists of hundreds of pods at 1,000 nodes, and the memory of all of them in flight together.
+ */
+export class PlanReads {
+  private readonly budgets = new Map<string, Promise<PodDisruptionBudget[]>>();
+  private readonly owners = new Map<string, Promise<Map<string, Sibling[]>>>();
+  /** Lists made, by what (for tests and the bench). */
+  readonly lists = { pdbs: 0, pods: 0 };
+
+  constructor(private readonly kube: Scenario['kube']) {}
+
+  pdbsOf(namespace: string): Promise<PodDisruptionBudget[]> {
+    let p = this.budgets.get(namespace);
+    if (!p) {
+      this.lists.pdbs++;
+      p = this.kube.list<PodDisruptionBudget>('PodDisruptionBudget', { namespace }).then((l) => l.items);
+      this.budgets.set(namespace, p);
+    }
+    return p;
+  }
+
+  /** The namespace's pods that are not terminating, by owner ("ReplicaSet/web-5f…"). */
+  ownersOf(namespace: string): Promise<Map<string, Sibling[]>> {
+    let p = this.owners.get(namespace);
+    if (!p) {
+      this.lists.pods++;
+      p = this.kube.list<Pod>('Pod', { namespace }).then((l) => {
+        const byOwner = new Map<string, Sibling[]>();
+        for (const pod of l.items) {
+          const o = ownerOf(pod);
+          if (!o || pod.metadata?.deletionTimestamp) continue;
+          const key = `${o.kind}/${o.name}`;
+          const list = byOwner.get(key) ?? [];
+          byOwner.set(key, list);
+          list.push({ node: pod.spec?.nodeName, ready: pod.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false });
+        }
+        return byOwner;
+      });
+      this.owners.set(namespace, p);
+    }
+    return p;
+  }
+}
+
+async function pdbsFor(reads: PlanReads, pod: Pod): Promise<PdbState[]> {
+  return (await reads.pdbsOf(pod.metadata!.namespace!)).filter((b) => b.spec?.selector && matches(pod.metadata?.labels, requirementsOf(b.spec.selector as LabelSelector))).map(pdbState);
+}
+
+/**
+ * Work out what a drain would do, changing nothing. Plans made together (several nodes at
+ * once) share `reads`: each namespace's pods and budgets are listed once for all of them.
+ */
+export async function planDrain(s: Scenario, node: string, opts: { allowUnmanaged?: boolean } = {}, reads = new PlanReads(s.kube)): Promise<DrainPlan> {
   const n = await s.kube.find<Node>('Node', node);
   if (!n) throw new BadInputError(`node "${node}" does not exist`);
   const pods = (await s.kube.list<Pod>('Pod', { fieldSelector: `spec.nodeName=${node}` })).items;
@@ -98,7 +155,7 @@ export async function planDrain(s: Scenario, node: string, opts: { allowUnmanage
     else if (p.metadata?.deletionTimestamp) plan.skipped.push({ ...ref, why: 'already terminating' });
     else {
       if (!owner && !opts.allowUnmanaged) unmanaged.push(`${ref.namespace}/${ref.pod}`);
-      plan.evict.push({ ...ref, owner: owner ? `${owner.kind}/${owner.name}` : 'none', pdbs: await pdbsFor(s, p) });
+      plan.evict.push({ ...ref, owner: owner ? `${owner.kind}/${owner.name}` : 'none', pdbs: await pdbsFor(reads, p) });
     }
   }
   if (unmanaged.length) {
@@ -108,11 +165,8 @@ export async function planDrain(s: Scenario, node: string, opts: { allowUnmanage
   }
   for (const key of new Set(plan.evict.filter((e) => e.owner !== 'none').map((e) => `${e.namespace}/${e.owner}`))) {
     const [namespace, owner] = [key.slice(0, key.indexOf('/')), key.slice(key.indexOf('/') + 1)];
-    const siblings = (await s.kube.list<Pod>('Pod', { namespace })).items.filter((p) => {
-      const o = ownerOf(p);
-      return o && `${o.kind}/${o.name}` === owner && !p.metadata?.deletionTimestamp;
-    });
-    const readyElsewhere = siblings.filter((p) => p.spec?.nodeName !== node && p.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+    const siblings = (await reads.ownersOf(namespace)).get(owner) ?? [];
+    const readyElsewhere = siblings.filter((p) => p.node !== node && p.ready).length;
     plan.leftRunning.push({ owner, namespace, readyElsewhere, total: siblings.length });
   }
   return plan;
@@ -256,10 +310,13 @@ export interface DrainRequest {
 /** Drain one or several nodes (in plan mode: print what would happen, change nothing). */
 export async function drain(s: Scenario, req: DrainRequest): Promise<DrainResult[]> {
   const names = resolveNodes(s, req.nodes);
-  const planned = await planThenAct(s, Promise.all(names.map((n) => planDrain(s, n, req))), (plans) => plans.map(describeDrainPlan), async () => true);
+  const first = new PlanReads(s.kube);
+  const planned = await planThenAct(s, Promise.all(names.map((n) => planDrain(s, n, req, first))), (plans) => plans.map(describeDrainPlan), async () => true);
   if (!planned) return [];
-  // Each node is planned again right before its drain: an earlier drain moves pods.
-  const one = async (node: string) => drainNode(s, await planDrain(s, node, req), { deadlineMs: req.deadlineMs, reportRefusals: req.reportRefusals });
+  // Each node is planned again right before its drain: an earlier drain moves pods. Nodes
+  // drained at once are planned again together (one read of each namespace for all of them).
+  const together = new PlanReads(s.kube);
+  const one = async (node: string) => drainNode(s, await planDrain(s, node, req, req.atOnce ? together : undefined), { deadlineMs: req.deadlineMs, reportRefusals: req.reportRefusals });
   const results = req.atOnce ? await Promise.all(names.map(one)) : await sequentially(names, one);
   const stuck = results.filter((r) => r.gaveUp);
   if (req.mustComplete && stuck.length) {

@@ -106,19 +106,41 @@ export class Kube {
     }
   }
 
-  /** Lists as plain JSON (the same shape watch events have). */
+  /**
+   * Lists as plain JSON (the same shape watch events have), in pages of LIST_PAGE as client-go's
+   * pager does (one response of 10,000 pods is tens of MB of text at once); managedFields are
+   * dropped on the way in (nothing in kubeproof reads them and they are a third of an object).
+   */
   async list<T extends KubeObject = KubeObject>(kind: string, opts: ListOptions = {}): Promise<KubeList<T>> {
     const r = mustResource(kind);
-    const q = new URLSearchParams();
-    if (opts.labelSelector) q.set('labelSelector', opts.labelSelector);
-    if (opts.fieldSelector) q.set('fieldSelector', opts.fieldSelector);
-    const qs = q.size ? `?${q}` : '';
-    const list = await this.request<KubeList<T>>('GET', `${collectionPath(r, r.namespaced ? opts.namespace : undefined)}${qs}`);
-    for (const item of list.items) {
-      item.apiVersion ??= apiVersionOf(r);
-      item.kind ??= r.kind;
-    }
-    return list;
+    const path = collectionPath(r, r.namespaced ? opts.namespace : undefined);
+    const page = (limit: number | undefined, cont: string | undefined) => {
+      const q = new URLSearchParams();
+      if (opts.labelSelector) q.set('labelSelector', opts.labelSelector);
+      if (opts.fieldSelector) q.set('fieldSelector', opts.fieldSelector);
+      if (limit) q.set('limit', String(limit));
+      if (cont) q.set('continue', cont);
+      return this.request<KubeList<T>>('GET', `${path}${q.size ? `?${q}` : ''}`);
+    };
+    const items: T[] = [];
+    let list: KubeList<T>;
+    let cont: string | undefined;
+    let resourceVersion: string | undefined;
+    do {
+      try {
+        list = await page(LIST_PAGE, cont);
+      } catch (err) {
+        // The snapshot the pages come from was compacted meanwhile (410): list it whole, once.
+        if (!cont || !(err instanceof ApiError && err.status === 410)) throw err;
+        items.length = 0;
+        list = await page(undefined, undefined);
+      }
+      for (const item of list.items) items.push(slim(item, r));
+      // Every page is of one snapshot: the first page's version is the list's.
+      resourceVersion ??= list.metadata?.resourceVersion;
+      cont = list.metadata?.continue || undefined;
+    } while (cont);
+    return { ...list, items, metadata: { ...list.metadata, resourceVersion: list.metadata?.resourceVersion ?? resourceVersion, continue: undefined } };
   }
 
   async create<T extends KubeObject>(obj: T, opts: { dryRun?: boolean } = {}): Promise<T> {
@@ -208,6 +230,79 @@ export class Kube {
     });
   }
 
+  /**
+   * Follow a container's log through the API (what `kubectl logs -f` does): `onLine` gets each
+   * complete line as it arrives, `onEnd` once when the stream ends (the container ended, the
+   * connection broke: with the error) or is stopped. Resolves once the API server answered
+   * 200; a refusal (the container not started yet: 400) rejects with its ApiError.
+   */
+  async followLog(namespace: string, pod: string, container: string, onLine: (line: string) => void, onEnd: (err?: unknown) => void): Promise<() => void> {
+    const cluster = this.config.getCurrentCluster();
+    if (!cluster) throw new EnvironmentError(`kubeconfig context ${this.contextName} names no cluster`);
+    const opts: { headers: Record<string, string>; [k: string]: unknown } = { headers: {} };
+    await this.config.applyToHTTPSOptions(opts as never);
+    const url = new URL(`/api/v1/namespaces/${encodeURIComponent(namespace)}/pods/${encodeURIComponent(pod)}/log?container=${encodeURIComponent(container)}&follow=true`, cluster.server);
+    const { default: https } = await import('node:https');
+    const { default: http } = await import('node:http');
+    const mod = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      let ended = false;
+      let answered = false;
+      const end = (err?: unknown) => {
+        if (ended) return;
+        ended = true;
+        onEnd(err);
+      };
+      const req = mod.request(url, { ...(opts as object), method: 'GET', headers: { ...opts.headers, Accept: '*/*' } }, (res) => {
+        answered = true;
+        const status = res.statusCode ?? 0;
+        if (status !== 200) {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            let parsed: { reason?: string; message?: string } = {};
+            try {
+              parsed = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+            } catch {
+              parsed = { message: Buffer.concat(chunks).toString('utf8') };
+            }
+            ended = true;
+            reject(new ApiError(status, parsed.reason ?? '', parsed.message ?? `HTTP ${status}`));
+          });
+          return;
+        }
+        let buf = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          buf += c;
+          for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+            onLine(buf.slice(0, i));
+            buf = buf.slice(i + 1);
+          }
+        });
+        res.on('end', () => {
+          if (buf) onLine(buf);
+          end();
+        });
+        res.on('error', (err) => end(err));
+        res.on('close', () => end());
+        resolve(() => {
+          ended = true;
+          req.destroy();
+        });
+      });
+      req.on('error', (err) => {
+        if (ended) return;
+        // Before an answer: the request failed; after: the stream broke.
+        if (!answered) {
+          ended = true;
+          reject(this.unreachable(err));
+        } else end(err);
+      });
+      req.end();
+    });
+  }
+
   /** A raw request against the API server (paths the typed clients do not cover, e.g. metrics.k8s.io). */
   async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
     const cluster = this.config.getCurrentCluster();
@@ -262,6 +357,22 @@ export class Kube {
     const controller = await this.watcher.watch(path, params, (phase, obj) => onEvent(phase as WatchPhase, obj as KubeObject), (err) => onDone(err ? toApiError(err) : undefined));
     return () => controller.abort();
   }
+}
+
+/** Objects per page of a list (client-go's pager uses 500 too). */
+const LIST_PAGE = 500;
+
+/** A listed object as kubeproof keeps it: apiVersion and kind filled in (lists omit them), no managedFields. */
+function slim<T extends KubeObject>(item: T, r: ResourceType): T {
+  item.apiVersion ??= apiVersionOf(r);
+  item.kind ??= r.kind;
+  dropManagedFields(item);
+  return item;
+}
+
+/** managedFields: server-side apply's bookkeeping, read by nothing in kubeproof, often the largest part of an object. */
+export function dropManagedFields(obj: KubeObject): void {
+  if (obj.metadata && 'managedFields' in obj.metadata) delete (obj.metadata as { managedFields?: unknown }).managedFields;
 }
 
 export function mustResource(kind: string): ResourceType {
