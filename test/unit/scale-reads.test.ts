@@ -34,21 +34,27 @@ function fakeKube(nodes: number, namespaces: number, podsPerNamespace: number) {
   for (let n = 0; n < namespaces; n++) for (let i = 0; i < podsPerNamespace; i++) pods.push(pod(`w${n}-${i}`, `ns-${n}`, `node-${(i + n) % nodes}`, `w${n}-rs`, i % 7 !== 0));
   const pdbs = Array.from({ length: namespaces }, (_, n) => ({ apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', metadata: { name: `w${n}`, namespace: `ns-${n}` }, spec: { selector: { matchLabels: { app: `w${n}-rs` } } }, status: { disruptionsAllowed: 2, currentHealthy: 9, desiredHealthy: 7 } }));
   const lists: string[] = [];
+  let inFlight = 0;
+  const most = { inFlight: 0 };
   const kube = {
     find: async (kind: string, name: string) => (kind === 'Node' && Number(name.split('-')[1]) < nodes ? { metadata: { name }, spec: {} } : undefined),
     list: async (kind: string, opts: { namespace?: string; fieldSelector?: string } = {}) => {
       lists.push(`${kind} ${opts.namespace ?? opts.fieldSelector ?? 'all'}`);
+      const whole = Boolean(opts.namespace);
+      if (whole) most.inFlight = Math.max(most.inFlight, ++inFlight);
+      await new Promise((r) => setImmediate(r));
+      if (whole) inFlight--;
       const node = opts.fieldSelector?.match(/^spec\.nodeName=(.*)$/)?.[1];
       const all: KubeObject[] = kind === 'Pod' ? pods : kind === 'PodDisruptionBudget' ? pdbs : [];
       return { items: structuredClone(all.filter((o) => (!opts.namespace || o.metadata?.namespace === opts.namespace) && (!node || (o as Pod).spec?.nodeName === node))), metadata: { resourceVersion: '7' } };
     },
   } as unknown as Kube;
-  return { kube, lists, pods };
+  return { kube, lists, pods, most };
 }
 
 describe('a drain planned for many nodes at once', () => {
   it('lists each namespace once for all the nodes, and plans what a plan of each alone would', async () => {
-    const { kube, lists, pods } = fakeKube(50, 20, 50);
+    const { kube, lists, pods, most } = fakeKube(50, 20, 50);
     const s = { kube } as Scenario;
     const names = Array.from({ length: 50 }, (_, i) => `node-${i}`);
     const reads = new PlanReads(kube);
@@ -58,6 +64,13 @@ describe('a drain planned for many nodes at once', () => {
     assert.equal(lists.filter((l) => l.startsWith('Pod spec.nodeName=')).length, 50);
     assert.deepEqual(reads.lists, { pods: 20, pdbs: 20 });
     assert.equal(lists.length, 90, lists.join('\n'));
+    // At most 4 namespaces' lists in flight at once (each is megabytes of JSON at scale).
+    assert.ok(most.inFlight <= 4, String(most.inFlight));
+    most.inFlight = 0;
+    const many = new PlanReads(kube);
+    const owners = await Promise.all(Array.from({ length: 20 }, (_, n) => many.ownersOf(`ns-${n}`)));
+    assert.equal(most.inFlight, 4);
+    assert.deepEqual(owners.map((o) => o.get(`ReplicaSet/w${owners.indexOf(o)}-rs`)?.length), Array(20).fill(50));
     // The same plan as each node planned on its own (its own reads).
     for (const n of ['node-0', 'node-17', 'node-49']) {
       const alone = await planDrain(s, n);
