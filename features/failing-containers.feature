@@ -12,14 +12,17 @@ Feature: Myth vs fact — failing containers, restart policies and a Job's backo
 
   On the local cluster no container runs: KWOK's stages play the kubelet, switched by pod
   annotations (scenarios/stages/pod-container-failure.yaml, back-off simulated as a constant);
-  the Job, ReplicaSet and Deployment controllers are the real ones.
+  the Job, ReplicaSet and Deployment controllers are the real ones. On real kubelets (kind) the
+  same manifests run the test app (`exit CODE [after D]`) and a tag no registry has: the
+  scenarios that do not depend on how long the kubelet backs off run there too; the two that
+  count restarts within seconds need KWOK's constant back-off (a kubelet waits 10 s, doubling).
 
   Background:
-    Given containers simulated by KWOK
-    And a cluster with at least 1 Ready node
+    Given a cluster with at least 1 Ready node
 
   Scenario: restartPolicy OnFailure — backoffLimit counts restarts in place, not pods
-    Given the manifest "scenarios/failing/job-onfailure.yaml" is applied
+    Given containers simulated by KWOK
+    And the manifest "scenarios/failing/job-onfailure.yaml" is applied
     Then within 10 s 1 pod of job "retry-in-place" has restarted at least 2 times
     And job "retry-in-place" fails with BackoffLimitExceeded within 20 s
     And job "retry-in-place" has 1 failed pod
@@ -36,7 +39,8 @@ Feature: Myth vs fact — failing containers, restart policies and a Job's backo
     And job "exits-zero" has no failed pods
 
   Scenario: A crash-looping container keeps its pod Running, restarting in place
-    Given the manifest "scenarios/failing/crashloop.yaml" is applied
+    Given containers simulated by KWOK
+    And the manifest "scenarios/failing/crashloop.yaml" is applied
     Then within 10 s 2 pods of deployment "crashy" are waiting with reason "CrashLoopBackOff"
     And within 10 s 2 pods of deployment "crashy" have restarted at least 3 times
     And for 3 s 2 pods of deployment "crashy" stay Running

@@ -40,8 +40,8 @@ Feature: One pod — what happens to a pod that dies, and in which order a State
         nodeName: node-1
         containers:
         - name: main
-          image: registry.k8s.io/e2e-test-images/agnhost:2.53
-          args: ["pause"]
+          image: kubeproof.local/testapp:1
+          imagePullPolicy: IfNotPresent
       """
     Then within 30 s pod "solo" is Running
     And within 30 s pod "solo" runs on node "node-1"

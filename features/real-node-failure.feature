@@ -7,10 +7,27 @@ Feature: A real node's kubelet stops — the control plane marks the node and re
   Deployment prefers the real node but may run anywhere). The undo starts the kubelet again
   with the same command line. The timings in force are in the report.
 
-  Scenario: A stopped kubelet — node Unknown, pods replaced on other nodes
+  A frozen node: on kind its container is paused (`docker pause`: every process on it, the
+  containers too); on the local cluster the real node's kubelet process gets SIGSTOP (its
+  containers run on). Either way nothing reports for the node while its connections stay
+  open, and after the thaw the same kubelet carries on.
+
+  Scenario: A stopped kubelet — node Unknown, pods replaced on other nodes, Ready once started again
     Given a real node
     And deployment "failover" from "scenarios/real/failover.yaml" is ready
     And 2 pods of deployment "failover" run on node "real-1"
     When the kubelet of node "real-1" is stopped
     Then within 30 s node "real-1" is Unknown
     And within 60 s the pods of node "real-1" are replaced on other nodes
+    When node "real-1" is brought back
+    Then within 30 s node "real-1" is Ready
+
+  Scenario: A frozen node — Unknown, its pods replaced, Ready again once thawed
+    Given a real node
+    And deployment "failover" from "scenarios/real/failover.yaml" is ready
+    And 2 pods of deployment "failover" run on node "real-1"
+    When node "real-1" freezes
+    Then within 30 s node "real-1" is Unknown
+    And within 60 s the pods of node "real-1" are replaced on other nodes
+    When node "real-1" is brought back
+    Then within 30 s node "real-1" is Ready

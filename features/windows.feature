@@ -19,5 +19,5 @@ Feature: Windows — which moments an "at no moment" claim looks at
 
   Scenario: From now on, a rolling update at the defaults takes no pod away
     Then from now on, at no moment are more than 0 pods of deployment "web" unavailable
-    When the image of deployment "web" is set to "registry.local/web:2"
+    When the image of deployment "web" is set to "kubeproof.local/testapp:2"
     Then within 60 s the rollout of deployment "web" completes

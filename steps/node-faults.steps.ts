@@ -1,7 +1,7 @@
 import { step } from './vocabulary.js';
 import { drain } from '../src/faults/drain.js';
 import { taint } from '../src/faults/taint.js';
-import { nodeDown } from '../src/faults/node-down.js';
+import { bringNodeBack, nodeDown } from '../src/faults/node-down.js';
 import { expectWithin } from '../src/expect/expect.js';
 import { nodeReady } from '../src/expect/conditions.js';
 import {
@@ -55,6 +55,14 @@ when('the nodes labelled {string} are tainted {string}', 'When the nodes labelle
 when('node {string} stops sending heartbeats', 'When node "node-2" stops sending heartbeats', async function (node: string) {
   await nodeDown(this.scenario, node, 'heartbeats');
 }, { provides: (node: string) => [fact.down(node)] });
+
+when('node {string} freezes', 'When node "real-1" freezes', async function (node: string) {
+  await nodeDown(this.scenario, node, 'freeze');
+}, { provides: (node: string) => [fact.down(node)] });
+
+when('node {string} is brought back', 'When node "real-1" is brought back', async function (node: string) {
+  await bringNodeBack(this.scenario, node);
+}, { requires: (node: string) => need.down(node) });
 
 when('node {string} reports NotReady', 'When node "node-3" reports NotReady', async function (node: string) {
   await nodeDown(this.scenario, node, 'not-ready');

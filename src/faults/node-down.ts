@@ -16,6 +16,7 @@ import { firstAfter, type Phase } from '../timeline/queries.js';
 import { podReady } from '../timeline/timeline.js';
 import { until } from '../expect/until.js';
 import { isRefusal, type NodeStopMechanism, type NodeStopMode } from '../cluster/providers/provider.js';
+import type { UndoOutcome } from '../ledger/undo-ops.js';
 
 /** The steps' words for the modes: "stops sending heartbeats" is a node gone silent. */
 export type NodeDownMode = 'heartbeats' | 'not-ready' | 'kubelet' | 'freeze';
@@ -33,6 +34,9 @@ export interface NodeDown {
   /** Pods of the scenario on the node when it went down. */
   pods: string[];
   readyBefore: number;
+  /** The fault's revert (the one the scenario's end runs), for a step that brings the node back early. */
+  revert?: () => Promise<UndoOutcome>;
+  broughtBackAt?: number;
 }
 
 /** Nodes this scenario took down, by name. */
@@ -77,8 +81,23 @@ export async function nodeDown(s: Scenario, node: string, mode: NodeDownMode): P
       const detail = await m.stop(s.kube, annotations);
       s.timeline.mark('stop node', `node/${node}: ${detail}`);
     });
-    s.state(NODE_DOWNS).set(node, { node, mode, silent: m.silent, phase: m.phase, at: injected.at, pods: p.pods, readyBefore: p.readyBefore });
+    s.state(NODE_DOWNS).set(node, { node, mode, silent: m.silent, phase: m.phase, at: injected.at, pods: p.pods, readyBefore: p.readyBefore, ...(injected.revert ? { revert: injected.revert } : {}) });
   });
+}
+
+/**
+ * Undo a node's failure now rather than at the scenario's end (the same revert: the container
+ * started or unpaused, the kubelet started or thawed, the label back), then wait until the node
+ * is Ready without not-ready/unreachable taints.
+ */
+export async function bringNodeBack(s: Scenario, node: string): Promise<void> {
+  if (!(await planThenAct(s, node, () => `bring node ${node} back`, async () => true))) return;
+  const down = nodeDownOf(s, node);
+  if (!down) throw new BadInputError(`node "${node}" was not taken down in this scenario`);
+  if (!down.revert) throw new Error(`node ${node}'s failure has no recorded undo to run`);
+  const outcome = await down.revert();
+  if (outcome.status === 'failed' || outcome.status === 'conflict') throw new Error(`bringing node ${node} back failed: ${outcome.detail}`);
+  down.broughtBackAt = s.timeline.mark('node back', `node/${node}: ${outcome.detail}`).at;
 }
 
 /** The phases of a node failure as the watches saw them, for the report. */

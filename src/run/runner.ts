@@ -120,6 +120,8 @@ async function getCluster(opts: RunOptions, runId: string, log: Log, realScenari
       upstreamTimings: opts.upstreamTimings,
       kindImage: opts.kindImage,
       realNodes: () => realNodesFor(opts, realScenarios, log),
+      realNodesAsked: opts.realNodes,
+      realScenarios,
       kubeconfig: opts.kubeconfig ? resolve(opts.cwd, opts.kubeconfig) : undefined,
       kubeconfigAsGiven: opts.kubeconfig,
       context: opts.context,

@@ -6,7 +6,7 @@
 import type { Scenario } from './scenario.js';
 import { BadInputError } from '../errors.js';
 import { createNodes } from '../cluster/providers/local.js';
-import { ZONE_LABEL, nodeReadyCondition } from '../cluster/nodes.js';
+import { NODE_TYPE_LABEL, ZONE_LABEL, nodeReadyCondition } from '../cluster/nodes.js';
 import type { NodeSpec } from '../cluster/providers/provider.js';
 import { NotApplicable } from '../not-applicable.js';
 import { ConditionTimeout, until } from '../expect/until.js';
@@ -142,11 +142,19 @@ async function removeNode(s: Scenario, name: string): Promise<void> {
  * Without one the scenario is not applicable, and the reason says how to get one.
  */
 export async function requireRealNode(s: Scenario): Promise<string> {
-  const real = s.cluster.capabilities.realNodes;
+  // The @real workloads select (and tolerate) the real node's label and taint: a node with real containers but without the label runs none of them.
+  const real = s.cluster.capabilities.realNodes.filter((n) => s.timeline.nodes.get(n)?.metadata?.labels?.[NODE_TYPE_LABEL] === 'real');
   const ready = real.filter((n) => nodeReadyCondition(s.timeline.nodes.get(n)) === 'True');
   if (ready.length) return ready[0]!;
   if (real.length) throw new NotApplicable(`needs a Ready real node; ${real.join(', ')} ${real.length > 1 ? 'are' : 'is'} not Ready`);
-  if (!s.cluster.capabilities.simulatedNodes) throw new NotApplicable(`needs a node with real containers; this ${s.cluster.kind} cluster reports none`);
+  if (!s.cluster.capabilities.simulatedNodes) {
+    const others = s.cluster.capabilities.realNodes;
+    throw new NotApplicable(
+      others.length
+        ? `needs a node labelled ${NODE_TYPE_LABEL}=real (the @real workloads select it, as they select the local cluster's real-1); this ${s.cluster.kind} cluster's nodes ${others.join(', ')} run real containers but none carries the label (kubeproof run --cluster kind makes a real-1 worker when @real scenarios are selected, or --real-nodes 1)`
+        : `needs a node with real containers; this ${s.cluster.kind} cluster reports none`,
+    );
+  }
   const { realNodeRequirements, installHint } = await import('../cluster/real-node/host.js');
   const { listLocalClusters } = await import('../cluster/providers/local.js');
   const { realNodeHolder } = await import('../cluster/real-node/teardown.js');
@@ -169,12 +177,13 @@ export function noRealNodeReason(cluster: string, host: { missing: HostRequireme
 }
 
 /**
- * The scenario drives containers through KWOK's stages (exit codes, crash loops, waiting
- * reasons switched by annotations): on real kubelets the container's own process decides, with
- * the kubelet's real back-off, so such a scenario is not applicable there.
+ * The scenario's claims rest on KWOK's stages (a crash back-off of its annotation's constant,
+ * 1 s by default): on real kubelets the container's own process and the kubelet's back-off
+ * (10 s, doubling) decide, so restarts counted within seconds do not happen there. Scenarios
+ * whose claims hold either way do without this step and run on real kubelets too.
  */
 export function requireSimulatedContainers(s: Scenario): void {
   if (!s.cluster.capabilities.simulatedNodes) {
-    throw new NotApplicable(`these containers are simulated by KWOK stages (annotations kubeproof.io/exit-code, crash-backoff, waiting-reason); this ${s.cluster.kind} cluster runs real kubelets, whose own back-off (10 s, doubling) and processes decide instead`);
+    throw new NotApplicable(`its timings are KWOK's simulated crash back-off (a constant 1 s, annotation kubeproof.io/crash-backoff), and this ${s.cluster.kind} cluster has no simulated containers: its real kubelets back off 10 s, then 20 s, 40 s…, so the restarts it counts within seconds do not happen there`);
   }
 }

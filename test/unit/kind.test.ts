@@ -125,6 +125,18 @@ describe('kind config', () => {
     assert.equal(containerOf('t1', 'node-1'), 't1-worker');
     assert.equal(containerOf('t1', 'node-3'), 't1-worker3');
     assert.equal(containerOf('t1', 't1-control-plane'), 't1-control-plane');
+    // real-i come after node-1…N in kind's order.
+    assert.equal(containerOf('t1', 'real-1', ['node-1', 'node-2', 'node-3', 'real-1']), 't1-worker4');
+  });
+
+  it('adds real-N workers labelled and tainted as the local cluster\'s real node, after node-1…N', () => {
+    const c = kindConfig(2, ['a', 'b'], { realWorkers: 1 }) as KindConfig;
+    const reg = (n: KindConfig['nodes'][number]) => (YAML.parse(n.kubeadmConfigPatches![0]!) as { nodeRegistration: { name: string; taints?: unknown[] } }).nodeRegistration;
+    assert.deepEqual(c.nodes.slice(1).map((n) => reg(n).name), ['node-1', 'node-2', 'real-1']);
+    const real = c.nodes[3]!;
+    assert.deepEqual(real.labels, { 'kubeproof.io/node-type': 'real' });
+    assert.deepEqual(reg(real).taints, [{ key: 'kubeproof.io/node-type', value: 'real', effect: 'NoSchedule' }]);
+    assert.equal(reg(c.nodes[1]!).taints, undefined);
   });
 });
 

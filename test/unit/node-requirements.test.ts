@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeCluster, fakeScenario } from './fake-cluster.js';
-import { ensureNodes, requireSimulatedContainers } from '../../src/scenario/requirements.js';
+import { ensureNodes, requireRealNode, requireSimulatedContainers } from '../../src/scenario/requirements.js';
 import { NotApplicable } from '../../src/not-applicable.js';
 import type { Node } from '../../src/kube/types.js';
 
@@ -56,6 +56,22 @@ describe('node requirements on a cluster that cannot add nodes', () => {
     assert.throws(() => requireSimulatedContainers(s), (err: unknown) => err instanceof NotApplicable && /real kubelets/.test(err.message));
     Object.assign(s, { cluster: { kind: 'local', capabilities: { simulatedNodes: true } } });
     assert.doesNotThrow(() => requireSimulatedContainers(s));
+    await s.timeline.stop();
+  });
+
+  it('"a real node" is a Ready node labelled kubeproof.io/node-type=real: real containers without the label run none of the @real workloads', async () => {
+    const { c, s } = await realCluster([node('node-1', true), node('node-2', true)]);
+    Object.assign(s, { cluster: { kind: 'kind', capabilities: { simulatedNodes: false, realNodes: ['node-1', 'node-2'] } } });
+    await assert.rejects(requireRealNode(s), (err: unknown) => err instanceof NotApplicable && /labelled kubeproof\.io\/node-type=real.*node-1, node-2 run real containers but none carries the label/.test(err.message));
+    const real = node('real-1', false);
+    real.metadata!.labels!['kubeproof.io/node-type'] = 'real';
+    c.apply(real);
+    Object.assign(s, { cluster: { kind: 'kind', capabilities: { simulatedNodes: false, realNodes: ['node-1', 'node-2', 'real-1'] } } });
+    await new Promise((r) => setTimeout(r, 50));
+    await assert.rejects(requireRealNode(s), (err: unknown) => err instanceof NotApplicable && /needs a Ready real node; real-1 is not Ready/.test(err.message));
+    c.apply({ ...real, status: { conditions: [{ type: 'Ready', status: 'True' }] } });
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal(await requireRealNode(s), 'real-1');
     await s.timeline.stop();
   });
 });

@@ -17,7 +17,7 @@ import { formatDuration, stderrLog, type Log } from '../../log.js';
 import { Kube } from '../../kube/client.js';
 import type { Node } from '../../kube/types.js';
 import { cacheRoot } from '../paths.js';
-import { ZONE_LABEL, nodeReadyCondition } from '../nodes.js';
+import { NODE_TYPE_LABEL, REAL_NODE_TAINT, ZONE_LABEL, nodeReadyCondition } from '../nodes.js';
 import { Informer } from '../../kube/informer.js';
 import { until } from '../../expect/until.js';
 import { canLowerOomScore } from '../real-node/containerd.js';
@@ -63,10 +63,16 @@ export function workerNodeNames(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `node-${i + 1}`);
 }
 
-/** The container a node of kind cluster `cluster` runs in: node-i is the i-th worker kind made. */
-export function containerOf(cluster: string, node: string): string {
+/**
+ * The container a node of kind cluster `cluster` runs in: node-i is the i-th worker kind made,
+ * real-i the i-th after them (`nodes`: the cluster's workers, to count the node-i).
+ */
+export function containerOf(cluster: string, node: string, nodes: string[] = []): string {
   const m = /^node-([1-9]\d*)$/.exec(node);
-  return m ? kindWorkerNames(cluster, Number(m[1])).at(-1)! : node;
+  if (m) return kindWorkerNames(cluster, Number(m[1])).at(-1)!;
+  const r = /^real-([1-9]\d*)$/.exec(node);
+  if (r) return kindWorkerNames(cluster, nodes.filter((n) => /^node-[1-9]\d*$/.test(n)).length + Number(r[1])).at(-1)!;
+  return node;
 }
 
 export interface KindConfigOptions {
@@ -79,6 +85,11 @@ export interface KindConfigOptions {
    * sandboxes do): the nodes' containerd must not ask to (kind sets this only when rootless).
    */
   restrictOomScoreAdj?: boolean;
+  /**
+   * Workers named real-1…M after node-1…N, labelled and tainted as the local cluster's real node
+   * (kubeproof.io/node-type=real, NoSchedule), so @real scenarios run on kind unchanged.
+   */
+  realWorkers?: number;
 }
 
 /**
@@ -124,6 +135,11 @@ export function kindConfig(workers: number, zones: string[] = [], o: KindConfigO
         role: 'worker',
         ...(zones.length ? { labels: { [ZONE_LABEL]: zones[i % zones.length] } } : {}),
         kubeadmConfigPatches: [YAML.stringify({ kind: 'JoinConfiguration', nodeRegistration: { name } })],
+      })),
+      ...Array.from({ length: o.realWorkers ?? 0 }, (_, i) => ({
+        role: 'worker',
+        labels: { [NODE_TYPE_LABEL]: 'real' },
+        kubeadmConfigPatches: [YAML.stringify({ kind: 'JoinConfiguration', nodeRegistration: { name: `real-${i + 1}`, taints: [REAL_NODE_TAINT] } })],
       })),
     ],
   };
@@ -175,7 +191,7 @@ export function kindParts(c: { name: string; nodes: string[] }): ClusterParts {
   const docker = dockerBinary();
   const isNode = (node: string) => c.nodes.includes(node) || node === `${c.name}-control-plane`;
   // The commands name the node's container; the ledger's undo is the start command with the container filled in.
-  const on = (node: string, pair: { stop: string[]; start: string[] }) => ({ stop: pair.stop.map((a) => a.replace('{container}', containerOf(c.name, node))), start: pair.start.map((a) => a.replace('{container}', containerOf(c.name, node))) });
+  const on = (node: string, pair: { stop: string[]; start: string[] }) => ({ stop: pair.stop.map((a) => a.replace('{container}', containerOf(c.name, node, c.nodes))), start: pair.start.map((a) => a.replace('{container}', containerOf(c.name, node, c.nodes))) });
   const notOurs = (node: string) => ({ refused: `node ${node} is not a node of kind cluster "${c.name}" (${c.nodes.join(', ')})` });
   return {
     nodeControl: {
@@ -198,7 +214,7 @@ export function kindParts(c: { name: string; nodes: string[] }): ClusterParts {
       refuse: (p: Pod) => (isNode(p.spec?.nodeName ?? '') ? undefined : `${p.metadata?.name} runs on ${p.spec?.nodeName ?? 'no node'}, not a node of kind cluster "${c.name}"`),
       async kill(p: Pod, container: string, id: string) {
         const node = p.spec!.nodeName!;
-        const r = await runTool('docker', ['exec', containerOf(c.name, node), 'ctr', '-n', 'k8s.io', 'tasks', 'kill', '--signal', 'SIGKILL', id], { timeoutMs: 60_000 });
+        const r = await runTool('docker', ['exec', containerOf(c.name, node, c.nodes), 'ctr', '-n', 'k8s.io', 'tasks', 'kill', '--signal', 'SIGKILL', id], { timeoutMs: 60_000 });
         if (r.exitCode !== 0) throw new EnvironmentError(`killing container ${container} of pod ${p.metadata?.name} on ${node} failed: ${r.output || `exit code ${r.exitCode}`}`);
       },
     },
@@ -340,6 +356,7 @@ export class KindProvider implements ClusterProvider {
     if (!NAME_RE.test(name)) throw new BadInputError(`cluster name "${name}" must be lower-case letters, digits and '-', at most 40 characters`);
     const workers = opts.nodes ?? 3;
     if (!Number.isInteger(workers) || workers < 1) throw new BadInputError(`a kind cluster needs at least one worker node, not ${workers}`);
+    const realWorkers = opts.realNodes ?? 0;
     if (opts.nodeSpecs?.length) {
       throw new BadInputError('kind clusters take a node count and zones, not individual node specs', { hint: 'use --cluster local for nodes with their own labels, taints or sizes' });
     }
@@ -353,6 +370,7 @@ export class KindProvider implements ClusterProvider {
     const config = kindConfig(workers, opts.zones ?? [], {
       ...(opts.upstreamTimings && !opts.timings ? {} : { timings }),
       restrictOomScoreAdj: !(await canLowerOomScore()),
+      realWorkers,
       // kubeproof's offline image carries the local cluster's etcd, not the one kubeadm asks for.
       ...(choice === 'offline' ? { etcdImageTag: `${ETCD_VERSION}-0` } : {}),
     });
@@ -378,7 +396,7 @@ export class KindProvider implements ClusterProvider {
         throw new EnvironmentError(`the API server of kind cluster "${name}" at ${kube.serverUrl} did not answer: ${(err as Error).message}`, { cause: err });
       });
       // kind's --wait covers the control plane only: the cluster is given out once every node is Ready.
-      const nodes = await allNodesReady(kube, workers + 1, NODES_READY_WITHIN_MS);
+      const nodes = await allNodesReady(kube, workers + realWorkers + 1, NODES_READY_WITHIN_MS);
       const workerNames = nodes
         .filter((n) => n.metadata?.labels?.[CONTROL_PLANE_ROLE] === undefined)
         .map((n) => n.metadata?.name ?? '')
@@ -446,7 +464,8 @@ async function createKindCluster(name: string, config: object, image: string | u
     await writeFile(configFile, YAML.stringify(config));
     const nodes = (config as { nodes: Array<{ role: string; labels?: Record<string, string> }> }).nodes;
     const zones = [...new Set(nodes.map((n) => n.labels?.[ZONE_LABEL]).filter(Boolean))];
-    log(`creating kind cluster "${name}" (1 control plane, ${nodes.length - 1} worker(s)${zones.length ? ` in zones ${zones.join(', ')}` : ''}${image ? `, node image ${image}` : ''})`);
+    const real = nodes.filter((n) => n.labels?.[NODE_TYPE_LABEL] === 'real').length;
+    log(`creating kind cluster "${name}" (1 control plane, ${nodes.length - 1} worker(s)${zones.length ? ` in zones ${zones.join(', ')}` : ''}${real ? `, ${real} of them real-N, labelled and tainted as the local cluster's real node` : ''}${image ? `, node image ${image}` : ''})`);
     const r = await runTool('kind', ['create', 'cluster', '--name', name, '--config', configFile, ...(image ? ['--image', image] : []), '--wait', '120s']);
     if (r.exitCode === 0) return;
     if (/already exist/i.test(r.output)) {

@@ -11,7 +11,7 @@ import { registerUndo } from '../../ledger/undo-ops.js';
 import { ctr, importImage } from '../real-node/containerd.js';
 import { daemonPid } from '../real-node/daemon.js';
 import { EnvironmentError } from '../../errors.js';
-import { kubeletPid, restartKubelet, stopKubelet } from '../real-node/kubelet.js';
+import { freezeKubelet, kubeletPid, restartKubelet, stopKubelet, thawKubelet } from '../real-node/kubelet.js';
 import { realNodeLayout } from '../real-node/layout.js';
 import { KWOK_NODE_LABEL, NOT_READY_STAGE_LABEL } from '../nodes.js';
 import type { ClusterParts, NodeStopMechanism, NodeStopMode, Refusal } from './provider.js';
@@ -20,6 +20,8 @@ declare module '../../ledger/undo-ops.js' {
   interface UndoOps {
     /** The fault stopped the kubelet of a local cluster's real node: start it again with its recorded command line. */
     'start-kubelet': { cluster: string };
+    /** The fault froze (SIGSTOP) the kubelet of a local cluster's real node: SIGCONT (started again if it is gone). */
+    'thaw-kubelet': { cluster: string };
   }
 }
 
@@ -28,6 +30,28 @@ registerUndo('start-kubelet', async ({ undo, what, onCurrent }) => {
   await onCurrent(() => ({ outcome: { status: 'reverted', detail: '' } }));
   return r.started ? { status: 'reverted', detail: `started the kubelet of ${what} again (pid ${r.pid})` } : { status: 'already', detail: `the kubelet of ${what} was already running (pid ${r.pid})` };
 });
+
+registerUndo('thaw-kubelet', async ({ undo, what, onCurrent }) => {
+  const r = await thawKubelet(undo.cluster);
+  await onCurrent(() => ({ outcome: { status: 'reverted', detail: '' } }));
+  if (r.how === 'running') return { status: 'already', detail: `the kubelet of ${what} was not frozen (pid ${r.pid})` };
+  return { status: 'reverted', detail: r.how === 'thawed' ? `thawed the kubelet of ${what} (SIGCONT to pid ${r.pid})` : `the kubelet of ${what} was gone: started it again (pid ${r.pid})` };
+});
+
+/** The real node frozen as far as this machine can freeze it: its kubelet process stopped by SIGSTOP (its containers keep running, unlike a paused machine's). */
+function kubeletFreeze(cluster: string, node: string): NodeStopMechanism {
+  return {
+    phase: 'kubelet frozen',
+    how: 'freeze its kubelet process (SIGSTOP)',
+    silent: true,
+    undo: { op: 'thaw-kubelet', cluster },
+    async stop(kube, annotations) {
+      await kube.mergePatch('Node', node, undefined, { metadata: { annotations } });
+      const pid = await freezeKubelet(cluster);
+      return `kubelet (pid ${pid}) frozen by SIGSTOP: heartbeats stop, its connections stay open, containers keep running`;
+    },
+  };
+}
 
 export interface LocalClusterDescription {
   name: string;
@@ -83,7 +107,8 @@ export function localParts(c: LocalClusterDescription): ClusterParts {
             if (!isReal(node)) return { refused: `node ${node} is not a real node of this cluster (real nodes: ${c.realNodes.join(', ') || 'none'}): it has no kubelet process to stop` };
             return kubeletStop(c.name, node);
           case 'freeze':
-            return { refused: `freezing a node needs a node that is a container or a machine kubeproof can pause; the local cluster's nodes are KWOK nodes and a real kubelet on this machine` };
+            if (isReal(node)) return kubeletFreeze(c.name, node);
+            return { refused: `freezing node ${node} needs a real node (a KWOK node has no process to freeze): the local cluster freezes its real node's kubelet` };
         }
       },
     },

@@ -21,6 +21,9 @@ export interface ClusterChoice {
   kindImage?: string;
   /** How many real nodes a new local cluster gets (asked only when one is made). */
   realNodes: () => Promise<number>;
+  /** `--real-nodes` as given, and how many @real scenarios the run selected (a new kind cluster then gets a real-1 worker). */
+  realNodesAsked?: number;
+  realScenarios?: number;
   /** The kubeconfig, resolved against the run's directory, and as the user gave it. */
   kubeconfig?: string;
   kubeconfigAsGiven?: string;
@@ -46,7 +49,8 @@ export async function clusterFor(o: ClusterChoice, log: Log): Promise<{ cluster:
     case 'kind':
       // A running kind cluster of that name is used as it is, and left running.
       if (o.name && (await KindProvider.exists(o.name))) return { cluster: await new KindProvider().attach(o.name, log), made: false };
-      return { cluster: await new KindProvider().up({ name: o.name ?? o.defaultName.kind, nodes: o.nodes, zones: o.zones, upstreamTimings: o.upstreamTimings, kindImage: o.kindImage, log }), made: true };
+      // Every kind worker runs real containers; @real scenarios also name the local cluster's real-1 (labelled, tainted): kind makes it a worker of its own.
+      return { cluster: await new KindProvider().up({ name: o.name ?? o.defaultName.kind, nodes: o.nodes, zones: o.zones, realNodes: o.realNodesAsked ?? (o.realScenarios ? 1 : 0), upstreamTimings: o.upstreamTimings, kindImage: o.kindImage, log }), made: true };
     case 'existing': {
       // A kubeconfig of one of kubeproof's own local clusters: that cluster, with its capabilities and timings.
       const path = o.kubeconfig;

@@ -42,3 +42,29 @@ export async function restartKubelet(cluster: string): Promise<{ started: boolea
   const cmd = JSON.parse(text) as KubeletCommand;
   return { started: true, pid: await startKubelet(l, cmd) };
 }
+
+/** The process's state letter from /proc (R, S, T for stopped, Z…), undefined when it is gone. */
+async function processState(pid: number): Promise<string | undefined> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  return stat?.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+}
+
+/**
+ * SIGSTOP through the pid file (only the recorded process): the kubelet is frozen — no
+ * heartbeat, no status, its connections to the API server open — while containers run on.
+ */
+export async function freezeKubelet(cluster: string): Promise<number> {
+  const pid = await kubeletPid(cluster);
+  if (!pid) throw new EnvironmentError(`the kubelet of cluster "${cluster}" is not running: nothing to freeze`);
+  process.kill(pid, 'SIGSTOP');
+  return pid;
+}
+
+/** SIGCONT to a frozen kubelet; one that is gone meanwhile is started again with its recorded command line. */
+export async function thawKubelet(cluster: string): Promise<{ how: 'thawed' | 'running' | 'started'; pid: number }> {
+  const pid = await kubeletPid(cluster);
+  if (!pid) return { how: 'started', pid: (await restartKubelet(cluster)).pid };
+  if ((await processState(pid)) !== 'T') return { how: 'running', pid };
+  process.kill(pid, 'SIGCONT');
+  return { how: 'thawed', pid };
+}
