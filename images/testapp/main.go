@@ -6,9 +6,11 @@
 //	GET  /readyz      readiness: 200 while the ready file exists, else 503
 //	POST /ready/off   remove the ready file (readiness fails from the next probe)
 //	POST /ready/on    create it again
-//	GET  /burn?ms=N   spin one CPU for N ms (at most 60000), then answer
+//	GET  /burn?ms=N   spin one CPU for N ms (at most 60000), then answer (naming the pod)
 //
 // `testapp exit CODE [after DURATION]` is a task that ends (for Jobs on real kubelets).
+// `testapp client --url URL --rate R …` sends requests and prints one JSON line per result
+// (client.go): kubeproof's HTTP client inside the cluster's network.
 //
 // Readiness lives in a file (READY_FILE, default /tmp/ready) so it can also be switched
 // without the network, through the exec subresource: `testapp ready off|on`, and probed by
@@ -93,9 +95,14 @@ func serve(addr string) error {
 	}
 	var requests atomic.Int64
 	host, _ := os.Hostname()
+	// A pod's hostname is its name unless its spec sets one: manifests without POD_NAME still say who answered.
+	pod := os.Getenv("POD_NAME")
+	if pod == "" {
+		pod = host
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		fmt.Fprintf(w, "testapp %s pod=%s requests=%d\n", host, os.Getenv("POD_NAME"), requests.Add(1))
+		fmt.Fprintf(w, "testapp %s pod=%s requests=%d\n", host, pod, requests.Add(1))
 	})
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -125,7 +132,7 @@ func serve(addr string) error {
 		}
 		t0 := time.Now()
 		burn(d)
-		fmt.Fprintf(w, "burned %s\n", time.Since(t0).Round(time.Millisecond))
+		fmt.Fprintf(w, "burned %s pod=%s\n", time.Since(t0).Round(time.Millisecond), pod)
 	})
 
 	srv := &http.Server{Addr: addr, Handler: logged(mux), ReadHeaderTimeout: 10 * time.Second}
@@ -185,8 +192,16 @@ func main() {
 		log.Printf("exiting with %d", code)
 		os.Exit(code)
 	}
+	// A client from inside the cluster's network: see client.go.
+	if len(args) >= 1 && args[0] == "client" {
+		if err := runClient(args[1:]); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		return
+	}
 	if len(args) > 0 {
-		fmt.Fprintln(os.Stderr, "usage: testapp            serve HTTP on :$PORT (default 8080)\n       testapp ready on|off|check\n       testapp exit CODE [after DURATION]")
+		fmt.Fprintln(os.Stderr, "usage: testapp            serve HTTP on :$PORT (default 8080)\n       testapp ready on|off|check\n       testapp exit CODE [after DURATION]\n       testapp client --url URL --rate R [--timeout-ms T] [--max-in-flight N] [--duration-s D]")
 		os.Exit(2)
 	}
 	port := os.Getenv("PORT")

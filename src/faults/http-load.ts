@@ -1,13 +1,16 @@
 /**
  * Real CPU load on real containers: HTTP requests to the test app's `/burn?ms=N` (which spins
- * one CPU for N ms) through the workload's Service ClusterIP, sent from this process.
+ * one CPU for N ms) through the workload's Service ClusterIP, sent by the cluster's traffic
+ * part — the same part, and the same figures, as availability measured by HTTP.
  *
- * Why in-process rather than a load-generator pod: a generator pod would run on the one real
- * node and compete for the very CPU the HPA measures, and would need an image and an undo;
- * requests from here stay on this machine (kube-proxy routes the ClusterIP locally), stop
- * with this process (Ctrl-C, SIGKILL: nothing is left to undo), and are bounded by
- * construction: `cores` × 1000 / BURN_MS requests per second, each a fixed BURN_MS of one CPU,
- * at most MAX_IN_FLIGHT at once (a throttled pod answers late; the generator then skips rather
+ * Who sends: on a local cluster's real node, this process (kube-proxy routes the ClusterIP on
+ * this machine; a generator pod would run on the one real node and compete for the very CPU
+ * the HPA measures); the requests stop with this process (Ctrl-C, SIGKILL: nothing is left to
+ * undo). On kind, where the host cannot reach ClusterIPs, a client pod on the control-plane
+ * node (traffic/client-pod.ts): not on a worker whose pods the HPA measures, gone with the
+ * scenario's namespace, and stopping by itself after MAX_DURATION_MS. Bounded by construction
+ * either way: `cores` × 1000 / BURN_MS requests per second, each a fixed BURN_MS of one CPU,
+ * at most MAX_IN_FLIGHT at once (a throttled pod answers late; the sender then skips rather
  * than piling up), for at most MAX_DURATION_MS. Going through the Service, with a new
  * connection per request, spreads the load over the Ready pods as the HPA adds them, as a
  * Service spreads real clients.
@@ -20,14 +23,18 @@ import { BadInputError } from '../errors.js';
 import type { Pod, Service } from '../kube/types.js';
 import { matches } from '../workload/selector.js';
 import { describeWorkload, selectorOf, type WorkloadRef } from '../workload/pods.js';
-import { getOnce, type HttpResult } from '../probes/http.js';
-import { now } from '../kube/informer.js';
+import type { HttpResult, TrafficPlan, TrafficStream } from '../traffic/stream.js';
 import { injectFault } from './fault.js';
 
 /** One request keeps one CPU busy this long in the app. */
 export const BURN_MS = 100;
 const MAX_IN_FLIGHT = 8;
 const MAX_DURATION_MS = 10 * 60_000;
+
+/** The load's requests for `cores`: each /burn answers after BURN_MS of CPU, or late when the pod is throttled. */
+export function loadPlan(cores: number): TrafficPlan {
+  return { path: `/burn?ms=${BURN_MS}`, ratePerSecond: (cores * 1000) / BURN_MS, timeoutMs: 10_000, maxInFlight: MAX_IN_FLIGHT, maxDurationMs: MAX_DURATION_MS, purpose: 'load' };
+}
 
 /** The Service in the scenario's namespace that selects the workload's pods. */
 export function serviceOf(s: Scenario, pods: Pod[]): Service | undefined {
@@ -40,48 +47,42 @@ export function serviceOf(s: Scenario, pods: Pod[]): Service | undefined {
 
 export class HttpLoad {
   readonly results: HttpResult[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
-  skipped = 0;
+  private off: (() => void) | undefined;
   startedAt = 0;
-  stoppedAt: number | undefined;
 
   constructor(
     readonly workload: WorkloadRef,
-    readonly url: string,
+    readonly stream: TrafficStream,
     readonly cores: number,
   ) {}
 
-  get ratePerSecond(): number {
-    return (this.cores * 1000) / BURN_MS;
+  get url(): string {
+    return this.stream.url;
   }
 
-  start(): void {
-    this.startedAt = now();
-    this.timer = setInterval(() => {
-      if (now() - this.startedAt > MAX_DURATION_MS) return void this.stop();
-      if (this.inFlight.size >= MAX_IN_FLIGHT) {
-        this.skipped++;
-        return;
-      }
-      const p = getOnce(this.url, 10_000).then((r) => {
-        this.results.push(r);
-        this.inFlight.delete(p);
-      });
-      this.inFlight.add(p);
-    }, 1000 / this.ratePerSecond);
+  get ratePerSecond(): number {
+    return loadPlan(this.cores).ratePerSecond;
+  }
+
+  get skipped(): number {
+    return this.stream.skipped;
+  }
+
+  /** Resolves once the sender sends (a client pod takes a few seconds to start). */
+  async start(withinMs = 60_000): Promise<void> {
+    this.off = this.stream.on((r) => this.results.push(r));
+    await this.stream.start(withinMs);
+    this.startedAt = this.results[0]?.at ?? Date.now();
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
-    this.stoppedAt ??= now();
-    await Promise.all([...this.inFlight]);
+    await this.stream.stop();
+    this.off?.();
   }
 
   describe(): string {
     const ok = this.results.filter((r) => r.ok).length;
-    return `${this.results.length} request(s) to ${this.url} (${ok} succeeded, ${this.skipped} skipped with ${MAX_IN_FLIGHT} in flight)`;
+    return `${this.results.length} request(s) to ${this.url} ${this.stream.from} (${ok} succeeded, ${this.skipped} skipped with ${MAX_IN_FLIGHT} in flight${this.stream.trouble ? `; ${this.stream.trouble}` : ''})`;
   }
 }
 
@@ -92,17 +93,18 @@ export async function applyHttpLoad(s: Scenario, w: WorkloadRef, cores: number):
   const svc = serviceOf(s, pods);
   if (!svc?.spec?.clusterIP || svc.spec.clusterIP === 'None') throw new BadInputError(`no Service with a ClusterIP in namespace ${s.namespace} selects the pods of ${describeWorkload(w)}: real load goes through one`);
   const traffic = s.parts.serviceTraffic;
-  const base = isRefusal(traffic) ? traffic : traffic.url(svc, pods.filter((p) => podReady(p)));
-  if (isRefusal(base)) throw new NotApplicable(`real CPU load on ${describeWorkload(w)} goes through its Service by HTTP: ${base.refused}`);
-  const url = `${base.replace(/\/$/, '')}/burn?ms=${BURN_MS}`;
-  const load = new HttpLoad(w, url, cores);
+  const plan = loadPlan(cores);
+  const stream = isRefusal(traffic) ? traffic : traffic.open({ kube: s.kube, namespace: s.namespace, pods: s.timeline.pods }, svc, pods.filter((p) => podReady(p)), plan);
+  if (isRefusal(traffic) || isRefusal(stream)) throw new NotApplicable(`real CPU load on ${describeWorkload(w)} goes through its Service by HTTP: ${(isRefusal(traffic) ? traffic : (stream as { refused: string })).refused}`);
+  const url = stream.url;
+  const load = new HttpLoad(w, stream, cores);
   await injectFault(
     s,
     {
       fault: 'apply load',
       target: { kind: w.kind, name: w.name, namespace: s.namespace },
-      noUndo: 'the requests stop with the step or with this process',
-      detail: `${cores} CPU core(s) of real work: GET ${url} at ${load.ratePerSecond} req/s through service ${svc.metadata?.name} (stops with this process)`,
+      noUndo: 'the requests stop with the step; their sender with this process (in-process) or with the scenario\'s namespace (a client pod, which also stops by itself)',
+      detail: `${cores} CPU core(s) of real work: GET ${url} at ${load.ratePerSecond} req/s through service ${svc.metadata?.name}, ${traffic.from}`,
     },
     async () => {
       // Cleanups run last in, first out: the load stops before anything registered earlier is undone.
@@ -110,7 +112,8 @@ export async function applyHttpLoad(s: Scenario, w: WorkloadRef, cores: number):
         await load.stop();
         s.timeline.mark('load stopped', `${describeWorkload(w)}: ${load.describe()}`);
       });
-      load.start();
+      await load.start();
+      s.timeline.mark('load sending', `${describeWorkload(w)}: GET ${url} ${stream.from}`);
     },
   );
   return load;

@@ -5,12 +5,14 @@
  * reverts included) and go into the timeline's measurements, hence into summary.json and
  * the console summary.
  *
- * That signal exists on every cluster kind. Where every pod behind the Service is a real
- * container on this machine (a local cluster's real node: kube-proxy routes ClusterIPs from
- * the host), HTTP requests through the ClusterIP measure what a client saw instead (a ready
+ * That signal exists on every cluster kind. Where the cluster's traffic part can send HTTP
+ * requests to the Service (every pod behind it a real container: a local cluster's real node,
+ * whose kube-proxy routes ClusterIPs from this machine; kind, from a client pod inside its
+ * network), requests through the ClusterIP measure what a client saw instead (a ready
  * endpoint that does not answer counts as down): availability is then the share of requests
  * that succeeded and an outage a run of failed requests (probes/http.ts). The ready-endpoint
- * count is kept in both modes; the report says which mechanism produced the figures.
+ * count is kept in both modes; the report says which mechanism produced the figures, and
+ * from where the requests came.
  */
 import { isRefusal } from '../cluster/providers/provider.js';
 import type { Scenario } from '../scenario/scenario.js';
@@ -23,7 +25,9 @@ import { BadInputError } from '../errors.js';
 import { podReady } from '../timeline/timeline.js';
 import { matches } from '../workload/selector.js';
 import { seriesFigures, type Sample, type SeriesFigures } from './series.js';
-import { HttpProbe, type HttpFigures } from './http.js';
+import { HTTP_PROBE_RATE, HttpProbe, type HttpFigures } from './http.js';
+import type { TrafficPlan, TrafficStream } from '../traffic/stream.js';
+import type { Refusal } from '../cluster/providers/provider.js';
 import type { Pod, Service } from '../kube/types.js';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
@@ -60,12 +64,14 @@ export interface AvailabilityFigures extends SeriesFigures {
   http?: HttpFigures;
 }
 
-/** Requests per second of the HTTP mode: enough to see a 100 ms gap, little enough for 2 cores. */
-export const HTTP_PROBE_RATE = 20;
+export { HTTP_PROBE_RATE } from './http.js';
 
-export function httpMechanism(url: string, rate: number): string {
-  return `HTTP GET ${url} through the Service's ClusterIP from this machine, ${rate} req/s, new connection each`;
+export function httpMechanism(url: string, rate: number, from: string): string {
+  return `HTTP GET ${url} through the Service's ClusterIP ${from}, ${rate} req/s, new connection each`;
 }
+
+/** Availability requests: one second without an answer is a failure; in flight at most rate × timeout, so a hanging Service never piles up sockets. */
+export const AVAILABILITY_TRAFFIC: TrafficPlan = { path: '/', ratePerSecond: HTTP_PROBE_RATE, timeoutMs: 1000, maxInFlight: HTTP_PROBE_RATE, maxDurationMs: 60 * 60_000, purpose: 'availability' };
 
 export class AvailabilityProbe {
   readonly samples: Sample[] = [];
@@ -81,7 +87,7 @@ export class AvailabilityProbe {
   ) {}
 
   get mechanism(): string {
-    return this.http ? httpMechanism(this.http.url, this.http.ratePerSecond) : AVAILABILITY_MECHANISM;
+    return this.http ? httpMechanism(this.http.url, this.http.ratePerSecond, this.http.stream.from) : AVAILABILITY_MECHANISM;
   }
 
   /**
@@ -135,16 +141,18 @@ export class AvailabilityProbe {
 /** Start measuring a Service; figures are recorded when the scenario ends (after its faults are undone). */
 export async function measureAvailability(s: Scenario, service: string): Promise<AvailabilityProbe | undefined> {
   if (s.planOnly) {
-    const url = httpUrl(s, service);
-    s.plans.push(`measure availability of service ${service} (${url ? httpMechanism(url, HTTP_PROBE_RATE) : 'ready endpoints from EndpointSlices'})`);
+    const traffic = s.parts.serviceTraffic;
+    const by = isRefusal(traffic) ? 'ready endpoints from EndpointSlices' : `HTTP requests through its ClusterIP ${traffic.from}, ${HTTP_PROBE_RATE} req/s, where its pods answer; else ready endpoints from EndpointSlices`;
+    s.plans.push(`measure availability of service ${service} (${by})`);
     return undefined;
   }
   if (s.state(AVAILABILITY_PROBES).has(service)) throw new BadInputError(`availability of service ${service} is already measured in this scenario`);
   const probe = new AvailabilityProbe(s.timeline, service);
   await probe.start();
-  const url = httpUrl(s, service);
-  if (url) {
-    probe.http = new HttpProbe(url, { ratePerSecond: HTTP_PROBE_RATE });
+  const stream = openTraffic(s, service, AVAILABILITY_TRAFFIC);
+  if (!isRefusal(stream)) {
+    probe.http = new HttpProbe(stream, AVAILABILITY_TRAFFIC.ratePerSecond);
+    // A start that fails stops what it started (a client pod that never answered is deleted).
     await probe.http.start();
   }
   s.state(AVAILABILITY_PROBES).set(service, probe);
@@ -158,20 +166,19 @@ export async function measureAvailability(s: Scenario, service: string): Promise
 }
 
 /**
- * The URL to measure a Service by HTTP, when this process can reach it (the cluster's traffic
- * part: a local cluster's real node routes ClusterIPs on this machine) and every Ready pod
- * behind it answers requests. Otherwise undefined: EndpointSlice readiness is the measure.
+ * HTTP requests to a Service from wherever the cluster's traffic part sends them (this
+ * process where the host routes ClusterIPs, a client pod inside the cluster's network), when
+ * the part can and the Service has Ready pods behind it; otherwise why not.
  */
-export function httpUrl(s: Scenario, service: string): string | undefined {
+export function openTraffic(s: Scenario, service: string, plan: TrafficPlan): TrafficStream | Refusal {
   const tl = s.timeline;
   const traffic = s.parts.serviceTraffic;
-  if (isRefusal(traffic)) return undefined;
+  if (isRefusal(traffic)) return traffic;
   const svc = tl.informer('Service').get(service, tl.namespace) as Service | undefined;
-  if (!svc) return undefined;
+  if (!svc) return { refused: `service ${service} does not exist in namespace ${tl.namespace}` };
   const selector = Object.entries(svc.spec?.selector ?? {}).map(([key, v]) => ({ key, operator: 'In' as const, values: [v] }));
-  const pods = tl.pods.list().filter((p: Pod) => matches(p.metadata?.labels, selector) && podReady(p) && !p.metadata?.deletionTimestamp);
-  const url = traffic.url(svc, pods);
-  return isRefusal(url) ? undefined : url;
+  const pods = tl.pods.list().filter((p: Pod) => p.metadata?.namespace === tl.namespace && matches(p.metadata?.labels, selector) && podReady(p) && !p.metadata?.deletionTimestamp);
+  return traffic.open({ kube: s.kube, namespace: s.namespace, pods: tl.pods }, svc, pods, plan);
 }
 
 /** Availability probes of this scenario, by Service name. */

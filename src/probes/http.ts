@@ -1,31 +1,26 @@
 /**
- * HTTP requests through a Service, from this process, at a bounded rate: what a client of the
- * Service saw. Used where the Service's endpoints are real containers on this machine (a local
- * cluster's real node, whose kube-proxy routes ClusterIPs from the host), so the traffic never
- * leaves the machine.
+ * What a client of a Service saw: figures over HTTP requests through the Service, whoever
+ * sent them (the cluster's traffic part: this process where the host routes ClusterIPs, a
+ * client pod inside the cluster's network where it cannot; traffic/). The figures are the
+ * same either way; each says where its requests came from.
  *
  * Each request opens its own connection (no keep-alive): kube-proxy balances per connection,
  * so every request is balanced afresh and a pod removed from the endpoints stops getting new
  * requests as soon as the rules change. The test app names the pod that answered
  * (`pod=<name>` in its body), so the responses say which pods served.
  */
-import http from 'node:http';
 import { now, type Change } from '../kube/informer.js';
 import { stats, type Stats } from '../timeline/stats.js';
+import type { HttpResult, TrafficStream } from '../traffic/stream.js';
 
-export interface HttpResult {
-  /** Epoch ms the request was sent. */
-  at: number;
-  ok: boolean;
-  latencyMs: number;
-  status?: number;
-  /** The pod that answered, when the body names it. */
-  pod?: string;
-  error?: string;
-}
+export type { HttpResult } from '../traffic/stream.js';
 
 export interface HttpFigures {
   url: string;
+  /** Where the requests came from ("from this machine", "from client pod … on node …"). */
+  from?: string;
+  /** Why the requests stopped before the measurement ended (their figures stop there). */
+  trouble?: string;
   ratePerSecond: number;
   requests: number;
   succeeded: number;
@@ -40,13 +35,6 @@ export interface HttpFigures {
   /** The first failures, in words (at most 5). */
   errors: string[];
 }
-
-export interface HttpProbeOptions {
-  ratePerSecond?: number;
-  timeoutMs?: number;
-}
-
-const POD_IN_BODY = /pod=(\S+)/;
 
 /** Outages over results in send order: each run of failures lasts until the next success (or `to`). */
 export function httpFigures(url: string, rate: number, results: HttpResult[], to: number): HttpFigures {
@@ -92,80 +80,68 @@ export function httpFigures(url: string, rate: number, results: HttpResult[], to
   };
 }
 
-/** GET one URL on a fresh connection; never rejects. */
-export function getOnce(url: string, timeoutMs: number): Promise<HttpResult> {
-  const at = now();
-  return new Promise((resolve) => {
-    let settled = false;
-    const done = (r: Omit<HttpResult, 'at' | 'latencyMs'>) => {
-      if (settled) return;
-      settled = true;
-      resolve({ at, latencyMs: now() - at, ...r });
-    };
-    const req = http.get(url, { agent: false, timeout: timeoutMs, headers: { Connection: 'close' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const body = Buffer.concat(chunks).toString('utf8');
-        const status = res.statusCode ?? 0;
-        done({ ok: status >= 200 && status < 300, status, pod: POD_IN_BODY.exec(body)?.[1] });
-      });
-      res.on('error', (err) => done({ ok: false, error: err.message }));
-    });
-    req.on('timeout', () => {
-      req.destroy(new Error(`no answer within ${timeoutMs} ms`));
-    });
-    req.on('error', (err) => done({ ok: false, error: (err as NodeJS.ErrnoException).code ?? err.message }));
-  });
-}
+/** Requests per second of availability measured by HTTP: enough to see a 100 ms gap, little enough for 2 cores. */
+export const HTTP_PROBE_RATE = 20;
 
+/**
+ * The results of a traffic stream, from its first successful request (kube-proxy programs a
+ * new Service's rules a moment after its endpoints) until stopped, as an event source
+ * conditions can wait on.
+ */
 export class HttpProbe {
   readonly results: HttpResult[] = [];
-  readonly ratePerSecond: number;
-  private readonly timeoutMs: number;
-  private timer: NodeJS.Timeout | undefined;
-  private readonly inFlight = new Set<Promise<void>>();
   private readonly listeners = new Set<(c: Change) => void>();
-  private startedAt: number | undefined;
+  private off: (() => void) | undefined;
+  private firstOkAt: number | undefined;
   private endedAt: number | undefined;
+  private firstOk: Array<() => void> = [];
 
   constructor(
-    readonly url: string,
-    opts: HttpProbeOptions = {},
-  ) {
-    this.ratePerSecond = opts.ratePerSecond ?? 20;
-    this.timeoutMs = opts.timeoutMs ?? 1000;
+    readonly stream: TrafficStream,
+    readonly ratePerSecond: number,
+  ) {}
+
+  get url(): string {
+    return this.stream.url;
   }
 
-  /**
-   * Send requests every 1/rate s from the first one that succeeds (kube-proxy programs a new
-   * Service's rules a moment after its endpoints): resolves then, rejects after `withinMs`.
-   * In flight at once: at most rate × timeout, so a hanging Service never piles up sockets.
-   */
-  async start(withinMs = 15_000): Promise<void> {
-    if (this.timer) return;
-    const deadline = now() + withinMs;
-    let last: HttpResult | undefined;
-    // The first success is awaited request by request (not polled state: each request is the check).
-    while (now() < deadline) {
-      last = await getOnce(this.url, this.timeoutMs);
-      if (last.ok) break;
-      await new Promise((r) => setTimeout(r, 1000 / this.ratePerSecond));
-    }
-    if (!last?.ok) throw new Error(`GET ${this.url} did not succeed within ${withinMs} ms: ${last?.error ?? `HTTP ${last?.status}`}`);
-    this.startedAt = now();
-    const maxInFlight = Math.max(1, Math.ceil((this.ratePerSecond * this.timeoutMs) / 1000));
-    this.timer = setInterval(() => {
-      if (this.inFlight.size >= maxInFlight) return;
-      const p = getOnce(this.url, this.timeoutMs).then((r) => {
-        this.inFlight.delete(p);
-        if (this.endedAt !== undefined && r.at > this.endedAt) return;
-        this.results.push(r);
-        const change = { type: 'added', kind: 'HTTPResponse', object: { metadata: { name: r.pod ?? (r.error ?? `HTTP ${r.status}`) } }, at: now() } as Change;
-        for (const l of this.listeners) l(change);
+  /** Sends, and resolves at the first request that succeeds; rejects after `withinMs`. */
+  async start(withinMs = 60_000): Promise<void> {
+    if (this.off) return;
+    this.off = this.stream.on((r) => this.onResult(r));
+    const t0 = now();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await this.stream.start(withinMs);
+      if (this.firstOkAt !== undefined) return;
+      await new Promise<void>((resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`GET ${this.url} ${this.stream.from} did not succeed within ${withinMs} ms: ${this.lastFailure ?? this.stream.trouble ?? 'no answer'}`)), Math.max(1, withinMs - (now() - t0)));
+        this.firstOk.push(resolve);
       });
-      this.inFlight.add(p);
-    }, 1000 / this.ratePerSecond);
+    } catch (err) {
+      await this.stop();
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private lastFailure: string | undefined;
+
+  private onResult(r: HttpResult): void {
+    if (this.firstOkAt === undefined) {
+      if (!r.ok) {
+        this.lastFailure = r.error ?? `HTTP ${r.status}`;
+        return;
+      }
+      this.firstOkAt = r.at;
+      for (const w of this.firstOk.splice(0)) w();
+    }
+    // Requests sent before the first success (the rules not there yet) or after the end do not count.
+    if (r.at < this.firstOkAt || (this.endedAt !== undefined && r.at > this.endedAt)) return;
+    this.results.push(r);
+    const change = { type: 'added', kind: 'HTTPResponse', object: { metadata: { name: r.pod ?? (r.error ?? `HTTP ${r.status}`) } }, at: now() } as Change;
+    for (const l of this.listeners) l(change);
   }
 
   on(listener: (c: Change) => void): () => void {
@@ -175,18 +151,17 @@ export class HttpProbe {
 
   /** Stop sending; resolves once the requests in flight have ended. */
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = undefined;
     this.endedAt ??= now();
-    await Promise.all([...this.inFlight]);
+    await this.stream.stop();
+    this.off?.();
   }
 
   get from(): number {
-    return this.startedAt ?? now();
+    return this.firstOkAt ?? now();
   }
 
   figures(): HttpFigures {
-    return httpFigures(this.url, this.ratePerSecond, this.results, this.endedAt ?? now());
+    return { ...httpFigures(this.url, this.ratePerSecond, this.results, this.endedAt ?? now()), from: this.stream.from, ...(this.stream.trouble ? { trouble: this.stream.trouble } : {}) };
   }
 
   /** Results since `since` (epoch ms), in send order. */

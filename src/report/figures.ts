@@ -26,7 +26,7 @@ export function scenarioFigures(s: Scenario): { availability?: AvailabilityRepor
       outageMs: Math.round(f.outageMs),
       longestOutageMs: Math.round(f.longestOutageMs),
       points: f.samples.map((x) => ({ at: x.at, ready: x.value })),
-      ...(f.http ? { http: { url: f.http.url, ratePerSecond: f.http.ratePerSecond, requests: f.http.requests, succeeded: f.http.succeeded, ...(f.http.latencyMs ? { latencyMs: f.http.latencyMs } : {}), byPod: f.http.byPod } } : {}),
+      ...(f.http ? { http: { url: f.http.url, ...(f.http.from ? { from: f.http.from } : {}), ...(f.http.trouble ? { trouble: f.http.trouble } : {}), ratePerSecond: f.http.ratePerSecond, requests: f.http.requests, succeeded: f.http.succeeded, ...(f.http.latencyMs ? { latencyMs: f.http.latencyMs } : {}), byPod: f.http.byPod } } : {}),
     };
   });
   const hpa = hpaCurves(s.timeline.entries, (name) => s.timeline.hpas.get(name, s.namespace), s.cluster.timings);

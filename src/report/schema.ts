@@ -50,7 +50,7 @@ export interface AvailabilityReport {
   /** Percentage of the window with at least one ready endpoint (HTTP mode: of the requests that succeeded). */
   availablePercent: number;
   /** HTTP mode: requests, successes, latency percentiles (ms) and successful responses per pod. */
-  http?: { url: string; ratePerSecond: number; requests: number; succeeded: number; latencyMs?: { p50: number; p90: number; p99: number; max: number }; byPod: Record<string, number> };
+  http?: { url: string; /** Where the requests came from. */ from?: string; /** Why they stopped before the measurement ended. */ trouble?: string; ratePerSecond: number; requests: number; succeeded: number; latencyMs?: { p50: number; p90: number; p99: number; max: number }; byPod: Record<string, number> };
   /** Fewest ready endpoints at any moment. */
   minReady: number;
   /** Ready endpoints when measuring began; `belowThresholdMs` is the time with fewer. */

@@ -23,13 +23,22 @@ import { until } from '../../expect/until.js';
 import { canLowerOomScore } from '../real-node/containerd.js';
 import { TESTAPP_IMAGE, TESTAPP_NEXT_REF, ensureLocalImages, imageNamesInArchive } from '../build/images.js';
 import { commandStop } from './node-commands.js';
-import type { Pod } from '../../kube/types.js';
-import { FAST_TIMINGS, UPSTREAM_TIMINGS, type ClusterParts, type NodeStopMode, type Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeCommandLines, NodeSpec } from './provider.js';
+import type { Pod, Service } from '../../kube/types.js';
+import { clusterIpUrl, type TrafficContext, type TrafficPlan } from '../../traffic/stream.js';
+import { ClientPodTraffic, type ClientPodPlacement } from '../../traffic/client-pod.js';
+import { FAST_TIMINGS, UPSTREAM_TIMINGS, isRefusal, type ClusterParts, type NodeStopMode, type Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeCommandLines, NodeSpec } from './provider.js';
 
 export const DEFAULT_KIND_CLUSTER_NAME = 'kubeproof';
 /** kind names containers `<name>-control-plane`, so the name must be a valid, short DNS label. */
 const NAME_RE = /^[a-z0-9]([-a-z0-9]{0,38}[a-z0-9])?$/;
 const CONTROL_PLANE_ROLE = 'node-role.kubernetes.io/control-plane';
+/** kind's control-plane node, tainted NoSchedule for everything but what tolerates it: where traffic client pods run. */
+export const KIND_CLIENT_PLACEMENT: ClientPodPlacement = {
+  where: 'the control-plane node',
+  nodeSelector: { [CONTROL_PLANE_ROLE]: '' },
+  tolerations: [{ key: CONTROL_PLANE_ROLE, operator: 'Exists', effect: 'NoSchedule' }],
+};
+
 
 /** The kind CLI: $KUBEPROOF_KIND, else `kind` from PATH, else the pinned build in kubeproof's cache (KindProvider.up builds it when missing). */
 export function kindBinary(): string {
@@ -185,7 +194,7 @@ async function checkDockerEngine(): Promise<void> {
  * A kind cluster's parts. Its nodes are containers: stopping one is a machine going away
  * (`docker stop`), pausing one freezes every process on it (`docker pause`), and its kubelet
  * is a systemd unit inside it; containers die through the node's own containerd. The host
- * cannot reach a kind cluster's ClusterIPs, so no Service is reached by HTTP from here.
+ * cannot reach a kind cluster's ClusterIPs, so Services are reached by HTTP from a client pod.
  */
 export function kindParts(c: { name: string; nodes: string[] }): ClusterParts {
   const docker = dockerBinary();
@@ -218,7 +227,19 @@ export function kindParts(c: { name: string; nodes: string[] }): ClusterParts {
         if (r.exitCode !== 0) throw new EnvironmentError(`killing container ${container} of pod ${p.metadata?.name} on ${node} failed: ${r.output || `exit code ${r.exitCode}`}`);
       },
     },
-    serviceTraffic: { refused: `this machine cannot reach the ClusterIPs of kind cluster "${c.name}" (they live inside its Docker network)` },
+    // This machine cannot reach the ClusterIPs of a kind cluster (they live inside its Docker
+    // network): requests come from a client pod, on the control-plane node, which no shipped
+    // fault takes down, drains or taints (they name workers), so the measuring client outlives
+    // the faults it measures; and its CPU is not accounted to a worker whose pods an HPA reads.
+    serviceTraffic: {
+      from: `from a client pod on the control-plane node of kind cluster "${c.name}" (inside its network)`,
+      open(ctx: TrafficContext, svc: Service, pods: Pod[], plan: TrafficPlan) {
+        const url = clusterIpUrl(svc, plan.path);
+        if (isRefusal(url)) return url;
+        if (pods.length === 0) return { refused: `service ${svc.metadata?.name} has no Ready pod behind it` };
+        return new ClientPodTraffic(ctx, url, plan, { image: TESTAPP_IMAGE.ref, placement: KIND_CLIENT_PLACEMENT, service: svc.metadata?.name ?? 'service' });
+      },
+    },
     imageLoader: {
       async load(tarball: string, name?: string) {
         if (name) throw new BadInputError(`kind loads an archive under the names it holds; give the image its name when it is saved (docker save NAME)`);

@@ -14,7 +14,9 @@ import { EnvironmentError } from '../../errors.js';
 import { freezeKubelet, kubeletPid, restartKubelet, stopKubelet, thawKubelet } from '../real-node/kubelet.js';
 import { realNodeLayout } from '../real-node/layout.js';
 import { KWOK_NODE_LABEL, NOT_READY_STAGE_LABEL } from '../nodes.js';
-import type { ClusterParts, NodeStopMechanism, NodeStopMode, Refusal } from './provider.js';
+import { isRefusal, type ClusterParts, type NodeStopMechanism, type NodeStopMode, type Refusal } from './provider.js';
+import { clusterIpUrl, type TrafficContext, type TrafficPlan } from '../../traffic/stream.js';
+import { InProcessTraffic } from '../../traffic/in-process.js';
 
 declare module '../../ledger/undo-ops.js' {
   interface UndoOps {
@@ -123,14 +125,14 @@ export function localParts(c: LocalClusterDescription): ClusterParts {
       : { refused: `the local cluster "${c.name}" has no real node, only KWOK nodes where no process runs (run with --real-nodes 1 and schedule the workload on kubeproof.io/node-type=real)` },
     serviceTraffic: c.realNodes.length
       ? {
-          url(svc: Service, pods: Pod[]) {
-            const ip = svc.spec?.clusterIP;
-            const port = svc.spec?.ports?.[0]?.port;
-            if (!ip || ip === 'None' || !port) return { refused: `service ${svc.metadata?.name} has no ClusterIP and port` };
+          from: 'from this machine (the real node\'s kube-proxy routes ClusterIPs here)',
+          open(_ctx: TrafficContext, svc: Service, pods: Pod[], plan: TrafficPlan) {
+            const url = clusterIpUrl(svc, plan.path);
+            if (isRefusal(url)) return url;
             if (pods.length === 0) return { refused: `service ${svc.metadata?.name} has no Ready pod behind it` };
             const simulated = pods.filter((p) => !isReal(p.spec?.nodeName ?? ''));
             if (simulated.length) return { refused: `pods behind service ${svc.metadata?.name} run on KWOK nodes (${simulated.map((p) => p.metadata?.name).join(', ')}), which answer no request` };
-            return `http://${ip}:${port}/`;
+            return new InProcessTraffic(url, plan);
           },
         }
       : { refused: `HTTP to a Service needs real pods behind it, and the local cluster "${c.name}" has no real node` },

@@ -9,6 +9,7 @@
 import type { Kube } from '../../kube/client.js';
 import type { Node, Pod, Service } from '../../kube/types.js';
 import type { UndoAction } from '../../ledger/undo-ops.js';
+import type { TrafficContext, TrafficPlan, TrafficStream } from '../../traffic/stream.js';
 
 export type ClusterKind = 'local' | 'kind' | 'existing';
 
@@ -110,10 +111,16 @@ export interface ContainerRuntime {
   kill(pod: Pod, container: string, containerId: string): Promise<void>;
 }
 
-/** HTTP from this process to a Service, as a client would send it. */
+/**
+ * HTTP requests to a Service as a client would send them, with their results as they come.
+ * Who sends them is the provider's choice: this process where the host routes ClusterIPs (a
+ * local cluster's real node), a client pod inside the cluster's network where it cannot (kind).
+ */
 export interface ServiceTraffic {
-  /** The URL to reach the Service at, given the Ready pods behind it, or why it cannot be reached. */
-  url(svc: Service, pods: Pod[]): string | Refusal;
+  /** Where the requests come from, in words, for plans ("from this machine", "from a client pod on the control-plane node"). */
+  readonly from: string;
+  /** Requests to the Service, given the Ready pods behind it, or why it cannot be reached this way. Nothing is sent before `start`. */
+  open(ctx: TrafficContext, svc: Service, pods: Pod[], plan: TrafficPlan): TrafficStream | Refusal;
 }
 
 /** Puts an image tarball (docker-archive or OCI) into the nodes that run real containers: there is no registry. */
