@@ -27,6 +27,7 @@ const table: ResourceType[] = [
   { kind: 'PodDisruptionBudget', group: 'policy', version: 'v1', plural: 'poddisruptionbudgets', namespaced: true },
   { kind: 'HorizontalPodAutoscaler', group: 'autoscaling', version: 'v2', plural: 'horizontalpodautoscalers', namespaced: true },
   { kind: 'Lease', group: 'coordination.k8s.io', version: 'v1', plural: 'leases', namespaced: true },
+  { kind: 'APIService', group: 'apiregistration.k8s.io', version: 'v1', plural: 'apiservices', namespaced: false },
 ];
 
 const byKind = new Map(table.map((r) => [r.kind.toLowerCase(), r]));

@@ -1,6 +1,8 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHash } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -15,6 +17,7 @@ import { undoOne } from '../../src/ledger/undo-ops.js';
 import type { Kube } from '../../src/kube/client.js';
 import { BadInputError, EnvironmentError } from '../../src/errors.js';
 import { silentLog } from '../../src/log.js';
+import { BINARY_NAMES, VERSION_SET_ID } from '../../src/cluster/build/binaries.js';
 import { setEnv, fakeApiServer, kubeconfigYaml, VERSION_ROUTE, type FakeApi } from './support.js';
 
 /** dist/test/unit → the source tree's test/fake-bin (the scripts are not compiled). */
@@ -25,10 +28,49 @@ const fakeDocker = join(fakeBin, 'docker');
 
 const READY = { conditions: [{ type: 'Ready', status: 'True' }] };
 
-/** Just enough API server for the provider: /version and the node list (every node Ready). */
+/** What the metrics-server install applied (server-side apply PATCHes), in order. */
+let applied: Array<{ kind: string; name: string }> = [];
+
+const discovery = (groupVersion: string, resources: Array<[string, string, boolean]>) => ({ kind: 'APIResourceList', groupVersion, resources: resources.map(([name, kind, namespaced]) => ({ name, kind, namespaced, singularName: '', verbs: ['get', 'list', 'patch'] })) });
+
+/**
+ * Just enough API server for the provider: /version and the node list (every node Ready);
+ * for metrics-server, discovery of what it applies, server-side apply (echoed), its
+ * APIService Available and watches that stay open.
+ */
 function fakeApi(): Promise<FakeApi> {
+  const intercept = (req: IncomingMessage, res: ServerResponse): boolean => {
+    if (req.method === 'PATCH') {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const obj = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { kind: string; metadata: { name: string } };
+        applied.push({ kind: obj.kind, name: obj.metadata.name });
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify(obj));
+      });
+      return true;
+    }
+    if (/[?&]watch=(true|1)/.test(req.url ?? '')) {
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.flushHeaders();
+      return true;
+    }
+    return false;
+  };
   return fakeApiServer({
     ...VERSION_ROUTE,
+    '/api/v1': discovery('v1', [['serviceaccounts', 'ServiceAccount', true], ['services', 'Service', true], ['pods', 'Pod', true]]),
+    '/apis/rbac.authorization.k8s.io/v1': discovery('rbac.authorization.k8s.io/v1', [['clusterroles', 'ClusterRole', false], ['clusterrolebindings', 'ClusterRoleBinding', false], ['rolebindings', 'RoleBinding', true]]),
+    '/apis/apps/v1': discovery('apps/v1', [['deployments', 'Deployment', true]]),
+    '/apis/apiregistration.k8s.io/v1': discovery('apiregistration.k8s.io/v1', [['apiservices', 'APIService', false]]),
+    '/apis/apiregistration.k8s.io/v1/apiservices': {
+      kind: 'APIServiceList',
+      apiVersion: 'apiregistration.k8s.io/v1',
+      metadata: { resourceVersion: '1' },
+      items: [{ metadata: { name: 'v1beta1.metrics.k8s.io', resourceVersion: '1' }, status: { conditions: [{ type: 'Available', status: 'True', reason: 'Passed' }] } }],
+    },
+    '/api/v1/namespaces/kube-system/pods': { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '1' }, items: [] },
     '/api/v1/nodes': {
       kind: 'NodeList',
       apiVersion: 'v1',
@@ -40,7 +82,20 @@ function fakeApi(): Promise<FakeApi> {
         { metadata: { name: 'node-3', labels: { 'topology.kubernetes.io/zone': 'a' } }, status: READY },
       ],
     },
-  });
+  }, intercept);
+}
+
+/** A binary set in the test's cache, as binaries.ts leaves one (so nothing is built): metrics-server's image is packed from it. */
+function fakeBinarySet(cache: string): void {
+  const dir = join(cache, 'bin', VERSION_SET_ID);
+  mkdirSync(join(dir, 'kwok-kustomize'), { recursive: true });
+  const binaries: Record<string, { sha256: string; size: number; version: string; buildSeconds: number }> = {};
+  for (const name of BINARY_NAMES) {
+    const body = `#!/bin/sh\necho fake ${name}\n`;
+    writeFileSync(join(dir, name), body, { mode: 0o755 });
+    binaries[name] = { sha256: createHash('sha256').update(body).digest('hex'), size: Buffer.byteLength(body), version: 'fake', buildSeconds: 0 };
+  }
+  writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ schema: 1, versionSetId: VERSION_SET_ID, binaries }));
 }
 
 
@@ -89,6 +144,8 @@ function fakeEnv(extra: Record<string, string | undefined> = {}) {
     FAKE_DOCKER_DOWN: undefined,
     ...extra,
   });
+  fakeBinarySet(join(tmp, `cache-${testNo}`));
+  applied = [];
 }
 
 type KindConfig = { kind: string; apiVersion: string; kubeadmConfigPatches?: string[]; containerdConfigPatches?: string[]; nodes: Array<{ role: string; labels?: Record<string, string>; kubeadmConfigPatches?: string[] }> };
@@ -155,8 +212,23 @@ describe('KindProvider', () => {
         ['docker', 'load', '-i'],
         ['docker', 'tag', 'kubeproof.local/testapp:1', 'kubeproof.local/testapp:2'],
         ['kind', 'load', 'docker-image', 'kubeproof.local/testapp:2', '--name', 't1'],
+        // metrics-server, packed from the cached binary, into the control-plane node only (where it runs).
+        ['kind', 'load', 'image-archive', '--name', 't1', '--nodes', 't1-control-plane'],
       ],
     );
+    assert.match(rest[4]!.argv[2]!, /images\/metrics-server-v0\.9\.0-[0-9a-f]{12}\.tar$/);
+    // Applied through the kube layer, the APIService last (then waited for until Available).
+    assert.deepEqual(applied.map((a) => `${a.kind}/${a.name}`), [
+      'ServiceAccount/metrics-server',
+      'ClusterRole/system:aggregated-metrics-reader',
+      'ClusterRole/system:metrics-server',
+      'RoleBinding/metrics-server-auth-reader',
+      'ClusterRoleBinding/metrics-server:system:auth-delegator',
+      'ClusterRoleBinding/system:metrics-server',
+      'Service/metrics-server',
+      'Deployment/metrics-server',
+      'APIService/v1beta1.metrics.k8s.io',
+    ]);
     assert.deepEqual(info, { bin: 'docker', argv: ['info'] });
     assert.equal(create?.bin, 'kind');
     const configPath = create!.argv[5]!;
@@ -185,7 +257,7 @@ describe('KindProvider', () => {
       realNodes: ['node-1', 'node-2', 'node-3'],
       canStopNode: true,
       readinessMechanism: 'app-endpoint',
-      metricsSource: 'none',
+      metricsSource: 'kubelet',
       simulatedNodes: false,
       othersChangeNodes: false,
     });
@@ -194,7 +266,7 @@ describe('KindProvider', () => {
 
     await cluster.down();
     // kind never removes its network: the one this create made goes with the last kind cluster.
-    assert.deepEqual((await calls()).slice(8), [
+    assert.deepEqual((await calls()).slice(9), [
       { bin: 'kind', argv: ['delete', 'cluster', '--name', 't1'] },
       { bin: 'kind', argv: ['get', 'clusters'] },
       { bin: 'docker', argv: ['network', 'rm', 'kind'] },

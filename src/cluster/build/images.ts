@@ -26,6 +26,8 @@ export interface LocalImage {
   /** Path of the binary inside the image. */
   entrypoint: string;
   exposedPorts?: string[];
+  /** Where the binary comes from, when not images/<source> (label and history): e.g. a module built by binaries.ts. */
+  origin?: string;
 }
 
 /** The sandbox image containerd's CRI starts for every pod (its `sandbox_image`). */
@@ -39,7 +41,7 @@ export const LOCAL_IMAGES: readonly LocalImage[] = [PAUSE_IMAGE, TESTAPP_IMAGE];
 export const TESTAPP_NEXT_REF = 'kubeproof.local/testapp:2';
 
 /** Bump when the packing below changes: it is part of the cache key. */
-const PACK_RECIPE = 'docker-archive/1';
+export const PACK_RECIPE = 'docker-archive/1';
 const IMAGES_DIR = join(projectRoot, 'images');
 /** 2000-01-01T00:00:00Z: a fixed time for every tar entry and the image's `created`. */
 const EPOCH = new Date(946684800_000);
@@ -101,10 +103,10 @@ export async function packImage(image: LocalImage, binary: Buffer): Promise<Buff
         Env: ['PATH=/'],
         WorkingDir: '/',
         ...(image.exposedPorts ? { ExposedPorts: Object.fromEntries(image.exposedPorts.map((p) => [p, {}])) } : {}),
-        Labels: { 'io.kubeproof.source': `images/${image.source}` },
+        Labels: { 'io.kubeproof.source': image.origin ?? `images/${image.source}` },
       },
       rootfs: { type: 'layers', diff_ids: [diffId] },
-      history: [{ created: EPOCH.toISOString(), created_by: `kubeproof: go build images/${image.source}` }],
+      history: [{ created: EPOCH.toISOString(), created_by: `kubeproof: go build ${image.origin ?? `images/${image.source}`}` }],
     }),
   );
   const configName = `${sha256(config)}.json`;

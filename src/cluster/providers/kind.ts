@@ -23,6 +23,8 @@ import { until } from '../../expect/until.js';
 import { canLowerOomScore } from '../real-node/containerd.js';
 import { TESTAPP_IMAGE, TESTAPP_NEXT_REF, ensureLocalImages, imageNamesInArchive } from '../build/images.js';
 import { commandStop } from './node-commands.js';
+import { installMetricsServer, metricsServed } from './kind-metrics.js';
+import { ensureMetricsServerImage } from '../build/metrics-server-image.js';
 import type { Pod, Service } from '../../kube/types.js';
 import { clusterIpUrl, type TrafficContext, type TrafficPlan } from '../../traffic/stream.js';
 import { ClientPodTraffic, type ClientPodPlacement } from '../../traffic/client-pod.js';
@@ -38,7 +40,6 @@ export const KIND_CLIENT_PLACEMENT: ClientPodPlacement = {
   nodeSelector: { [CONTROL_PLANE_ROLE]: '' },
   tolerations: [{ key: CONTROL_PLANE_ROLE, operator: 'Exists', effect: 'NoSchedule' }],
 };
-
 
 /** The kind CLI: $KUBEPROOF_KIND, else `kind` from PATH, else the pinned build in kubeproof's cache (KindProvider.up builds it when missing). */
 export function kindBinary(): string {
@@ -314,6 +315,8 @@ export class KindCluster implements Cluster {
     readonly nodes: string[],
     private readonly log: Log,
     readonly timings: ClusterTimings = UPSTREAM_TIMINGS,
+    /** 'kubelet': metrics-server (kind-metrics.ts) serves the kubelets' CPU figures as metrics.k8s.io. */
+    metricsSource: ClusterCapabilities['metricsSource'] = 'none',
   ) {
     this.context = `kind-${name}`;
     this.capabilities = {
@@ -321,7 +324,7 @@ export class KindCluster implements Cluster {
       realNodes: [...nodes],
       canStopNode: true,
       readinessMechanism: 'app-endpoint',
-      metricsSource: 'none',
+      metricsSource,
       simulatedNodes: false,
       othersChangeNodes: false,
     };
@@ -367,8 +370,9 @@ export class KindProvider implements ClusterProvider {
     const serverVersion = await kube.serverVersion();
     const workers = (await kube.list<Node>('Node')).items.filter((n) => n.metadata?.labels?.[CONTROL_PLANE_ROLE] === undefined).map((n) => n.metadata!.name!).sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
     const record = await readFile(recordPath(name), 'utf8').then((t) => JSON.parse(t) as KindRecord).catch(() => undefined);
-    log(`using the running kind cluster "${name}" (${workers.length} worker(s); left running at the end)`);
-    return new KindCluster(name, kubeconfigPath, kube.serverUrl, serverVersion, workers, log, record?.timings ?? { ...UPSTREAM_TIMINGS, source: 'assumed-upstream-defaults' });
+    const metrics = (await metricsServed(kube)) ? 'kubelet' : 'none';
+    log(`using the running kind cluster "${name}" (${workers.length} worker(s); metrics.k8s.io ${metrics === 'kubelet' ? 'served' : 'not served'}; left running at the end)`);
+    return new KindCluster(name, kubeconfigPath, kube.serverUrl, serverVersion, workers, log, record?.timings ?? { ...UPSTREAM_TIMINGS, source: 'assumed-upstream-defaults' }, metrics);
   }
 
   async up(opts: ClusterUpOptions = {}): Promise<KindCluster> {
@@ -424,10 +428,11 @@ export class KindProvider implements ClusterProvider {
         .filter(Boolean)
         .sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
       await loadProjectImages(name, log);
+      await installKindMetricsServer(kube, name, log);
       const inForce = opts.upstreamTimings && !opts.timings ? UPSTREAM_TIMINGS : timings;
       await writeFile(recordPath(name), JSON.stringify({ madeNetwork, madeLibModules, timings: inForce } satisfies KindRecord));
       log(`kind cluster "${name}" (Kubernetes ${serverVersion}) up with ${workerNames.length} worker(s), every node Ready, in ${formatDuration(Date.now() - started)}`);
-      return new KindCluster(name, kubeconfigPath, kube.serverUrl, serverVersion, workerNames, log, inForce);
+      return new KindCluster(name, kubeconfigPath, kube.serverUrl, serverVersion, workerNames, log, inForce, 'kubelet');
     } catch (err) {
       log(`bringing up kind cluster "${name}" failed; deleting it`);
       await deleteKindCluster(name).catch(() => undefined);
@@ -454,6 +459,18 @@ async function loadProjectImages(name: string, log: Log): Promise<void> {
     if (r.exitCode !== 0) throw new EnvironmentError(`loading the project's images into kind cluster "${name}" failed: ${tool} ${args.join(' ')}: ${r.output || `exit code ${r.exitCode}`}`);
   }
   log(`loaded ${TESTAPP_IMAGE.ref} and ${TESTAPP_NEXT_REF} into the nodes in ${formatDuration(Date.now() - t0)}`);
+}
+
+/** metrics-server from source: its image into the control-plane node (where it runs), then installed and waited for. */
+async function installKindMetricsServer(kube: Kube, name: string, log: Log): Promise<void> {
+  const t0 = Date.now();
+  const image = await ensureMetricsServerImage({ log });
+  const controlPlane = `${name}-control-plane`;
+  const r = await runTool('kind', ['load', 'image-archive', image.tarball, '--name', name, '--nodes', controlPlane], { timeoutMs: 300_000 });
+  if (r.exitCode !== 0) throw new EnvironmentError(`loading ${image.ref} into ${controlPlane} failed: ${r.output || `exit code ${r.exitCode}`}`);
+  const loadedMs = Date.now() - t0;
+  const { ms } = await installMetricsServer(kube, { image: image.ref, log });
+  log(`metrics-server ${image.ref} serving metrics.k8s.io in ${formatDuration(Date.now() - t0)} (image into ${controlPlane} ${formatDuration(loadedMs)}, applied until its APIService was Available ${formatDuration(ms)})`);
 }
 
 /** Every one of `count` nodes Ready, as the node watch sees them (a worker's CNI may still be starting when kind returns). */
