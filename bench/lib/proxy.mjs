@@ -40,6 +40,10 @@ export async function countingProxy(kubeconfig, contextName, outKubeconfig) {
     counts[key] = (counts[key] ?? 0) + 1;
     const up = https.request({ host: target.hostname, port: target.port, path: req.url, method: req.method, headers: { ...req.headers, host: target.host }, agent }, (ur) => {
       res.writeHead(ur.statusCode ?? 502, ur.headers);
+      // A watch's headers come at once and its body only when something changes: Node keeps
+      // written headers until the first body byte, so without this a watch of a kind with no
+      // objects never opened (kubeproof's informers wait for their watch) — the hung run.
+      res.flushHeaders();
       ur.pipe(res);
     });
     up.on('error', () => res.destroy());
