@@ -49,6 +49,8 @@ export function planPodKill(tl: Timeline, kill: PodKill): PodKillPlan {
 export async function killPods(s: Scenario, target: PodTarget, plan: PodKillPlan): Promise<number> {
   const tl = s.timeline;
   const detail = `${plan.victims.join(', ')} (seed ${plan.seed}${plan.gracePeriodSeconds !== undefined ? `, grace ${plan.gracePeriodSeconds}s` : ''})`;
+  // By UID: a StatefulSet's replacement takes the same name, and can be in the watch cache before the killed pod was ever seen terminating.
+  const uids = new Map(plan.victims.map((n) => [n, tl.pods.get(n, tl.namespace)?.metadata?.uid]));
   const injected = await injectFault(s, { fault: 'kill pods', target: targetOf(s, target), noUndo: "replacing them is the controller's job, and what is asserted", detail }, async () => {
     await Promise.all(plan.victims.map((name) => s.kube.delete('Pod', name, tl.namespace, { gracePeriodSeconds: plan.gracePeriodSeconds })));
   });
@@ -61,7 +63,7 @@ export async function killPods(s: Scenario, target: PodTarget, plan: PodKillPlan
       evaluate: () => {
         const left = plan.victims.filter((n) => {
           const p = tl.pods.get(n, tl.namespace);
-          return p && !p.metadata?.deletionTimestamp;
+          return p && !p.metadata?.deletionTimestamp && (uids.get(n) === undefined || p.metadata?.uid === uids.get(n));
         });
         return { ok: left.length === 0, observed: left.length ? `still live: ${left.join(', ')}` : 'all terminating' };
       },
