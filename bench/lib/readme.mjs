@@ -78,13 +78,14 @@ function scale(p) {
     out.push(`- instead: \`cluster up --nodes 3\` (${s(d.fallback.cliUpMs, 1)}), then ${d.fallback.createdByBench} nodes created by the bench through the API with kubeproof's node template, 20 at a time: all ${d.fallback.ready} nodes Ready and untainted ${s(d.fallback.allReadyMs, 1)} after the start; cluster down ${s(d.clusterDownMs, 1)}`);
   } else out.push(`- \`cluster up --nodes ${d.nodes}\` (${d.zones} zones, ${d.timings === 'upstream' ? '\`--upstream-timings\`' : "kubeproof's fast timings"}): ${s(d.clusterUpMs, 1)} (${d.readyNodes} Ready); cluster down ${s(d.clusterDownMs, 1)}`);
   out.push(`- ${d.podsReady} of ${d.pods} pods Ready ${s(d.podsReadyMs, 0)} after \`kubectl apply\``);
-  if (d.drain) {
-    const dr = d.drain;
-    out.push(`- drain of zone z01 (50 nodes) at once through the counting proxy, scenario ${dr.status ?? '?'} (exit ${dr.exit})${dr.exit === 143 ? ' (killed by hand, hung)' : dr.error ? `: ${dr.error.replace(/\n/g, ' ').slice(0, 200)}` : ''}; \`kubeproof run\` wall ${s(dr.wallMs, 1)}`);
-    out.push(`- kubeproof: peak RSS ${dr.kubeproof.peakRssMiB} MiB (goal < 300), CPU ${dr.kubeproof.cpuS} s = ${dr.kubeproof.avgCores} cores on average over the run (goal < 1); the control plane used ${dr.controlPlaneCpuS} s of CPU meanwhile`);
-    out.push(`- API requests during the run: kubeproof's own ${dr.apiRequests.kubeproof} (counting proxy: ${Object.entries(dr.apiRequests.kubeproofByVerb).map(([k, v]) => `${k} ${v}`).join(', ')}); everyone's, from apiserver_request_total: ${dr.apiRequests.everyone} (top: ${Object.entries(dr.apiRequests.everyoneTop).map(([k, v]) => `${k} ${v}`).join(', ')})`);
-    if (dr.measurements?.length) out.push(`- figures: ${dr.measurements.join('; ')}`);
-  }
+  const drainLines = (dr, who) => {
+    out.push(`- ${who}: drain of zone ${dr.zone ?? 'z01'} (50 nodes) at once through the counting proxy, scenario ${dr.status ?? '?'} (exit ${dr.exit})${dr.exit === 143 ? ' (killed by hand, hung)' : dr.error ? `: ${dr.error.replace(/\n/g, ' ').slice(0, 200)}` : ''}; \`kubeproof run\` wall ${s(dr.wallMs, 1)}${dr.nodesDrained !== undefined ? `; ${dr.nodesDrained} of 50 nodes drained, ${dr.nodesGaveUp} gave up` : ''}`);
+    out.push(`  - kubeproof: peak RSS **${dr.kubeproof.peakRssMiB} MiB** (goal < 300), CPU ${dr.kubeproof.cpuS} s = ${dr.kubeproof.avgCores} cores on average over the run (goal < 1); the control plane used ${dr.controlPlaneCpuS} s of CPU meanwhile`);
+    out.push(`  - API requests during the run: kubeproof's own ${dr.apiRequests.kubeproof} (counting proxy: ${Object.entries(dr.apiRequests.kubeproofByVerb).map(([k, v]) => `${k} ${v}`).join(', ')}); everyone's, from apiserver_request_total: ${dr.apiRequests.everyone} (top: ${Object.entries(dr.apiRequests.everyoneTop).map(([k, v]) => `${k} ${v}`).join(', ')})`);
+    if (dr.measurements?.length) out.push(`  - figures: ${dr.measurements.join('; ')}`);
+  };
+  if (d.drainCompared) drainLines(d.drainCompared, `before (${d.drainCompared.commit?.split(' ')[0] ?? d.drainCompared.checkout}, first, same cluster)`);
+  if (d.drain) drainLines(d.drain, d.drainCompared ? `after (this checkout, second)` : 'kubeproof');
   if (d.proxyRunNote) out.push(`- the run above: ${d.proxyRunNote}`);
   if (d.direct) {
     const x = d.direct;

@@ -9,7 +9,7 @@
 // proxy in front of the API server, kubeproof's own.
 import { writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { kubeproof, clusterUp, clusterDown, kubectlFor, log, workDir, round, sum, parseRequestTotals, treeStats } from './common.mjs';
+import { run, root, clusterUp, clusterDown, kubectlFor, log, workDir, round, sum, parseRequestTotals, treeStats } from './common.mjs';
 import { getJSON, now, tlsOptions } from './watcher.mjs';
 import { countingProxy } from './proxy.mjs';
 
@@ -127,46 +127,68 @@ export async function scale({ nodes = 1000, deployments = 20, replicas = Number(
     out.podsReady = readyPods;
     log(`scale: ${readyPods} pods Ready after ${round(out.podsReadyMs / 1000)} s`);
 
-    // The drain, through the counting proxy, on the cluster as an existing one.
+    // The drain, through the counting proxy, on the cluster as an existing one. With
+    // BENCH_SCALE_COMPARE=<another checkout of kubeproof, built> that checkout first drains zone
+    // z02 the same way (same cluster, same load, one run: a before/after of kubeproof's own cost).
     const proxyKubeconfig = join(workDir, 'scale-proxy.kubeconfig');
     const ctx = 'bench-scale-proxy';
     const proxy = await countingProxy(kubeconfig, ctx, proxyKubeconfig);
-    const reports = join(workDir, 'kp-scale');
-    rmSync(reports, { recursive: true, force: true });
-    const idleBefore = await metricsTotals(kubeconfig);
-    const cpBefore = controlPlaneTicks();
-    const r = await kubeproof(['run', '--cluster', 'existing', '--kubeconfig', proxyKubeconfig, '--context', ctx, '--allow-context', ctx, 'bench/features/scale-drain.feature', '--reports', reports], { sample: true, env: { KUBECONFIG: proxyKubeconfig } });
-    const cpAfter = controlPlaneTicks();
-    const after = await metricsTotals(kubeconfig);
-    await proxy.close();
-    let sc;
     try {
-      sc = JSON.parse(readFileSync(join(reports, 'latest', 'summary.json'), 'utf8')).scenarios[0];
-    } catch {
-      sc = undefined;
+      const compare = process.env.BENCH_SCALE_COMPARE;
+      if (compare) {
+        const feature = join(workDir, 'scale-drain-z02.feature');
+        writeFileSync(feature, readFileSync(join(root, 'bench/features/scale-drain.feature'), 'utf8').replaceAll('"z01"', '"z02"'));
+        const git = await run('git', ['-C', compare, 'log', '-1', '--format=%h %s']);
+        out.drainCompared = { checkout: compare, commit: git.stdout.trim().slice(0, 120), zone: 'z02', ...(await drainRun(kubeconfig, proxy, proxyKubeconfig, ctx, join(compare, 'bin/kubeproof.js'), feature, 'kp-scale-compared')) };
+        log(`scale: compared checkout drained z02: ${out.drainCompared.status} in ${round(out.drainCompared.wallMs / 1000)} s; peak ${out.drainCompared.kubeproof.peakRssMiB} MiB`);
+      }
+      out.drain = { zone: 'z01', ...(await drainRun(kubeconfig, proxy, proxyKubeconfig, ctx, join(root, 'bin/kubeproof.js'), 'bench/features/scale-drain.feature', 'kp-scale')) };
+      log(`scale: drain ${out.drain.status} in ${round(out.drain.wallMs / 1000)} s; kubeproof peak ${out.drain.kubeproof.peakRssMiB} MiB`);
+    } finally {
+      await proxy.close();
     }
-    const all = diff(after, idleBefore);
-    const own = { ...proxy.counts };
-    const drainMark = sc?.data?.entries?.filter((e) => e.source === 'harness' && /drain/.test(e.action));
-    out.drain = {
-      exit: r.code,
-      status: sc?.status,
-      error: sc?.error?.split('\n').slice(0, 3).join(' | ') ?? (r.code !== 0 ? r.stderr.slice(-1500) : undefined),
-      wallMs: round(r.ms),
-      scenarioMs: sc?.durationMs,
-      drainMarks: drainMark?.slice(0, 3).map((e) => `${e.action}: ${e.detail}`.slice(0, 200)),
-      measurements: sc?.data?.measurements?.map((m) => `${m.name}: ${m.value} ${m.unit}`).slice(0, 10),
-      kubeproof: { peakRssMiB: round(r.peakRssKiB / 1024), cpuS: round(r.cpuMs / 1000, 1), avgCores: round(r.cpuMs / r.ms, 2) },
-      controlPlaneCpuS: round((cpAfter - cpBefore) / 100, 1),
-      apiRequests: { kubeproof: sum(Object.values(own)), kubeproofByVerb: top(own, 20), everyone: round(sum(Object.values(all))), everyoneTop: top(all) },
-    };
-    log(`scale: drain ${sc?.status} in ${round(r.ms / 1000)} s; kubeproof peak ${out.drain.kubeproof.peakRssMiB} MiB`);
   } catch (err) {
     out.error = String(err.stack ?? err).slice(0, 2000);
   } finally {
     out.clusterDownMs = round(await clusterDown(NAME));
   }
   return out;
+}
+
+/** One `kubeproof run` of a drain feature through the counting proxy: its verdict, wall time, peak RSS and CPU, API requests (its own and everyone's). */
+async function drainRun(kubeconfig, proxy, proxyKubeconfig, ctx, bin, feature, reportsName) {
+  const reports = join(workDir, reportsName);
+  rmSync(reports, { recursive: true, force: true });
+  proxy.reset();
+  const idleBefore = await metricsTotals(kubeconfig);
+  const cpBefore = controlPlaneTicks();
+  const r = await run(process.execPath, [bin, 'run', '--cluster', 'existing', '--kubeconfig', proxyKubeconfig, '--context', ctx, '--allow-context', ctx, feature, '--reports', reports], { sample: true, env: { KUBECONFIG: proxyKubeconfig } });
+  const cpAfter = controlPlaneTicks();
+  const after = await metricsTotals(kubeconfig);
+  let sc;
+  try {
+    sc = JSON.parse(readFileSync(join(reports, 'latest', 'summary.json'), 'utf8')).scenarios[0];
+  } catch {
+    sc = undefined;
+  }
+  const all = diff(after, idleBefore);
+  const own = { ...proxy.counts };
+  const drainMark = sc?.data?.entries?.filter((e) => e.source === 'harness' && /drain/.test(e.action));
+  const drains = (sc?.data?.measurements ?? []).filter((m) => /^drain of node/.test(m.name));
+  return {
+    exit: r.code,
+    status: sc?.status,
+    error: sc?.error?.split('\n').slice(0, 3).join(' | ').slice(0, 1500) ?? (r.code !== 0 ? r.stderr.slice(-1500) : undefined),
+    wallMs: round(r.ms),
+    scenarioMs: sc?.durationMs,
+    nodesDrained: drains.filter((m) => !/gave up/.test(m.name)).length,
+    nodesGaveUp: drains.filter((m) => /gave up/.test(m.name)).length,
+    drainMarks: drainMark?.slice(0, 3).map((e) => `${e.action}: ${e.detail}`.slice(0, 200)),
+    measurements: sc?.data?.measurements?.map((m) => `${m.name}: ${m.value} ${m.unit}`).slice(0, 10),
+    kubeproof: { peakRssMiB: round(r.peakRssKiB / 1024), cpuS: round(r.cpuMs / 1000, 1), avgCores: round(r.cpuMs / r.ms, 2) },
+    controlPlaneCpuS: round((cpAfter - cpBefore) / 100, 1),
+    apiRequests: { kubeproof: sum(Object.values(own)), kubeproofByVerb: top(own, 20), everyone: round(sum(Object.values(all))), everyoneTop: top(all) },
+  };
 }
 
 /** CPU ticks of the local cluster's components (every process whose command line names the cluster's directory). */
