@@ -40,9 +40,11 @@ Feature: Draining nodes under a PodDisruptionBudget
 
   Scenario: Draining a zone's nodes at once
     Given deployment "web" from "scenarios/web" is ready
+    And availability of service "web" is measured
     When the nodes in zone "b" are drained at once
     Then within 30 s 3 pods of deployment "web" are Ready
     And at no moment were more than 1 pod of deployment "web" unavailable
+    And availability of service "web" stayed ≥ 99.5 %
 
   Scenario: A pod without a controller is evicted only when the drain says so
     Given this manifest is applied:
