@@ -47,5 +47,5 @@ Feature: Myth vs fact — failing containers, restart policies and a Job's backo
 
   Scenario: A container that never starts keeps its pod Pending
     Given the manifest "scenarios/failing/image-pull.yaml" is applied
-    Then within 10 s 1 pod of deployment "unpullable" is waiting with reason "ImagePullBackOff"
+    Then within 30 s 1 pod of deployment "unpullable" is waiting with reason "ImagePullBackOff"
     And for 2 s 1 pod of deployment "unpullable" stays Pending
