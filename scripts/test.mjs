@@ -18,9 +18,16 @@ const tmp = mkdtempSync(join(tmpdir(), 'kubeproof-test-'));
 const only = process.argv.slice(2); // e.g. `npm test -- unit`
 const want = (part) => only.length === 0 || only.includes(part);
 const ci = process.env.CI === 'true';
-// The features verified on a real kind cluster so far; the others (HPA, the @real ones, the newer
-// vocabulary) have not run on kind yet and are not claimed to.
-const KIND_FEATURES = ['pod-kill', 'drain-under-pdb', 'noexecute-taint', 'node-failure', 'readiness-break', 'workloads'].map((f) => `features/${f}.feature`);
+// Every shipped feature runs on kind too (what kind lacks is not applicable there, with the
+// reason, and counted as skipped), except those listed here until they have run there.
+// hpa-load, real-hpa: the HPA on kind did not reach 4 replicas within the features' minute here;
+// real-node-failure: `docker pause` of a kind node fails in this sandbox ("OCI runtime pause
+// failed: unable to freeze"), so its frozen-node scenario cannot run here (its kubelet one passed).
+const KIND_PENDING = ['hpa-load', 'real-hpa', 'real-node-failure'];
+const KIND_FEATURES = readdirSync(join(root, 'features'))
+  .filter((f) => f.endsWith('.feature') && !KIND_PENDING.includes(f.replace(/\.feature$/, '')))
+  .sort()
+  .map((f) => `features/${f}`);
 let passed = 0;
 let failed = 0;
 let skipped = 0;
