@@ -68,6 +68,8 @@ if (want('integration') || want('features') || want('kind')) {
   // As root, install what a real node needs (Debian's packages); otherwise those parts are skipped with the reason.
   const pkgs = sh('bash', ['scripts/install-real-node-packages.sh']);
   if (pkgs.status !== 0) process.stderr.write(`the real-node packages are missing: real-node tests and @real features ${ci ? 'count as failed (CI=true)' : 'are skipped'}\n`);
+  // And what the offline kind node image is built with (debootstrap): a fresh machine has none.
+  if (want('integration') || want('kind')) sh('bash', ['scripts/install-kind-build-packages.sh']);
   const b = sh(process.execPath, ['scripts/build-binaries.mjs']);
   if (b.status !== 0) {
     failed += 1;
