@@ -280,8 +280,11 @@ describe('withDirLock', () => {
     const lock = join(tmp, 'locks', 'abort');
     const ac = new AbortController();
     let release!: () => void;
-    const holding = withDirLock(lock, () => new Promise<void>((r) => (release = r)));
-    await delay(20);
+    let held!: () => void;
+    const acquired = new Promise<void>((r) => (held = r));
+    const holding = withDirLock(lock, () => new Promise<void>((r) => ((release = r), held())));
+    // Once the first holds the lock (its work has begun), not after a guess at how long that takes: under load it took longer than 20 ms and the second took the lock.
+    await acquired;
     setTimeout(() => ac.abort(new Error('stop')), 50);
     await assert.rejects(withDirLock(lock, async () => 'never', { signal: ac.signal, pollMs: 10 }), /stop/);
     release();
