@@ -79,10 +79,40 @@ export class Kube {
   }
 
   private async call<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      throw this.unreachable(err);
+    // Writes through the client library: retried only when the connection was refused (nothing was sent).
+    return this.reconnecting('WRITE', async () => {
+      try {
+        return await fn();
+      } catch (err) {
+        throw this.unreachable(err);
+      }
+    });
+  }
+
+  /**
+   * How long a request keeps trying an API server that refuses connections (or, for a read,
+   * drops them) before it is reported unreachable. A restarting kube-apiserver refuses
+   * connections until it listens again: 4.5–10 s in the API-server restart test here, more on a
+   * loaded machine or a control-plane upgrade. Without this, a game day's control-plane restart
+   * made a step's read, a scenario's undo or the namespace's deletion fail ("cleanup
+   * incomplete", exit 4) although nothing was wrong with the cluster once it was back.
+   */
+  static reconnectWithinMs = 60_000;
+
+  private async reconnecting<T>(method: string, attempt: () => Promise<T>): Promise<T> {
+    const started = Date.now();
+    let backoff = 250;
+    for (;;) {
+      try {
+        return await attempt();
+      } catch (err) {
+        // Refused: the request never reached a server, any verb may go again. Reset or hung up:
+        // it may have been served, so only a read goes again.
+        const retry = connectionRefused(err) || (method === 'GET' && connectionDropped(err));
+        if (!retry || Date.now() - started + backoff > Kube.reconnectWithinMs) throw err;
+        await new Promise((resolve) => setTimeout(resolve, backoff));
+        backoff = Math.min(backoff * 2, 2000);
+      }
     }
   }
 
@@ -303,8 +333,12 @@ export class Kube {
     });
   }
 
-  /** A raw request against the API server (paths the typed clients do not cover, e.g. metrics.k8s.io). */
+  /** A raw request against the API server (paths the typed clients do not cover, e.g. metrics.k8s.io); an API server restarting meanwhile is waited for (see reconnectWithinMs). */
   async request<T>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
+    return this.reconnecting(method, () => this.requestOnce<T>(method, path, body, contentType));
+  }
+
+  private async requestOnce<T>(method: string, path: string, body: unknown, contentType: string): Promise<T> {
     const cluster = this.config.getCurrentCluster();
     if (!cluster) throw new EnvironmentError(`kubeconfig context ${this.contextName} names no cluster`);
     const opts: { headers: Record<string, string>; [k: string]: unknown } = { headers: {} };
@@ -358,6 +392,15 @@ export class Kube {
     return () => controller.abort();
   }
 }
+
+/** The error's codes and messages, its causes' included (EnvironmentError wraps the socket's error). */
+function errorText(err: unknown): string {
+  const parts: string[] = [];
+  for (let e = err as { code?: unknown; message?: unknown; cause?: unknown } | undefined, i = 0; e && i < 4; e = e.cause as typeof e, i++) parts.push(`${String(e.code ?? '')} ${String(e.message ?? '')}`);
+  return parts.join(' | ');
+}
+const connectionRefused = (err: unknown): boolean => /ECONNREFUSED/.test(errorText(err));
+const connectionDropped = (err: unknown): boolean => /ECONNRESET|socket hang up/.test(errorText(err));
 
 /** Objects per page of a list (client-go's pager uses 500 too). */
 const LIST_PAGE = 500;
