@@ -60,6 +60,9 @@ describe('metrics-server on kind: the manifests', () => {
     for (const flag of ['--kubelet-insecure-tls', '--kubelet-preferred-address-types=InternalIP', '--metric-resolution=10s', '--kubelet-request-timeout=5s', '--secure-port=10250', '--cert-dir=/tmp']) assert.ok(c.args.includes(flag), flag);
     assert.deepEqual(c.ports.map((p) => [p.name, p.containerPort]), [['https', 10250]]);
     assert.deepEqual(c.readinessProbe.httpGet, { path: '/readyz', port: 'https', scheme: 'HTTPS' });
+    // A starved metrics-server is slow, not dead: the probes wait 5 s, and liveness gives it a minute.
+    const live = (c as unknown as { livenessProbe: { timeoutSeconds: number; periodSeconds: number; failureThreshold: number } }).livenessProbe;
+    assert.ok(live.timeoutSeconds >= 5 && live.periodSeconds * live.failureThreshold >= 60, JSON.stringify(live));
     // The request timeout stays below the resolution (metrics-server refuses to start otherwise).
     const slow = metricsServerManifests({ image: 'x', resolutionSeconds: 15 });
     const args = (byKind(slow, 'Deployment') as { spec: { template: { spec: PodSpec } } }).spec.template.spec.containers[0]!.args;

@@ -112,8 +112,10 @@ export function metricsServerManifests(o: { image: string; resolutionSeconds?: n
                   `--kubelet-request-timeout=${Math.max(1, Math.floor(resolution / 2))}s`,
                 ],
                 ports: [{ name: 'https', containerPort: 10250, protocol: 'TCP' }],
-                readinessProbe: { httpGet: { path: '/readyz', port: 'https', scheme: 'HTTPS' }, periodSeconds: 2, failureThreshold: 3 },
-                livenessProbe: { httpGet: { path: '/livez', port: 'https', scheme: 'HTTPS' }, periodSeconds: 10, failureThreshold: 3 },
+                // Generous timeouts: on a starved host (load ~100 on 2 cores here) the kubelet's 1 s default failed the
+                // probes, the liveness probe restarted metrics-server 3 times in 10 min and the HPA lost its metrics.
+                readinessProbe: { httpGet: { path: '/readyz', port: 'https', scheme: 'HTTPS' }, periodSeconds: 2, timeoutSeconds: 5, failureThreshold: 5 },
+                livenessProbe: { httpGet: { path: '/livez', port: 'https', scheme: 'HTTPS' }, initialDelaySeconds: 30, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 },
                 resources: { requests: { cpu: '50m', memory: '100Mi' } },
                 securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] }, readOnlyRootFilesystem: true, runAsNonRoot: true, runAsUser: 1000 },
                 volumeMounts: [{ name: 'tmp-dir', mountPath: '/tmp' }],
