@@ -98,6 +98,8 @@ describe('kind: HTTP through a Service from a client pod', { skip, timeout: 1_20
     const r = await kubeproof(['run', f, ...target(), '--reports', reports]).done;
     assert.equal(r.code, 1, r.out);
     const byName = new Map(summaryOf(reports).scenarios.map((s) => [s.name, s]));
+    // Every verdict and its reason, for the log whatever fails below.
+    for (const s of byName.values()) console.log(`${s.status}: ${s.name}${s.error ? `\n  ${s.error.split('\n')[0]}` : ''}`);
     const fact = byName.get('fact: one pod killed behind the Service, clients see no outage');
     assert.equal(fact?.status, 'passed', fact?.error);
     const m = fact!.data?.measurements?.find((x) => x.name === 'availability of service web (HTTP requests that succeeded)');
