@@ -4,7 +4,8 @@
 #   start   installs Debian's docker.io (and jq) when dockerd is missing, then starts a dockerd
 #           with a data root and exec root of its own and the OCI runtime wrapper
 #           scripts/runc-no-sys-resource.sh as its default runtime; returns when the socket
-#           answers (deadline 60 s). Does nothing when the dockerd it started is running.
+#           answers (deadline 60 s); raises fs.inotify.max_user_instances to 512 for kind (put
+#           back at stop). Does nothing when the dockerd it started is running.
 #   stop    stops the dockerd that `start` started — and only that one: the pid in the state file
 #           must still be a dockerd with the start time recorded then — waits until it is gone, then
 #           removes the iptables rules and chains and the cgroup directories it added (recorded
@@ -29,6 +30,7 @@ BEFORE=$ROOT/host-before
 WRAPPER=$(cd "$(dirname "$0")" && pwd)/runc-no-sys-resource.sh
 RUNTIME=kubeproof-runc
 DEADLINE_SECONDS=60
+INOTIFY_INSTANCES=512
 
 say() { printf 'docker-engine: %s\n' "$*" >&2; }
 
@@ -135,6 +137,13 @@ record_host() {
   mkdir -p "$BEFORE"
   for table in filter nat; do iptables -t "$table" -S >"$BEFORE/iptables-$table" 2>/dev/null || :; done
   ls -d /sys/fs/cgroup/*/docker 2>/dev/null >"$BEFORE/cgroups" || :
+  # kind's known issue: every node's systemd, kubelet and containerd take inotify instances, and
+  # the kernel's default 128 per user runs out at about two 4-node clusters ("too many open
+  # files", node containers dying during create). Raised for the engine's life, put back at stop.
+  cat /proc/sys/fs/inotify/max_user_instances >"$BEFORE/inotify-instances" 2>/dev/null || :
+  if [ "$(cat "$BEFORE/inotify-instances" 2>/dev/null || echo 0)" -lt "$INOTIFY_INSTANCES" ] 2>/dev/null; then
+    echo "$INOTIFY_INSTANCES" >/proc/sys/fs/inotify/max_user_instances && say "fs.inotify.max_user_instances $(cat "$BEFORE/inotify-instances") → $INOTIFY_INSTANCES (put back at stop)" || :
+  fi
 }
 
 restore_host() {
@@ -159,6 +168,7 @@ restore_host() {
     # rmdir removes a cgroup only when it is empty: one still in use stays.
     rmdir "$dir" 2>/dev/null || say "cgroup $dir not empty: left in place"
   done
+  if [ -s "$BEFORE/inotify-instances" ]; then cat "$BEFORE/inotify-instances" >/proc/sys/fs/inotify/max_user_instances || say "could not put fs.inotify.max_user_instances back"; fi
   rm -rf "$BEFORE"
 }
 
