@@ -32,7 +32,8 @@ export interface UndoOps {
   /** The fault ran a command in a pod's container (e.g. `/testapp ready off`); this one undoes it (`/testapp ready on`). */
   exec: { container: string; command: string[] };
   /** The fault stopped a machine by running a command; this starts it again (env: e.g. KUBEPROOF_NODE). */
-  run: { command: string[]; env?: Record<string, string> };
+  /** `alreadyIf`: a regexp; a failed command whose output matches it found nothing to undo (e.g. "is not paused": the stop never landed). */
+  run: { command: string[]; env?: Record<string, string>; alreadyIf?: string };
   /**
    * The fault wrote usage `annotation` on the pods (of the target workload) matching `selector`,
    * noting each value in `written`: put each such pod back to `idle` (null: no annotation).
@@ -187,6 +188,7 @@ registerUndo('run', async ({ undo: u, onCurrent }) => {
   const { execa } = await import('execa');
   const [cmd, ...args] = u.command;
   const r = await execa(cmd!, args, { reject: false, all: true, timeout: 120_000, env: u.env });
+  if (r.exitCode !== 0 && u.alreadyIf && new RegExp(u.alreadyIf).test(String(r.all ?? ''))) return { status: 'already', detail: `${u.command.join(' ')}: nothing to undo (${String(r.all ?? '').trim().split('\n').at(-1)})` };
   if (r.exitCode !== 0) return { status: 'failed', detail: `${u.command.join(' ')} exited ${r.exitCode}: ${(r.all ?? '').trim().split('\n').slice(-3).join(' | ')}` };
   await onCurrent(() => ({ outcome: { status: 'reverted', detail: '' } }));
   return { status: 'reverted', detail: `ran ${u.command.join(' ')}` };

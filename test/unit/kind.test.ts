@@ -347,6 +347,20 @@ describe('kind node containers', () => {
       ]);
     });
   }
+  it('freeze: an unpause that finds the node not paused (the pause never landed) is "already", not a failed undo', async () => {
+    fakeEnv();
+    const m = kindParts({ name: 't1', nodes: ['node-1', 'node-2'] }).nodeControl.mechanism('freeze', node('node-2'));
+    assert.ok(!isRefusal(m));
+    process.env.FAKE_DOCKER_NOT_PAUSED = '1';
+    try {
+      assert.equal((await undoOne(kube, record(m.undo))).status, 'already');
+    } finally {
+      delete process.env.FAKE_DOCKER_NOT_PAUSED;
+    }
+    // Other failures of the undo stay failures.
+    const stop = kindParts({ name: 't1', nodes: ['node-1', 'node-2'] }).nodeControl.mechanism('silent', node('node-2'));
+    assert.ok(!isRefusal(stop) && !('alreadyIf' in stop.undo));
+  });
   it('refuses nodes that are not the cluster\'s, and NotReady-while-up', () => {
     const parts = kindParts({ name: 't1', nodes: ['node-1'] });
     assert.ok(isRefusal(parts.nodeControl.mechanism('silent', node('other'))));

@@ -214,7 +214,7 @@ export function kindParts(c: { name: string; nodes: string[] }): ClusterParts {
           case 'kubelet':
             return commandStop(node, on(node, { stop: [docker, 'exec', '{container}', 'systemctl', 'stop', 'kubelet'], start: [docker, 'exec', '{container}', 'systemctl', 'start', 'kubelet'] }), { phase: 'kubelet stopped', how: 'stop its kubelet (systemctl stop kubelet in the node)', silent: true });
           case 'freeze':
-            return commandStop(node, on(node, { stop: [docker, 'pause', '{container}'], start: [docker, 'unpause', '{container}'] }), { phase: 'node frozen', how: 'freeze it (docker pause)', silent: true });
+            return commandStop(node, on(node, { stop: [docker, 'pause', '{container}'], start: [docker, 'unpause', '{container}'] }), { phase: 'node frozen', how: 'freeze it (docker pause)', silent: true }, { alreadyIf: 'is not paused' });
           case 'not-ready':
             return { refused: `a node that reports NotReady while up needs a KWOK node; kind's nodes run real kubelets` };
         }

@@ -21,13 +21,13 @@ export function fillNode(argv: string[], node: string): string[] {
 }
 
 /** A mechanism that stops `node` with `pair.stop` and records `pair.start` as its undo. */
-export function commandStop(node: string, pair: CommandPair, what: { phase: string; how: string; silent: boolean }): NodeStopMechanism | { refused: string } {
+export function commandStop(node: string, pair: CommandPair, what: { phase: string; how: string; silent: boolean }, opts: { alreadyIf?: string } = {}): NodeStopMechanism | { refused: string } {
   if (!NODE_NAME_RE.test(node)) return { refused: `"${node}" is not a node name kubeproof will put on a command line` };
   const [stop, start] = [fillNode(pair.stop, node), fillNode(pair.start, node)];
   const env = { KUBEPROOF_NODE: node };
   return {
     ...what,
-    undo: { op: 'run', command: start, env },
+    undo: { op: 'run', command: start, env, ...(opts.alreadyIf ? { alreadyIf: opts.alreadyIf } : {}) },
     async stop(kube, annotations) {
       await kube.mergePatch('Node', node, undefined, { metadata: { annotations } });
       const r = await execa(stop[0]!, stop.slice(1), { reject: false, all: true, timeout: 120_000, env });
