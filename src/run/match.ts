@@ -77,8 +77,6 @@ export async function matchFeatures(opts: MatchOptions): Promise<MatchedFeatures
   if (sources.errors.length) {
     return { ...base, problems: sources.errors.map((e) => ({ file: e.uri, line: e.location.line, message: e.message.split('\n')[0] ?? 'cannot parse feature' })) };
   }
-  if (sources.plan.length === 0) return { ...base, problems: [] };
-
   const problems: string[] = [];
   const expressions: string[] = [];
   const undefinedSteps: Array<{ where: string; text: string }> = [];
@@ -97,6 +95,10 @@ export async function matchFeatures(opts: MatchOptions): Promise<MatchedFeatures
             for (const s of [...(c.background?.steps ?? []), ...(c.scenario?.steps ?? [])]) {
               // The docstring's content starts on the line after its opening delimiter.
               stepLines.set(s.id, { where: `${env.gherkinDocument!.uri}:${s.location.line}`, ...(s.docString ? { docStringLine: s.docString.location.line + 1 } : {}) });
+            }
+            // Examples without rows make their scenario run 0 times: a scenario silently gone.
+            for (const ex of c.scenario?.examples ?? []) {
+              if (!ex.tableBody.length) problems.push(`${env.gherkinDocument!.uri}:${ex.location.line}: ${ex.keyword}: with no rows under scenario "${c.scenario!.name}" (line ${c.scenario!.location.line}): it would run 0 times; give the table a header and rows, or remove the ${ex.keyword}: line`);
             }
             if (c.rule) walk(c.rule.children as never);
           }

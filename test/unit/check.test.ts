@@ -52,6 +52,13 @@ describe('kubeproof check', () => {
     assert.match(r.err, /\.feature:4: "2 pods of deployment "web" are kiled"/);
   });
 
+  it('Examples: with no rows (the scenario would run 0 times): exit 2 with the line of Examples:', () => {
+    const f = feature([web, '  Examples:']);
+    const r = check([f]);
+    assert.equal(r.code, 2, r.err);
+    assert.match(r.err, /\.feature:4: Examples: with no rows under scenario "one" \(line 2\): it would run 0 times/);
+  });
+
   it('an argument of the wrong type: exit 2 with file:line, naming the parameter', () => {
     const f = feature([web, 'Then within soon 3 pods of deployment "web" are Ready']);
     const r = check([f]);
