@@ -136,6 +136,11 @@ export async function withDirLock<T>(
   try {
     return await fn();
   } finally {
-    await rm(lockDir, { recursive: true, force: true });
+    // Moved away whole, then removed: removing it in place empties it first, and a waiter's
+    // rename(staging, lockDir) replaces an empty directory — it would take the lock while we
+    // are still releasing it, and our rmdir would then fail (ENOTEMPTY) on its owner.json.
+    const released = `${lockDir}.released-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const moved = await rename(lockDir, released).then(() => true, (err: unknown) => { if (errCode(err) !== 'ENOENT') throw err; return false; });
+    if (moved) await rm(released, { recursive: true, force: true });
   }
 }
