@@ -3,6 +3,7 @@
  * `Kube`; @kubernetes/client-node is imported only in this folder, so upgrading the
  * client touches one place.
  */
+import pRetry from 'p-retry';
 import * as k8s from '@kubernetes/client-node';
 import { ApiError, isNotFound, isUnreachable, toApiError } from './errors.js';
 import { EnvironmentError } from '../errors.js';
@@ -100,21 +101,18 @@ export class Kube {
   static reconnectWithinMs = 60_000;
 
   private async reconnecting<T>(method: string, attempt: () => Promise<T>): Promise<T> {
-    const started = Date.now();
-    let backoff = 250;
-    for (;;) {
-      try {
-        return await attempt();
-      } catch (err) {
-        // Refused: the request never reached a server, any verb may go again. Reset or hung up:
-        // it may have been served, so only a read goes again.
-        const retry = connectionRefused(err) || (method === 'GET' && connectionDropped(err));
-        if (!retry || Date.now() - started + backoff > Kube.reconnectWithinMs) throw err;
-        await new Promise((resolve) => setTimeout(resolve, backoff));
-        backoff = Math.min(backoff * 2, 2000);
-      }
-    }
+    return pRetry(attempt, {
+      retries: Number.POSITIVE_INFINITY,
+      minTimeout: 250,
+      maxTimeout: 2000,
+      factor: 2,
+      maxRetryTime: Kube.reconnectWithinMs,
+      // Refused: the request never reached a server, any verb may go again. Reset or hung up:
+      // it may have been served, so only a read goes again.
+      shouldRetry: ({ error }) => connectionRefused(error) || (method === 'GET' && connectionDropped(error)),
+    });
   }
+
 
   private header(kind: string, name: string, namespace?: string): KubeObject {
     const r = mustResource(kind);
