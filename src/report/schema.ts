@@ -93,7 +93,18 @@ export interface ScenarioSummary {
   /** First failing step's message, when failed. */
   error?: string;
   failedStep?: { text: string; location: string };
+  /** Every step and hook as it ran, in order: when it started (ISO), how long it took, and how it ended. */
+  steps?: StepTiming[];
   data?: ScenarioData;
+}
+
+export interface StepTiming {
+  /** The step's text, or "Before hook …" / "After hook …". */
+  text: string;
+  location: string;
+  status: ScenarioStatus;
+  startedAt: string;
+  durationMs: number;
 }
 
 export interface RunSummary {

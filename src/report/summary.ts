@@ -13,7 +13,9 @@ interface Attempt {
   finishedAt?: number;
   willBeRetried: boolean;
   /** In the order they finished, which is the order they ran. */
-  steps: Array<{ testStepId: string; result: TestStepResult }>;
+  steps: Array<{ testStepId: string; result: TestStepResult; startedAt?: number }>;
+  /** testStepId → when it started, until it finishes. */
+  stepStarts: Map<string, number>;
   data?: ScenarioData;
 }
 
@@ -47,12 +49,16 @@ export class SummaryCollector {
     else if (envelope.testCase) this.testCases.set(envelope.testCase.id, envelope.testCase);
     else if (envelope.testCaseStarted) {
       const t = envelope.testCaseStarted;
-      this.attempts.set(t.id, { testCaseId: t.testCaseId, attempt: t.attempt, startedAt: epochMs(t.timestamp), willBeRetried: false, steps: [] });
+      this.attempts.set(t.id, { testCaseId: t.testCaseId, attempt: t.attempt, startedAt: epochMs(t.timestamp), willBeRetried: false, steps: [], stepStarts: new Map() });
       // Until it finishes, the newest attempt is the one to report (an interrupted run still shows it).
       this.final.set(t.testCaseId, t.id);
+    } else if (envelope.testStepStarted) {
+      const t = envelope.testStepStarted;
+      this.attempts.get(t.testCaseStartedId)?.stepStarts.set(t.testStepId, epochMs(t.timestamp));
     } else if (envelope.testStepFinished) {
       const t = envelope.testStepFinished;
-      this.attempts.get(t.testCaseStartedId)?.steps.push({ testStepId: t.testStepId, result: t.testStepResult });
+      const a = this.attempts.get(t.testCaseStartedId);
+      a?.steps.push({ testStepId: t.testStepId, result: t.testStepResult, startedAt: a.stepStarts.get(t.testStepId) });
     } else if (envelope.testCaseFinished) {
       const t = envelope.testCaseFinished;
       const a = this.attempts.get(t.testCaseStartedId);
@@ -97,6 +103,12 @@ export class SummaryCollector {
       summary.error = failed.result.exception?.message ?? failed.result.message ?? 'failed without a message';
       summary.failedStep = this.describeStep(tc, pickle, failed.testStepId);
     }
+    summary.steps = attempt.steps.map((s) => {
+      const { text, location } = this.describeStep(tc, pickle, s.testStepId);
+      const durationMs = Math.round(durationMsOf(s.result));
+      const startedAt = s.startedAt ?? attempt.startedAt;
+      return { text, location, status: worstStatus([s.result.status]), startedAt: new Date(startedAt).toISOString(), durationMs };
+    });
     if (attempt.data) {
       summary.data = attempt.data;
       // A real failure (e.g. an incomplete cleanup in the After hook) is not hidden behind "not applicable".
@@ -149,6 +161,10 @@ function worstStatus(statuses: TestStepResultStatus[]): ScenarioStatus {
 
 function epochMs(t: Timestamp): number {
   return t.seconds * 1000 + t.nanos / 1e6;
+}
+
+function durationMsOf(r: TestStepResult): number {
+  return r.duration.seconds * 1000 + r.duration.nanos / 1e6;
 }
 
 function parseScenarioData(body: string, encoding: AttachmentContentEncoding): ScenarioData | undefined {

@@ -406,6 +406,30 @@ describe('SummaryCollector', () => {
     assert.equal(node2?.status, 'failed');
   });
 
+  it('times every step and hook: when it started, how long it took, how it ended', () => {
+    // Each step starts 5 ms before it finishes, as its 5 ms duration says.
+    const withStarts = runEnvelopes().flatMap((e): Envelope[] => {
+      const f = e.testStepFinished;
+      if (!f) return [e];
+      const at = f.timestamp.seconds * 1000 + f.timestamp.nanos / 1e6 - 5;
+      return [{ testStepStarted: { testCaseStartedId: f.testCaseStartedId, testStepId: f.testStepId, timestamp: ts(at) } }, e];
+    });
+    const [timedWeb, timedDrain] = collect(withStarts);
+    const steps = timedWeb?.steps ?? [];
+    assert.equal(steps.length, 6, JSON.stringify(steps));
+    assert.match(steps[0]!.text, /^Before hook/);
+    assert.match(steps.at(-1)!.text, /^After hook/);
+    assert.match(steps[1]!.location, /^features\/pod-kill\.feature:\d+$/);
+    for (const st of steps) {
+      assert.equal(st.durationMs, 5);
+      assert.equal(st.status, 'passed');
+      assert.ok(Date.parse(st.startedAt) >= T0, st.startedAt);
+    }
+    // In the order they ran.
+    assert.deepEqual([...steps].sort((a, b) => Date.parse(a.startedAt) - Date.parse(b.startedAt)), steps);
+    assert.ok(timedDrain?.steps?.some((st) => st.status === 'failed'), 'the failing step is marked failed');
+  });
+
   it('tolerates an attachment that is not JSON', () => {
     const envelopes = runEnvelopes().map((e): Envelope => (e.attachment?.testCaseStartedId === 'w1' ? { attachment: { ...e.attachment, body: '{not json' } } : e));
     const [web3] = collect(envelopes);
