@@ -19,7 +19,7 @@ import type { Node } from '../../kube/types.js';
 import { cacheRoot } from '../paths.js';
 import { NODE_TYPE_LABEL, REAL_NODE_TAINT, ZONE_LABEL, nodeReadyCondition } from '../nodes.js';
 import { Informer } from '../../kube/informer.js';
-import { until } from '../../expect/until.js';
+import { ConditionTimeout, until } from '../../expect/until.js';
 import { canLowerOomScore } from '../real-node/containerd.js';
 import { TESTAPP_IMAGE, TESTAPP_NEXT_REF, ensureLocalImages, imageNamesInArchive } from '../build/images.js';
 import { commandStop } from './node-commands.js';
@@ -488,7 +488,21 @@ async function allNodesReady(kube: Kube, count: number, withinMs: number): Promi
         evaluate: () => ({ ok: ready(nodes.list()), observed: nodes.list().map((n) => `${n.metadata?.name} Ready=${nodeReadyCondition(n) ?? '?'}`).join(', ') || 'no node yet' }),
       },
       { within: withinMs },
-    );
+    ).catch((err: unknown) => {
+      // A node that never becomes Ready is this machine's or the node image's problem (exit 3), with each NotReady node's reason.
+      if (!(err instanceof ConditionTimeout)) throw err;
+      const why = nodes
+        .list()
+        .filter((n) => nodeReadyCondition(n) !== 'True')
+        .map((n) => {
+          const c = n.status?.conditions?.find((x) => x.type === 'Ready');
+          return `${n.metadata?.name}: Ready=${c?.status ?? '?'}${c?.reason ? ` (${c.reason}${c.message ? `: ${c.message}` : ''})` : ''}`;
+        });
+      throw new EnvironmentError(
+        `${nodes.list().length} of ${count} kind node(s) registered and not all Ready within ${formatDuration(withinMs)}${why.length ? `: ${why.join('; ')}` : ''}`,
+        { hint: 'a worker stuck NotReady is usually its CNI: `docker exec <node> journalctl -u kubelet` shows why', cause: err },
+      );
+    });
     return nodes.list();
   } finally {
     await nodes.stop();
