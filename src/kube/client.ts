@@ -21,6 +21,8 @@ export interface ListOptions {
 export type WatchPhase = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
 
 export class Kube {
+  /** How long a watch may take to start answering before the attempt counts as failed (tests shorten it). */
+  static watchOpenMs = 30_000;
   readonly config: k8s.KubeConfig;
   readonly core: k8s.CoreV1Api;
   private readonly objects: k8s.KubernetesObjectApi;
@@ -386,8 +388,34 @@ export class Kube {
     onEvent: (phase: WatchPhase, obj: KubeObject) => void,
     onDone: (err: unknown) => void,
   ): Promise<() => void> {
-    const controller = await this.watcher.watch(path, params, (phase, obj) => onEvent(phase as WatchPhase, obj as KubeObject), (err) => onDone(err ? toApiError(err) : undefined));
-    return () => controller.abort();
+    // A watch whose response never starts (an API server that took the connection while it
+    // restarts, say) would hold its caller for undici's 300 s header timeout: give up on it
+    // after Kube.watchOpenMs, as a failed attempt its caller retries, and silence it if it opens late.
+    let abandoned = false;
+    const opening = this.watcher.watch(
+      path,
+      params,
+      (phase, obj) => {
+        if (!abandoned) onEvent(phase as WatchPhase, obj as KubeObject);
+      },
+      (err) => {
+        if (!abandoned) onDone(err ? toApiError(err) : undefined);
+      },
+    );
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new EnvironmentError(`a watch of ${path} at ${this.serverUrl} did not open within ${Kube.watchOpenMs / 1000} s`)), Kube.watchOpenMs);
+    });
+    try {
+      const controller = await Promise.race([opening, late]);
+      return () => controller.abort();
+    } catch (err) {
+      abandoned = true;
+      opening.then((c) => c.abort(), () => undefined);
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }
 
