@@ -1,8 +1,8 @@
 /**
  * HTTP through a Service on a real kind cluster, from the client pod on its control-plane node
  * (the host cannot reach kind's ClusterIPs): a true claim passes with figures that name the
- * client pod; where availability is really lost (every pod fails readiness; every pod killed)
- * the requests fail and the false claims — 100 %, ≥ 99.5 %, no outage over 500 ms — fail with
+ * client pod; where availability is really lost (every pod fails readiness for 3 s) the
+ * requests fail and the false claims — 100 %, ≥ 99.5 %, no outage over 500 ms — fail with
  * the counts; a runner SIGKILLed while its client pod sends leaves the pod, and `kubeproof
  * clean` removes it with the scenario's namespace. Needs a Docker engine and kubeproof's kind
  * node image (as test/integration/kind.test.ts); KUBEPROOF_KIND_NAME uses a running kind
@@ -71,9 +71,12 @@ const FEATURE = `Feature: HTTP through a Service on kind, from a client pod
     Then within 10 s the unready pods of deployment "web" return to the ready endpoints of service "web"
     And availability of service "web" stayed ≥ 99.5 %
 
-  Scenario: myth: every pod killed at once and no outage longer than 500 ms
-    When the pods matching "app=web" are killed
-    Then within 60 s 3 pods of deployment "web" are Ready
+  Scenario: myth: every pod fails readiness and no outage longer than 500 ms
+    When 3 pods of deployment "web" fail readiness
+    Then within 10 s the unready pods of deployment "web" leave the ready endpoints of service "web"
+    And for 3 s the unready pods of deployment "web" are neither restarted nor replaced
+    When the readiness of deployment "web" is restored
+    Then within 10 s the unready pods of deployment "web" return to the ready endpoints of service "web"
     And service "web" had no outage longer than 500 ms
 `;
 
@@ -113,9 +116,12 @@ describe('kind: HTTP through a Service from a client pod', { skip, timeout: 1_20
       const failed = s!.data?.measurements?.find((x) => x.name === 'availability of service web (HTTP requests that succeeded)');
       assert.ok(failed && failed.value < 99.5 && (failed.detail?.succeeded ?? 0) < (failed.detail?.requests ?? 0), JSON.stringify(failed));
     }
-    const killed = byName.get('myth: every pod killed at once and no outage longer than 500 ms');
-    assert.equal(killed?.status, 'failed');
-    assert.match(killed!.error ?? '', /had an outage of .*, longer than 500 ms .*requests succeeded/s);
+    // Not "every pod killed at once": on real kubelets a graceful kill keeps the old pods serving
+    // through their preStop while the replacements start, and on a quick machine they were Ready
+    // in time, so that myth held (seen in CI). No ready pod for 3 s is an outage whatever the speed.
+    const unready = byName.get('myth: every pod fails readiness and no outage longer than 500 ms');
+    assert.equal(unready?.status, 'failed', unready?.error);
+    assert.match(unready!.error ?? '', /had an outage of .*, longer than 500 ms .*requests succeeded/s);
   });
 
   it('SIGKILL while the client pod sends: the pod outlives the runner, and kubeproof clean removes it with the namespace', async () => {
