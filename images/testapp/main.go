@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -56,16 +57,35 @@ func isReady() bool {
 	return err == nil
 }
 
-// burn keeps one CPU busy for d.
+// burn spends d of CPU time on one OS thread: CPU time, not wall time, so a pod that shares a
+// busy machine still uses what it was asked to (it answers later instead). The wall time is
+// capped at maxBurn, so a starved pod does not spin forever.
 func burn(d time.Duration) int {
-	end := time.Now().Add(d)
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	t0 := time.Now()
+	used := func() time.Duration { return time.Since(t0) } // where getrusage fails: wall time
+	if start, ok := threadCPU(); ok {
+		used = func() time.Duration { now, _ := threadCPU(); return now - start }
+	}
+	deadline := t0.Add(maxBurn)
 	n := 0
-	for time.Now().Before(end) {
+	for used() < d && time.Now().Before(deadline) {
 		for i := 0; i < 10000; i++ {
 			n += i * i % 7
 		}
 	}
 	return n
+}
+
+// threadCPU is the CPU time the calling OS thread has used (getrusage RUSAGE_THREAD).
+func threadCPU() (time.Duration, bool) {
+	const rusageThread = 1
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(rusageThread, &ru); err != nil {
+		return 0, false
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()), true
 }
 
 type recorder struct {
