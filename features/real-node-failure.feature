@@ -8,7 +8,8 @@ Feature: A real node's kubelet stops — the control plane marks the node and re
   with the same command line. The timings in force are in the report.
 
   A frozen node: on kind its container is paused (`docker pause`: every process on it, the
-  containers too); on the local cluster the real node's kubelet process gets SIGSTOP (its
+  containers too; where the engine cannot freeze, every process in it but its init gets
+  SIGSTOP, the report says which); on the local cluster the real node's kubelet process gets SIGSTOP (its
   containers run on). Either way nothing reports for the node while its connections stay
   open, and after the thaw the same kubelet carries on.
 

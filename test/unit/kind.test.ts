@@ -142,6 +142,8 @@ function fakeEnv(extra: Record<string, string | undefined> = {}) {
     FAKE_CALLS_LOG: callsLog,
     FAKE_KUBECONFIG: fakeKubeconfig,
     FAKE_DOCKER_DOWN: undefined,
+    FAKE_DOCKER_NO_FREEZER: undefined,
+    FAKE_DOCKER_PAUSE_ERROR: undefined,
     ...extra,
   });
   fakeBinarySet(join(tmp, `cache-${testNo}`));
@@ -332,7 +334,6 @@ describe('kind node containers', () => {
   const record = (undo: unknown) => ({ id: 'x', runId: 'r', fault: 'stop node', target: { kind: 'Node', name: 't1-worker2' }, undo, recordedAt: '', owner: { host: '', pid: 0 } }) as never;
   for (const [mode, stop, start] of [
     ['silent', ['stop', 't1-worker2'], ['start', 't1-worker2']],
-    ['freeze', ['pause', 't1-worker2'], ['unpause', 't1-worker2']],
     ['kubelet', ['exec', 't1-worker2', 'systemctl', 'stop', 'kubelet'], ['exec', 't1-worker2', 'systemctl', 'start', 'kubelet']],
   ] as const) {
     it(`${mode}: stops a node with docker ${stop[0]} and undoes it from the ledger record with docker ${start[0]}`, async () => {
@@ -347,17 +348,45 @@ describe('kind node containers', () => {
       ]);
     });
   }
-  it('freeze: an unpause that finds the node not paused (the pause never landed) is "already", not a failed undo', async () => {
+  it('freeze: docker pause, undone from the ledger record by docker unpause and SIGCONT to the node\'s processes', async () => {
     fakeEnv();
     const m = kindParts({ name: 't1', nodes: ['node-1', 'node-2'] }).nodeControl.mechanism('freeze', node('node-2'));
     assert.ok(!isRefusal(m));
+    assert.match(await m.stop(kube, {}), /docker pause t1-worker2 \(the cgroup freezer/);
+    assert.equal((await undoOne(kube, record(m.undo))).status, 'reverted');
+    assert.deepEqual((await calls()).map((c) => c.argv), [
+      ['pause', 't1-worker2'],
+      ['unpause', 't1-worker2'],
+      ['exec', 't1-worker2', 'sh', '-c', 'kill -s CONT -- -1'],
+    ]);
+  });
+  it('freeze: where the engine cannot freeze, SIGSTOP to every process in the node but its init, and the same undo thaws it', async () => {
+    fakeEnv({ FAKE_DOCKER_NO_FREEZER: '1' });
+    const m = kindParts({ name: 't1', nodes: ['node-1', 'node-2'] }).nodeControl.mechanism('freeze', node('node-2'));
+    assert.ok(!isRefusal(m));
+    assert.match(await m.stop(kube, {}), /SIGSTOP to every process in t1-worker2 but its init .*unable to freeze/);
     process.env.FAKE_DOCKER_NOT_PAUSED = '1';
     try {
-      assert.equal((await undoOne(kube, record(m.undo))).status, 'already');
+      assert.equal((await undoOne(kube, record(m.undo))).status, 'reverted');
     } finally {
       delete process.env.FAKE_DOCKER_NOT_PAUSED;
     }
-    // Other failures of the undo stay failures.
+    assert.deepEqual((await calls()).map((c) => c.argv), [
+      ['pause', 't1-worker2'],
+      ['unpause', 't1-worker2'],
+      ['exec', 't1-worker2', 'sh', '-c', 'kill -s STOP -- -1'],
+      ['unpause', 't1-worker2'],
+      ['exec', 't1-worker2', 'sh', '-c', 'kill -s CONT -- -1'],
+    ]);
+  });
+  it('freeze: a pause that fails for another reason fails the step, and nothing is signalled', async () => {
+    fakeEnv({ FAKE_DOCKER_PAUSE_ERROR: 'No such container: t1-worker2' });
+    const m = kindParts({ name: 't1', nodes: ['node-1', 'node-2'] }).nodeControl.mechanism('freeze', node('node-2'));
+    assert.ok(!isRefusal(m));
+    await assert.rejects(m.stop(kube, {}), (err: unknown) => err instanceof EnvironmentError && /freezing node node-2 failed: docker pause t1-worker2: .*No such container/.test(err.message));
+    assert.deepEqual((await calls()).map((c) => c.argv), [['pause', 't1-worker2']]);
+  });
+  it('other failures of an undo stay failures: only the freeze\'s undo knows "nothing to thaw"', () => {
     const stop = kindParts({ name: 't1', nodes: ['node-1', 'node-2'] }).nodeControl.mechanism('silent', node('node-2'));
     assert.ok(!isRefusal(stop) && !('alreadyIf' in stop.undo));
   });

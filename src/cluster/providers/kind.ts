@@ -19,6 +19,7 @@ import type { Node } from '../../kube/types.js';
 import { cacheRoot } from '../paths.js';
 import { NODE_TYPE_LABEL, REAL_NODE_TAINT, ZONE_LABEL, nodeReadyCondition } from '../nodes.js';
 import { Informer } from '../../kube/informer.js';
+import { kindFreeze } from './kind-freeze.js';
 import { ConditionTimeout, until } from '../../expect/until.js';
 import { canLowerOomScore } from '../real-node/containerd.js';
 import { TESTAPP_IMAGE, TESTAPP_NEXT_REF, ensureLocalImages, imageNamesInArchive } from '../build/images.js';
@@ -193,7 +194,8 @@ async function checkDockerEngine(): Promise<void> {
 
 /**
  * A kind cluster's parts. Its nodes are containers: stopping one is a machine going away
- * (`docker stop`), pausing one freezes every process on it (`docker pause`), and its kubelet
+ * (`docker stop`), freezing one stops every process on it (`docker pause`, or SIGSTOP where the
+ * engine cannot freeze: kind-freeze.ts), and its kubelet
  * is a systemd unit inside it; containers die through the node's own containerd. The host
  * cannot reach a kind cluster's ClusterIPs, so Services are reached by HTTP from a client pod.
  */
@@ -214,7 +216,7 @@ export function kindParts(c: { name: string; nodes: string[] }): ClusterParts {
           case 'kubelet':
             return commandStop(node, on(node, { stop: [docker, 'exec', '{container}', 'systemctl', 'stop', 'kubelet'], start: [docker, 'exec', '{container}', 'systemctl', 'start', 'kubelet'] }), { phase: 'kubelet stopped', how: 'stop its kubelet (systemctl stop kubelet in the node)', silent: true });
           case 'freeze':
-            return commandStop(node, on(node, { stop: [docker, 'pause', '{container}'], start: [docker, 'unpause', '{container}'] }), { phase: 'node frozen', how: 'freeze it (docker pause)', silent: true }, { alreadyIf: 'is not paused' });
+            return kindFreeze(node, containerOf(c.name, node, c.nodes), docker);
           case 'not-ready':
             return { refused: `a node that reports NotReady while up needs a KWOK node; kind's nodes run real kubelets` };
         }

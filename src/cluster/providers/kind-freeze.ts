@@ -1,0 +1,44 @@
+/**
+ * A kind node frozen: every process on it stops where it is (kubelet, containerd, the pods'
+ * containers), its connections stay open, nothing reports for it; thawed, the same processes
+ * carry on. `docker pause` does that with the cgroup freezer. Where the engine cannot freeze
+ * (a sandbox whose freezer never reaches FROZEN: runc says "unable to freeze"), the same stop
+ * is made by signal: SIGSTOP to every process in the node's container but its init (`kill -1`
+ * from inside the container reaches exactly the processes of its PID namespace, the nested
+ * pod containers included, so nothing outside the node is signalled). The report names which.
+ *
+ * The undo, recorded before either acts, thaws both ways: `docker unpause` (a no-op unless it
+ * was paused), then SIGCONT to the same processes. It is a plain command, so `kubeproof clean`
+ * in a fresh process runs it as it stands in the ledger.
+ */
+import { execa } from 'execa';
+import { EnvironmentError } from '../../errors.js';
+import type { NodeStopMechanism } from './provider.js';
+
+/** $1 docker, $2 the node's container. */
+const THAW_SH = `"$1" unpause "$2" >/dev/null 2>&1; exec "$1" exec "$2" sh -c 'kill -s CONT -- -1'`;
+
+async function docker(bin: string, args: string[]): Promise<{ ok: boolean; output: string }> {
+  const r = await execa(bin, args, { reject: false, all: true, timeout: 120_000 });
+  return { ok: r.exitCode === 0, output: String(r.all ?? '').trim() };
+}
+
+export function kindFreeze(node: string, container: string, bin: string): NodeStopMechanism {
+  return {
+    phase: 'node frozen',
+    how: 'freeze it (docker pause; where the engine cannot freeze, SIGSTOP to every process in the node but its init)',
+    silent: true,
+    undo: { op: 'run', command: ['sh', '-c', THAW_SH, 'kubeproof-thaw', bin, container], env: { KUBEPROOF_NODE: node }, alreadyIf: 'is not running|No such container' },
+    async stop(kube, annotations) {
+      await kube.mergePatch('Node', node, undefined, { metadata: { annotations } });
+      const paused = await docker(bin, ['pause', container]);
+      if (paused.ok) return `frozen with: docker pause ${container} (the cgroup freezer: every process on the node)`;
+      if (!/freez/i.test(paused.output)) throw new EnvironmentError(`freezing node ${node} failed: docker pause ${container}: ${paused.output.split('\n').slice(-3).join(' | ')}`);
+      // A freeze that never reached FROZEN may leave the cgroup FREEZING: unpause it before the signals.
+      await docker(bin, ['unpause', container]);
+      const stopped = await docker(bin, ['exec', container, 'sh', '-c', 'kill -s STOP -- -1']);
+      if (!stopped.ok) throw new EnvironmentError(`freezing node ${node} failed: docker exec ${container} kill -s STOP -- -1: ${stopped.output.split('\n').slice(-3).join(' | ')}`);
+      return `frozen with: SIGSTOP to every process in ${container} but its init (docker exec … kill -s STOP -- -1), because docker pause failed here: ${paused.output.split('\n').at(-1)}`;
+    },
+  };
+}
