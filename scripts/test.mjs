@@ -20,11 +20,7 @@ const want = (part) => only.length === 0 || only.includes(part);
 const ci = process.env.CI === 'true';
 // Every shipped feature runs on kind too (what kind lacks is not applicable there, with the
 // reason, and counted as skipped), except those listed here until they have run there.
-// hpa-load: its HPA on kind did not reach 4 replicas within the feature's minute here (real-hpa
-// passed on kind: 3f832ed);
-// real-node-failure: `docker pause` of a kind node fails in this sandbox ("OCI runtime pause
-// failed: unable to freeze"), so its frozen-node scenario cannot run here (its kubelet one passed).
-const KIND_PENDING = ['hpa-load', 'real-node-failure'];
+const KIND_PENDING = [];
 const KIND_FEATURES = readdirSync(join(root, 'features'))
   .filter((f) => f.endsWith('.feature') && !KIND_PENDING.includes(f.replace(/\.feature$/, '')))
   .sort()
