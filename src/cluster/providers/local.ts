@@ -3,7 +3,7 @@
  * and metrics-server (built from source, see binaries.ts) run by kwokctl's binary runtime,
  * with KWOK simulating the kubelets of the nodes kubeproof creates through the API.
  */
-import { mkdtemp, readFile, readdir, rm, writeFile, mkdir, stat } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, readdir, rm, writeFile, mkdir, stat } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -408,7 +408,7 @@ export class LocalProvider implements ClusterProvider {
           });
         }
       }
-      await createWithKwokctl(name, bins, timings, log, realNodes.length > 0);
+      await createOrRemove(name, bins, timings, log, realNodes.length > 0);
     }, { onWait: () => log('another cluster is being created; waiting for it') });
 
     const kubeconfigPath = kubeconfigPathOf(name);
@@ -456,6 +456,54 @@ export class LocalProvider implements ClusterProvider {
   }
 }
 
+/**
+ * kwokctl's create, and nothing left behind when it fails: the half-made cluster's processes
+ * are stopped and its directory removed (its logs kept in a temporary directory the error
+ * names). A component that exited at start because the API server did not answer yet (seen:
+ * metrics-server's "connection refused" on a loaded machine; kwokctl starts it regardless and
+ * does not restart it) is a race, not a broken setup: the cluster is made once more.
+ */
+async function createOrRemove(name: string, bins: BinarySet, timings: ClusterTimings, log: Log, withRealNodes: boolean): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await createWithKwokctl(name, bins, timings, log, withRealNodes);
+      return;
+    } catch (err) {
+      const raced = err instanceof ComponentsExited && (await startedBeforeApiServer(name, err.components));
+      let kept: string | undefined;
+      if (existsSync(clusterDir(name))) {
+        kept = await mkdtemp(join(tmpdir(), `kubeproof-failed-${name}-logs-`));
+        await cp(join(clusterDir(name), 'logs'), kept, { recursive: true }).catch(() => undefined);
+        await deleteLocalCluster(name, { log }).catch((e: unknown) => log(`removing the half-made cluster "${name}" failed: ${(e as Error).message}`));
+      }
+      if (raced && attempt === 1) {
+        log(`${(err as ComponentsExited).components.join(', ')} exited at start: the API server was not answering yet (a loaded machine); creating cluster "${name}" again`);
+        continue;
+      }
+      if (err instanceof EnvironmentError && kept) throw new EnvironmentError(err.message, { hint: `the half-made cluster was removed; its logs are in ${kept}`, cause: err.cause });
+      throw err;
+    }
+  }
+}
+
+class ComponentsExited extends EnvironmentError {
+  constructor(
+    name: string,
+    readonly components: string[],
+  ) {
+    super(`cluster "${name}" started but ${components.join(', ')} exited`, { hint: `see ${join(clusterDir(name), 'logs')}` });
+  }
+}
+
+/** Whether every one of these components' logs ends on a refused connection to the API server. */
+async function startedBeforeApiServer(name: string, components: string[]): Promise<boolean> {
+  for (const c of components) {
+    const text = await readFile(join(clusterDir(name), 'logs', `${c}.log`), 'utf8').catch(() => '');
+    if (!/connect: connection refused/.test(text.slice(-4000))) return false;
+  }
+  return components.length > 0;
+}
+
 async function createWithKwokctl(name: string, bins: BinarySet, timings: ClusterTimings, log: Log, withRealNodes: boolean): Promise<void> {
   const tmp = await mkdtemp(join(tmpdir(), `kubeproof-${name}-`));
   try {
@@ -477,10 +525,7 @@ async function createWithKwokctl(name: string, bins: BinarySet, timings: Cluster
     }
     // kwokctl reports success even when a component died right after starting (e.g. metrics-server's flag check).
     const dead = (await componentPids(name)).filter((p) => !p.ours);
-    if (dead.length) {
-      const logs = join(clusterDir(name), 'logs');
-      throw new EnvironmentError(`cluster "${name}" started but ${dead.map((d) => d.component).join(', ')} exited`, { hint: `see ${logs}` });
-    }
+    if (dead.length) throw new ComponentsExited(name, dead.map((d) => d.component));
     log(`control plane ready in ${formatDuration(now() - t0)}`);
   } finally {
     await rm(tmp, { recursive: true, force: true });
