@@ -95,8 +95,8 @@ function detection(label, clusterArgs) {
   const out = {};
   for (const sc of s?.scenarios ?? []) {
     const ms = sc.data?.measurements ?? [];
-    const unknown = ms.find((m) => / Unknown — after /.test(m.name));
-    const ready = ms.find((m) => / Ready — after /.test(m.name) && !/Unknown/.test(m.name));
+    const unknown = ms.find((m) => /Ready=Unknown — after /.test(m.name));
+    const ready = ms.find((m) => /Ready=True — after /.test(m.name));
     out[sc.name] = { status: sc.status, unknownAfterSeconds: unknown ? secs(unknown.value) : undefined, readyAfterBringBackSeconds: ready ? secs(ready.value) : undefined, mechanism: sc.data?.faults?.[0]?.detail, timings: sc.data?.cluster?.timings, error: sc.error?.split('\n')[0] };
   }
   log(`${label} detection (exit ${r.code}): ${JSON.stringify(out)}`);
