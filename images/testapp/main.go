@@ -6,7 +6,7 @@
 //	GET  /readyz      readiness: 200 while the ready file exists, else 503
 //	POST /ready/off   remove the ready file (readiness fails from the next probe)
 //	POST /ready/on    create it again
-//	GET  /burn?ms=N   spin one CPU for N ms (at most 60000), then answer (naming the pod)
+//	GET  /burn?ms=N   spend N ms of one CPU (thread CPU time, at most 60000 ms of wall time), then answer (naming the pod)
 //
 // `testapp exit CODE [after DURATION]` is a task that ends (for Jobs on real kubelets).
 // `testapp client --url URL --rate R …` sends requests and prints one JSON line per result
