@@ -11,19 +11,16 @@
  * was paused), then SIGCONT to the same processes. It is a plain command, so `kubeproof clean`
  * in a fresh process runs it as it stands in the ledger.
  */
-import { execa } from 'execa';
 import { EnvironmentError } from '../../errors.js';
 import type { NodeStopMechanism } from './provider.js';
 
 /** $1 docker, $2 the node's container. */
 const THAW_SH = `"$1" unpause "$2" >/dev/null 2>&1; exec "$1" exec "$2" sh -c 'kill -s CONT -- -1'`;
 
-async function docker(bin: string, args: string[]): Promise<{ ok: boolean; output: string }> {
-  const r = await execa(bin, args, { reject: false, all: true, timeout: 120_000 });
-  return { ok: r.exitCode === 0, output: String(r.all ?? '').trim() };
-}
+/** Runs docker with these arguments (kind.ts's runTool: a missing binary is a clear error). */
+export type DockerRun = (args: string[]) => Promise<{ exitCode: number; output: string }>;
 
-export function kindFreeze(node: string, container: string, bin: string): NodeStopMechanism {
+export function kindFreeze(node: string, container: string, bin: string, docker: DockerRun): NodeStopMechanism {
   return {
     phase: 'node frozen',
     how: 'freeze it (docker pause; where the engine cannot freeze, SIGSTOP to every process in the node but its init)',
@@ -31,13 +28,13 @@ export function kindFreeze(node: string, container: string, bin: string): NodeSt
     undo: { op: 'run', command: ['sh', '-c', THAW_SH, 'kubeproof-thaw', bin, container], env: { KUBEPROOF_NODE: node }, alreadyIf: 'is not running|No such container' },
     async stop(kube, annotations) {
       await kube.mergePatch('Node', node, undefined, { metadata: { annotations } });
-      const paused = await docker(bin, ['pause', container]);
-      if (paused.ok) return `frozen with: docker pause ${container} (the cgroup freezer: every process on the node)`;
+      const paused = await docker(['pause', container]);
+      if (paused.exitCode === 0) return `frozen with: docker pause ${container} (the cgroup freezer: every process on the node)`;
       if (!/freez/i.test(paused.output)) throw new EnvironmentError(`freezing node ${node} failed: docker pause ${container}: ${paused.output.split('\n').slice(-3).join(' | ')}`);
       // A freeze that never reached FROZEN may leave the cgroup FREEZING: unpause it before the signals.
-      await docker(bin, ['unpause', container]);
-      const stopped = await docker(bin, ['exec', container, 'sh', '-c', 'kill -s STOP -- -1']);
-      if (!stopped.ok) throw new EnvironmentError(`freezing node ${node} failed: docker exec ${container} kill -s STOP -- -1: ${stopped.output.split('\n').slice(-3).join(' | ')}`);
+      await docker(['unpause', container]);
+      const stopped = await docker(['exec', container, 'sh', '-c', 'kill -s STOP -- -1']);
+      if (stopped.exitCode !== 0) throw new EnvironmentError(`freezing node ${node} failed: docker exec ${container} kill -s STOP -- -1: ${stopped.output.split('\n').slice(-3).join(' | ')}`);
       return `frozen with: SIGSTOP to every process in ${container} but its init (docker exec … kill -s STOP -- -1), because docker pause failed here: ${paused.output.split('\n').at(-1)}`;
     },
   };

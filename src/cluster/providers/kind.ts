@@ -216,7 +216,7 @@ export function kindParts(c: { name: string; nodes: string[] }): ClusterParts {
           case 'kubelet':
             return commandStop(node, on(node, { stop: [docker, 'exec', '{container}', 'systemctl', 'stop', 'kubelet'], start: [docker, 'exec', '{container}', 'systemctl', 'start', 'kubelet'] }), { phase: 'kubelet stopped', how: 'stop its kubelet (systemctl stop kubelet in the node)', silent: true });
           case 'freeze':
-            return kindFreeze(node, containerOf(c.name, node, c.nodes), docker);
+            return kindFreeze(node, containerOf(c.name, node, c.nodes), docker, (args) => runTool('docker', args, { timeoutMs: 120_000 }));
           case 'not-ready':
             return { refused: `a node that reports NotReady while up needs a KWOK node; kind's nodes run real kubelets` };
         }
