@@ -3,7 +3,7 @@
  * joined with the ScenarioData each scenario attached. Messages are matched by id, never by
  * arrival order, so interleaved parallel workers and retried attempts come out right.
  */
-import { AttachmentContentEncoding, TestStepResultStatus, type Envelope, type FeatureChild, type GherkinDocument, type RuleChild, type Hook, type Pickle, type TestCase, type TestStepResult, type Timestamp } from '@cucumber/messages';
+import { AttachmentContentEncoding, TestStepResultStatus, type Envelope, type FeatureChild, type GherkinDocument, type RuleChild, type Hook, type Pickle, type TestCase, type TestStepResult, type Timestamp, type Duration } from '@cucumber/messages';
 import { SCENARIO_MEDIA_TYPE, SUMMARY_SCHEMA_VERSION, type ClusterInfo, type LeftAsFound, type RunSummary, type ScenarioData, type ScenarioStatus, type ScenarioSummary } from './schema.js';
 
 interface Attempt {
@@ -13,8 +13,8 @@ interface Attempt {
   finishedAt?: number;
   willBeRetried: boolean;
   /** In the order they finished, which is the order they ran. */
-  steps: Array<{ testStepId: string; result: TestStepResult; startedAt?: number }>;
-  /** testStepId → when it started, until it finishes. */
+  steps: Array<{ testStepId: string; result: TestStepResult }>;
+  /** testStepId → when it started. */
   stepStarts: Map<string, number>;
   data?: ScenarioData;
 }
@@ -57,8 +57,7 @@ export class SummaryCollector {
       this.attempts.get(t.testCaseStartedId)?.stepStarts.set(t.testStepId, epochMs(t.timestamp));
     } else if (envelope.testStepFinished) {
       const t = envelope.testStepFinished;
-      const a = this.attempts.get(t.testCaseStartedId);
-      a?.steps.push({ testStepId: t.testStepId, result: t.testStepResult, startedAt: a.stepStarts.get(t.testStepId) });
+      this.attempts.get(t.testCaseStartedId)?.steps.push({ testStepId: t.testStepId, result: t.testStepResult });
     } else if (envelope.testCaseFinished) {
       const t = envelope.testCaseFinished;
       const a = this.attempts.get(t.testCaseStartedId);
@@ -105,9 +104,8 @@ export class SummaryCollector {
     }
     summary.steps = attempt.steps.map((s) => {
       const { text, location } = this.describeStep(tc, pickle, s.testStepId);
-      const durationMs = Math.round(durationMsOf(s.result));
-      const startedAt = s.startedAt ?? attempt.startedAt;
-      return { text, location, status: worstStatus([s.result.status]), startedAt: new Date(startedAt).toISOString(), durationMs };
+      const startedAt = attempt.stepStarts.get(s.testStepId) ?? attempt.startedAt;
+      return { text, location, status: worstStatus([s.result.status]), startedAt: new Date(startedAt).toISOString(), durationMs: Math.round(epochMs(s.result.duration)) };
     });
     if (attempt.data) {
       summary.data = attempt.data;
@@ -159,12 +157,9 @@ function worstStatus(statuses: TestStepResultStatus[]): ScenarioStatus {
   return 'unknown';
 }
 
-function epochMs(t: Timestamp): number {
+/** A message's Timestamp (since the epoch) or Duration, both seconds + nanos, in milliseconds. */
+function epochMs(t: Timestamp | Duration): number {
   return t.seconds * 1000 + t.nanos / 1e6;
-}
-
-function durationMsOf(r: TestStepResult): number {
-  return r.duration.seconds * 1000 + r.duration.nanos / 1e6;
 }
 
 function parseScenarioData(body: string, encoding: AttachmentContentEncoding): ScenarioData | undefined {
