@@ -469,14 +469,13 @@ async function createOrRemove(name: string, bins: BinarySet, timings: ClusterTim
       await createWithKwokctl(name, bins, timings, log, withRealNodes);
       return;
     } catch (err) {
-      const raced = err instanceof ComponentsExited && (await startedBeforeApiServer(name, err.components));
-      let kept: string | undefined;
-      if (existsSync(clusterDir(name))) {
-        kept = await mkdtemp(join(tmpdir(), `kubeproof-failed-${name}-logs-`));
-        await cp(join(clusterDir(name), 'logs'), kept, { recursive: true }).catch(() => undefined);
-        await deleteLocalCluster(name, { log }).catch((e: unknown) => log(`removing the half-made cluster "${name}" failed: ${(e as Error).message}`));
-      }
-      if (raced && attempt === 1) {
+      const raced = attempt === 1 && err instanceof ComponentsExited && (await startedBeforeApiServer(name, err.components));
+      const made = existsSync(clusterDir(name));
+      // Its logs, unless the cluster is simply made again.
+      const kept = made && !raced ? await mkdtemp(join(tmpdir(), `kubeproof-failed-${name}-logs-`)) : undefined;
+      if (kept) await cp(join(clusterDir(name), 'logs'), kept, { recursive: true }).catch(() => undefined);
+      if (made) await deleteLocalCluster(name, { log }).catch((e: unknown) => log(`removing the half-made cluster "${name}" failed: ${(e as Error).message}`));
+      if (raced) {
         log(`${(err as ComponentsExited).components.join(', ')} exited at start: the API server was not answering yet (a loaded machine); creating cluster "${name}" again`);
         continue;
       }
