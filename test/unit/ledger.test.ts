@@ -19,6 +19,9 @@ type Op = 'mergePatch' | 'create' | 'delete';
 
 class ConfigMaps {
   readonly maps = new Map<string, Cm>();
+  /** Whether the system namespace exists, and how many times it was asked to be made. */
+  namespace = true;
+  namespaceCreates = 0;
   private rv = 1;
   /** Runs (once) before the named call reaches the store: another process's write in between. */
   before = new Map<Op, () => Promise<void>>();
@@ -34,8 +37,14 @@ class ConfigMaps {
   asKube(): Kube {
     return {
       create: async (obj: Cm) => {
-        if (obj.kind === 'Namespace') return obj;
+        if (obj.kind === 'Namespace') {
+          this.namespaceCreates++;
+          if (this.namespace) throw new ApiError(409, 'AlreadyExists', `namespaces "${obj.metadata!.name}" already exists`);
+          this.namespace = true;
+          return obj;
+        }
         await this.hook('create');
+        if (!this.namespace) throw new ApiError(404, 'NotFound', `namespaces "${SYSTEM_NAMESPACE}" not found`);
         const name = obj.metadata!.name!;
         if (this.maps.has(name)) throw new ApiError(409, 'AlreadyExists', `configmaps "${name}" already exists`);
         const cm = { ...structuredClone(obj), metadata: { ...obj.metadata, resourceVersion: String(++this.rv) } };
@@ -104,6 +113,19 @@ describe('ledger writes that interleave', () => {
     store.before.set('delete', async () => void (await new Ledger(kube, RUN).record(rec('b-1-taint'))));
     await a.forget(first.id);
     assert.deepEqual((await recordsOf(kube, RUN)).map((r) => r.id), ['b-1-taint']);
+  });
+
+  it('records do not ask for the system namespace each time, and make it again when it is gone', async () => {
+    const store = new ConfigMaps();
+    const ledger = new Ledger(store.asKube(), RUN);
+    for (const f of ['a', 'b', 'c']) await ledger.record(rec(ledger.newId(f)));
+    assert.equal(store.namespaceCreates, 0, 'the run made the namespace already');
+    assert.equal(Object.keys(store.maps.get(`ledger-${RUN}`)!.data!).length, 3);
+    store.maps.clear();
+    store.namespace = false; // someone deleted kubeproof-system mid-run
+    const made = await ledger.record(rec(ledger.newId('d')));
+    assert.equal(store.namespaceCreates, 1);
+    assert.ok(store.maps.get(`ledger-${RUN}`)!.data![made.id]);
   });
 
   it('two first records at once (both find no ledger) both land', async () => {
