@@ -56,13 +56,15 @@ function overhead(p) {
 
 function suite(p) {
   const d = p.data;
-  const out = [`### Suite time`, header(p), '', `Cold binary cache: ${Math.round(d.coldBuildS)} s of builds recorded in the cache's manifest.json (built ${d.builtAt}), added to each warm figure below. kind: ${d.kind}.`, '', '| --parallel | scenarios (passed/failed/n.a.) | cluster up | run | cluster down | warm total | cold total | kubeproof peak RSS | kubeproof CPU |', '|---|---|---|---|---|---|---|---|---|'];
+  const kindCold = d.kindImage ? ` kind's cold figure adds its offline node image's recorded build (${Math.round(d.kindImage.buildSeconds)} s, built ${d.kindImage.builtAt}) instead.` : '';
+  const out = [`### Suite time`, header(p), '', `Cold binary cache: ${Math.round(d.coldBuildS)} s of builds recorded in the cache's manifest.json (built ${d.builtAt}), added to each warm local figure below.${kindCold} kind: ${d.kind}.`, '', '| cluster | --parallel | scenarios (passed/failed/n.a.) | cluster up | run | cluster down | warm total | cold total | kubeproof peak RSS | kubeproof CPU |', '|---|---|---|---|---|---|---|---|---|---|'];
   for (const r of d.runs) {
     const t = r.totals ?? {};
-    out.push(`| ${r.parallel} | ${t.scenarios ?? '?'} (${t.passed ?? '?'}/${t.failed ?? '?'}/${t.notApplicable ?? '?'}) | ${s(r.clusterUpMs, 1)} | ${s(r.runMs, 1)} | ${s(r.clusterDownMs, 1)} | ${s(r.warmTotalMs, 1)} | ${s(r.coldTotalMs, 0)} | ${r.peakRssMiB} MiB | ${r.cpuS} s |`);
+    out.push(`| ${r.cluster ?? 'local'} | ${r.parallel} | ${t.scenarios ?? '?'} (${t.passed ?? '?'}/${t.failed ?? '?'}/${t.notApplicable ?? '?'}) | ${s(r.clusterUpMs, 1)} | ${s(r.runMs, 1)} | ${s(r.clusterDownMs, 1)} | ${s(r.warmTotalMs, 1)} | ${s(r.coldTotalMs, 0)} | ${r.peakRssMiB} MiB | ${r.cpuS} s |`);
   }
-  if (d.speedupParallel2) out.push('', `--parallel 2 vs 1: ${d.speedupParallel2}× faster run.`);
-  const failed = d.runs.flatMap((r) => r.failed.map((f) => `(--parallel ${r.parallel}) ${f}`));
+  if (d.speedupParallel2) out.push('', `local, --parallel 2 vs 1: ${d.speedupParallel2}× faster run.`);
+  if (d.kindVsLocal) out.push('', `kind vs local, --parallel 1: the run takes ${d.kindVsLocal}× as long.`);
+  const failed = d.runs.flatMap((r) => r.failed.map((f) => `(${r.cluster ?? 'local'}, --parallel ${r.parallel}) ${f}`));
   if (failed.length) out.push('', `Failed scenarios: ${failed.map((f) => f.replace(/\|/g, '/')).join('; ')}`);
   out.push('');
   return out.join('\n');
