@@ -17,7 +17,7 @@ import { LocalProvider, type LocalCluster } from '../../src/cluster/providers/lo
 import { clusterDir } from '../../src/cluster/paths.js';
 import { Kube } from '../../src/kube/client.js';
 import { Informer } from '../../src/kube/informer.js';
-import type { Condition } from '../../src/expect/until.js';
+import type { Condition } from '../../src/wait/until.js';
 import { processAlive } from '../../src/host.js';
 import { kubeproof, stopMidFault, writeFeature } from './harness.js';
 import type { Node } from '../../src/kube/types.js';
