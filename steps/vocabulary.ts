@@ -6,6 +6,7 @@
 import { Given, When, Then, setDefaultTimeout } from '@cucumber/cucumber';
 import type { KubeproofWorld } from './world.js';
 import { NotApplicable } from '../src/not-applicable.js';
+import { unlessPlanning } from '../src/scenario/plan.js';
 import { KubeproofError } from '../src/errors.js';
 import { STEP_NEEDS, type StepNeeds } from '../src/run/preconditions.js';
 
@@ -37,9 +38,9 @@ function define(keyword: StepDoc['keyword'], group: string) {
       [fn.name || 'step']: async function (this: KubeproofWorld, ...args: unknown[]) {
         // Plan mode walks the scenario without injecting: faults print their plan, checks are not run
         // (returning normally, so the steps after a check are still walked and their faults planned).
-        if (keyword === 'Then' && this.scenario.planOnly) return undefined;
+        const run = async () => fn.apply(this, args);
         try {
-          return await fn.apply(this, args);
+          return await (keyword === 'Then' ? unlessPlanning(this.scenario, () => [], run) : run());
         } catch (err) {
           if (err instanceof NotApplicable) {
             this.scenario.notApplicable = err.message;

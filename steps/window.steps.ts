@@ -3,6 +3,7 @@ import { step } from './vocabulary.js';
 import type { KubeproofWorld } from './world.js';
 import { fromNowOnMaxUnavailable } from '../src/expect/from-now-on.js';
 import { judgeWindowClaims } from '../src/expect/window.js';
+import { unlessPlanning } from '../src/scenario/plan.js';
 import { need } from './needs.js';
 import type { WorkloadKind } from '../src/workload/pods.js';
 
@@ -18,8 +19,11 @@ then(
 );
 
 // Defined after steps/hooks.ts, so it runs before the scenario's undo (After hooks run last-defined first).
-After(function (this: KubeproofWorld, { result }) {
-  if (!this.hasScenario || this.scenario.planOnly || this.scenario.notApplicable || result?.status !== Status.PASSED) return;
-  const failures = judgeWindowClaims(this.scenario);
-  if (failures.length) throw new Error(failures.join('\n'));
+After(async function (this: KubeproofWorld, { result }) {
+  if (!this.hasScenario || this.scenario.notApplicable || result?.status !== Status.PASSED) return;
+  // Plan mode made no claim: nothing to judge.
+  await unlessPlanning(this.scenario, () => [], async () => {
+    const failures = judgeWindowClaims(this.scenario);
+    if (failures.length) throw new Error(failures.join('\n'));
+  });
 });

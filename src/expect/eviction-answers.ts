@@ -13,7 +13,7 @@ import { allowed, answerMatches, askEviction, budgetsSelecting, describeAnswer, 
 import { budgetsInStep, budgetsOf } from './eviction.js';
 import { DRAINS } from '../faults/drain.js';
 import { compare, formatAmount, type Amount } from './amount.js';
-import { until } from './until.js';
+import { until } from '../wait/until.js';
 
 export type EvictionPick = { pod: string } | { workload: WorkloadRef };
 

@@ -7,8 +7,9 @@ import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import type { HorizontalPodAutoscaler } from '../kube/types.js';
 import type { WatchEntry } from '../timeline/timeline.js';
-import type { Condition } from './until.js';
+import type { Condition } from '../wait/until.js';
 import { expectWithin } from './expect.js';
+import { unlessPlanning } from '../scenario/plan.js';
 import { scaleDownWindow } from '../report/figures.js';
 import { formatDuration } from '../log.js';
 
@@ -129,6 +130,5 @@ export function hpaHasMetrics(s: Scenario, hpa: string): Condition {
 
 /** Wait until the HPA reads its metric, so the load that follows is what it reacts to (plan mode: no wait, nothing is loaded). */
 export async function awaitHpaMetrics(s: Scenario, hpa: string, withinMs: number): Promise<void> {
-  if (s.planOnly) return;
-  await expectWithin(s, hpaHasMetrics(s, hpa), withinMs);
+  await unlessPlanning(s, () => [], () => expectWithin(s, hpaHasMetrics(s, hpa), withinMs));
 }

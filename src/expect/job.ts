@@ -5,7 +5,7 @@
  * A wait for one outcome fails at once when the Job reaches the other: it will not change its mind.
  */
 import type { Timeline } from '../timeline/timeline.js';
-import type { Condition, Verdict } from './until.js';
+import type { Condition, Verdict } from '../wait/until.js';
 import { compare, formatAmount, type Amount } from './amount.js';
 import { podsOf } from '../workload/pods.js';
 import type { Pod } from '../kube/types.js';

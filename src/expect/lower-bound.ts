@@ -11,7 +11,7 @@ import { Slot } from '../scenario/slot.js';
 import { BadInputError } from '../errors.js';
 import { formatDuration } from '../log.js';
 import { now } from '../kube/informer.js';
-import { holds, ConditionBroken, type ConditionSource } from './until.js';
+import { holds, ConditionBroken, type ConditionSource } from '../wait/until.js';
 import type { ActionEntry, WatchEntry } from '../timeline/timeline.js';
 import type { Pod } from '../kube/types.js';
 

@@ -4,7 +4,7 @@
  * first named for its identity (replaced, same name, stays).
  */
 import type { Scenario } from '../scenario/scenario.js';
-import type { Condition } from './until.js';
+import type { Condition } from '../wait/until.js';
 import type { Pod, KubeObject } from '../kube/types.js';
 import { describePod, namedPod, restartsOf, type PodDesignator } from '../workload/pod-designator.js';
 import { podReady } from '../timeline/timeline.js';

@@ -15,7 +15,7 @@ import { LocalProvider, type LocalCluster } from '../../src/cluster/providers/lo
 import { findBinaries } from '../../src/cluster/build/binaries.js';
 import { Kube } from '../../src/kube/client.js';
 import { Informer } from '../../src/kube/informer.js';
-import { until, type Condition } from '../../src/expect/until.js';
+import { until, type Condition } from '../../src/wait/until.js';
 import { kubeproof, stopMidFault, writeFeature } from './harness.js';
 import type { KubeObject, Node, Pod } from '../../src/kube/types.js';
 import { podReady } from '../../src/timeline/timeline.js';

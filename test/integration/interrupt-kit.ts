@@ -14,7 +14,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kube } from '../../src/kube/client.js';
 import { Informer } from '../../src/kube/informer.js';
-import { until, ConditionTimeout, type Condition } from '../../src/expect/until.js';
+import { until, ConditionTimeout, type Condition } from '../../src/wait/until.js';
 import { seededRandom } from '../../src/faults/random.js';
 import type { KubeObject, Node, Pod } from '../../src/kube/types.js';
 import { kubeproof, type Done } from './harness.js';

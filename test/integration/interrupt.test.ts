@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LocalProvider, type LocalCluster } from '../../src/cluster/providers/local.js';
 import { Kube } from '../../src/kube/client.js';
-import { until } from '../../src/expect/until.js';
+import { until } from '../../src/wait/until.js';
 import type { KubeObject, Node } from '../../src/kube/types.js';
 import { kubeproof, stopMidFault } from './harness.js';
 import { ClusterState, FAMILIES, Spans, describeAttempt, interruptOnce, schedule, seedFromEnv, writeFeatures, type Attempt, type Target } from './interrupt-kit.js';

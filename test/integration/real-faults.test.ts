@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { LocalProvider, type LocalCluster } from '../../src/cluster/providers/local.js';
 import { Kube } from '../../src/kube/client.js';
 import { Informer } from '../../src/kube/informer.js';
-import { until, type Condition } from '../../src/expect/until.js';
+import { until, type Condition } from '../../src/wait/until.js';
 import { podReady } from '../../src/timeline/timeline.js';
 import { nodeReadyCondition } from '../../src/cluster/nodes.js';
 import { kubeletPid } from '../../src/cluster/real-node/kubelet.js';

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { FakeCluster, fakeScenario, pod, workload } from './fake-cluster.js';
 import { podIs, podOnNode, podReplaced, podRestarts, podStays, expectOrderedStart, expectUnorderedStart } from '../../src/expect/pod.js';
 import { namedPod, renamePod } from '../../src/workload/pod-designator.js';
-import { holds, ConditionBroken } from '../../src/expect/until.js';
+import { holds, ConditionBroken } from '../../src/wait/until.js';
 import type { Pod } from '../../src/kube/types.js';
 
 const owned = (p: Pod, kind: string, name: string, created: string): Pod => ({ ...p, metadata: { ...p.metadata, creationTimestamp: created, ownerReferences: [{ apiVersion: 'apps/v1', kind, name, uid: `uid-${name}`, controller: true }] } }) as unknown as Pod;
