@@ -51,7 +51,7 @@ try {
     if (a.leftovers.length) {
       leftovers.push({ i, family: a.family, signal: a.signal, delayMs: a.delayMs, leftovers: a.leftovers, run: a.run.out.slice(-4000), clean: a.clean?.out ?? '' });
       // What was left is counted once: clean it up and judge the next run on its own.
-      await kubeproof(['clean', '--all', '--kubeconfig', target.kubeconfig, '--context', target.context]).done;
+      await kubeproof(['clean', '--all', '--kubeconfig', target.kubeconfig, '--context', target.context, '--allow-context', target.context]).done;
       await state.settle(baseline, 30_000);
       baseline = state.lines();
     }

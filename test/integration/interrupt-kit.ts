@@ -283,7 +283,7 @@ export async function interruptOnce(state: ClusterState, baseline: string[], fea
   const done = await run.done;
   const runMs = Date.now() - started;
   let clean: Done | undefined;
-  if (plan.signal === 'SIGKILL') clean = await kubeproof(['clean', '--kubeconfig', target.kubeconfig, '--context', target.context]).done;
+  if (plan.signal === 'SIGKILL') clean = await kubeproof(['clean', '--kubeconfig', target.kubeconfig, '--context', target.context, '--allow-context', target.context]).done;
   const leftovers = await state.settle(baseline, settleWithin);
   return { family: plan.family.name, signal: plan.signal, aim: plan.aim, delayMs, killAtMs, runMs, interrupted, atKill, run: done, ...(clean ? { clean } : {}), leftovers, ms: Date.now() - started };
 }

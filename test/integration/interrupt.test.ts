@@ -39,7 +39,7 @@ const spans = new Spans();
 const kp = (args: string[]) => kubeproof(args).done;
 const QUICK = `Feature: quick\n  Scenario: one\n    Given a cluster with at least 3 Ready nodes\n`;
 const clusterArgs = () => ['--cluster', 'existing', '--kubeconfig', target.kubeconfig, '--allow-context', target.context, '--reports', target.reports];
-const cleanArgs = () => ['--kubeconfig', target.kubeconfig, '--context', target.context];
+const cleanArgs = () => ['--kubeconfig', target.kubeconfig, '--context', target.context, '--allow-context', target.context];
 
 function feature(file: string, text: string): string {
   const path = join(tmp, file);
