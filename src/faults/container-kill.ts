@@ -84,17 +84,31 @@ export async function killContainers(s: Scenario, w: WorkloadRef, howMany: HowMa
       for (const p of plan.victims) {
         const container = p.spec!.containers[0]!.name;
         const kill: ContainerKill = { pod: p.metadata!.name!, uid: p.metadata!.uid!, container, restartsBefore: containerStatus(p, container)?.restartCount ?? 0, kills: [], seen: [] };
-        const off = s.timeline.pods.on((c) => {
-          if (c.object.metadata?.uid !== kill.uid) return;
-          const st = containerStatus(c.object, container);
-          kill.seen.push({ at: c.at, restarts: (st?.restartCount ?? 0) - kill.restartsBefore, running: Boolean(st?.state?.running), ...(st?.state?.waiting?.reason ? { waiting: st.state.waiting.reason } : {}) });
-        });
+        const off = watchKilled(s, kill);
         s.onCleanup(`stop watching container ${container} of pod ${kill.pod}`, async () => void off());
         await killOnce(s, inject, rt, kill, p, plan.seed);
         s.state(CONTAINER_KILLS).push(kill);
       }
     },
   );
+}
+
+/** Record the container's status at each pod watch event into `kill.seen`; returns the unsubscribe. */
+export function watchKilled(s: Pick<Scenario, 'timeline'>, kill: ContainerKill): () => void {
+  return s.timeline.pods.on((c) => {
+    if (c.object.metadata?.uid !== kill.uid) return;
+    const st = containerStatus(c.object, kill.container);
+    kill.seen.push({ at: c.at, restarts: (st?.restartCount ?? 0) - kill.restartsBefore, running: Boolean(st?.state?.running), ...(st?.state?.waiting?.reason ? { waiting: st.state.waiting.reason } : {}) });
+  });
+}
+
+/** The container's state now, in words ("running", "waiting (CrashLoopBackOff)"), and its waiting reason. */
+export function containerNow(s: Scenario, kill: ContainerKill): { replaced: boolean; waiting?: string; words: string } {
+  const p = s.timeline.pods.get(kill.pod, s.namespace);
+  if (!p || p.metadata?.uid !== kill.uid) return { replaced: true, words: `pod ${kill.pod} ${p ? 'was replaced' : 'is gone'}` };
+  const c = containerStatus(p, kill.container);
+  const words = c?.state?.running ? 'running' : c?.state?.waiting ? `waiting (${c.state.waiting.reason})` : c?.state?.terminated ? `terminated (${c.state.terminated.reason})` : 'unknown';
+  return { replaced: false, ...(c?.state?.waiting?.reason ? { waiting: c.state.waiting.reason } : {}), words: `restartCount +${(c?.restartCount ?? 0) - kill.restartsBefore}, ${words}` };
 }
 
 async function killOnce(s: Scenario, inject: Inject, rt: ContainerRuntime, kill: ContainerKill, p: Pod, seed?: number): Promise<void> {

@@ -89,7 +89,7 @@ describe('changes to shared objects go through the ledger', { timeout: 600_000 }
     const r = await stopMidFault(kubeproof(['run', feature('held.feature', HELD), ...target]), changesInPlace(), 'SIGKILL', 90_000);
     assert.equal(r.signal, 'SIGKILL');
     assert.notDeepEqual(await metadataOf('node-1'), before1, 'the label was not really written');
-    const c = await kp(['clean', '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context]);
+    const c = await kp(['clean', '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context, '--allow-context', cluster.context]);
     assert.equal(c.code, 0, c.out);
     assert.match(c.out, /label of Node\/node-1: reverted/);
     assert.match(c.out, /patch of Node\/node-2: reverted/);
@@ -101,7 +101,7 @@ describe('changes to shared objects go through the ledger', { timeout: 600_000 }
     const r = await stopMidFault(kubeproof(['run', feature('held.feature', HELD), ...target]), changesInPlace(), 'SIGKILL', 90_000);
     assert.equal(r.signal, 'SIGKILL');
     await kube.mergePatch('Node', 'node-1', undefined, { metadata: { labels: { 'kubeproof-test/held': 'someone-else' } } });
-    const c = await kp(['clean', '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context]);
+    const c = await kp(['clean', '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context, '--allow-context', cluster.context]);
     assert.equal(c.code, 0, c.out);
     assert.match(c.out, /label of Node\/node-1: conflict — .*kubeproof-test\/held is now "someone-else"/);
     assert.equal((await metadataOf('node-1')).labels['kubeproof-test/held'], 'someone-else');

@@ -104,6 +104,8 @@ describe('kubeproof check', () => {
       'Given deployment "web" from "scenarios/web" is ready',
       'Then for 5 s no pods of deployment "web" stay Pending',
       'And within 5 s pod "web-1" returns to the ready endpoints of service "web"',
+      'Given the manifest "scenarios/failing/job-never.yaml" is applied',
+      'Then job "once-more" has 2 failed pods',
     ]);
     const r = check([f, '--json']);
     const report = JSON.parse(r.out) as { ok: boolean; problems: unknown[]; notes: Array<{ line: number; message: string }> };
@@ -112,6 +114,7 @@ describe('kubeproof check', () => {
     assert.match(at(4), /a Job is "ready" once it has completed.*say "Given job "migrate" from "scenarios\/workloads\/job.yaml" has run to completion"/);
     assert.match(at(6), /say "for 5\.00 s none of the pods of deployment "web" is Pending"/);
     assert.match(at(7), /nothing earlier in its scenario takes pod "web-1" out of the endpoints.*becomes a ready endpoint of service "web"/);
+    assert.match(at(9), /an older wording, still matched: say "Then job "once-more" now has 2 failed pod\(s\)"/);
     // web-1 is not an object of the scenario (a Deployment's pods have generated names): that one is a problem.
     assert.equal(r.code, 2);
     assert.deepEqual(report.problems.length, 1);
