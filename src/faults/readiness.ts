@@ -28,7 +28,7 @@ import { describeWorkload, podsOf, type WorkloadRef } from '../workload/pods.js'
 import { injectFault, planThenAct } from './fault.js';
 import { choose, newSeed } from './random.js';
 import type { HowMany } from './pod-kill.js';
-import { TESTAPP_IMAGE } from '../cluster/build/images.js';
+import { TESTAPP_IMAGE } from '../cluster/build/image-refs.js';
 
 export const UNREADY_LABEL = 'kubeproof.io/unready';
 

@@ -5,7 +5,6 @@
  */
 import type { Scenario } from './scenario.js';
 import { BadInputError } from '../errors.js';
-import { createNodes } from '../cluster/providers/local.js';
 import { NODE_TYPE_LABEL, ZONE_LABEL, nodeReadyCondition } from '../cluster/nodes.js';
 import type { NodeSpec } from '../cluster/providers/provider.js';
 import { NotApplicable } from '../not-applicable.js';
@@ -90,6 +89,8 @@ export async function addNodes(s: Scenario, specs: NodeSpec[]): Promise<void> {
   }
   s.timeline.mark('add nodes', specs.map((n) => n.name).join(', '));
   for (const spec of specs) s.onCleanup(`delete node ${spec.name}`, () => removeNode(s, spec.name));
+  // Loaded here, not at start: the local provider brings the image builder and kwokctl's tooling.
+  const { createNodes } = await import('../cluster/providers/local.js');
   await createNodes(s.kube, specs, () => undefined);
 }
 

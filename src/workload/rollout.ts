@@ -16,7 +16,7 @@ import { Slot } from '../scenario/slot.js';
 import { BadInputError } from '../errors.js';
 import { NotApplicable } from '../not-applicable.js';
 import type { Deployment } from '../kube/types.js';
-import { TESTAPP_IMAGE } from '../cluster/build/images.js';
+import { TESTAPP_IMAGE } from '../cluster/build/image-refs.js';
 import { UNREADY_LABEL } from '../faults/readiness.js';
 import { seen } from './change.js';
 
