@@ -31,12 +31,14 @@ Feature: Myth vs fact — failing containers, restart policies and a Job's backo
     Given the manifest "scenarios/failing/job-never.yaml" is applied
     Then job "once-more" fails with BackoffLimitExceeded within 30 s
     And job "once-more" now has 2 failed pods
+    And the oldest pod of job "once-more" is now Failed
     And within 5 s 2 pods of job "once-more" exited with code 3
 
   Scenario: A container that exits 0 completes its Job
     Given the manifest "scenarios/failing/job-exit-zero.yaml" is applied
     Then job "exits-zero" completes within 20 s
     And job "exits-zero" now has no failed pods
+    And the oldest pod of job "exits-zero" is now Succeeded
 
   Scenario: A crash-looping container keeps its pod Running, restarting in place
     Given containers simulated by KWOK

@@ -100,9 +100,8 @@ const commands: Record<string, Command> = {
     options: { ...help, tags: { type: 'string' }, json: { type: 'boolean', default: false } },
     positionals: true,
     async run(v, paths) {
-      const offline = await import('./offline.js');
-      offline.withoutKubernetesClient();
-      offline.nativeMatchIndices();
+      (await import('../kube/library.js')).withoutKubernetesClient('kubeproof check');
+      (await import('./offline.js')).nativeMatchIndices();
       const { check } = await import('./check.js');
       return check({ paths, tags: v.tags as string | undefined, json: Boolean(v.json), cwd: process.cwd() });
     },

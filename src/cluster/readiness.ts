@@ -16,7 +16,7 @@ import { isConflict } from '../kube/errors.js';
 import type { Deployment, Pod } from '../kube/types.js';
 import { BadInputError } from '../errors.js';
 import { NotApplicable } from '../not-applicable.js';
-import { TESTAPP_IMAGE } from './build/images.js';
+import { TESTAPP_IMAGE } from './build/image-refs.js';
 import type { ReadinessBreaker, Refusal } from './providers/provider.js';
 
 export const UNREADY_LABEL = 'kubeproof.io/unready';

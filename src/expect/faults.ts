@@ -22,11 +22,6 @@ function drainOf(s: Scenario, node: string): DrainResult {
   return r;
 }
 
-/** The start of every "at no moment" window (see window.ts). */
-function firstFaultAt(s: Scenario): number {
-  return windowOf(s).at;
-}
-
 export function expectDrainCompletedWithin(s: Scenario, node: string, withinMs: number): void {
   const r = drainOf(s, node);
   if (r.completedAt === undefined) throw new Error(`the drain of node ${node} did not complete: ${r.gaveUp?.pods.join(', ')} not evicted${r.gaveUp?.blockedBy.length ? ` (blocked by PodDisruptionBudget ${r.gaveUp.blockedBy.join(', ')})` : ''}`);
@@ -85,11 +80,11 @@ export function expectUnavailableReached(s: Scenario, w: WorkloadRef, n: number)
   if (worst.value < n) throw new Error(`at most ${worst.value} pod(s) of ${describeWorkload(w)} were unavailable at any moment (expected at least ${n}; ${worst.events} events replayed)`);
 }
 
-export function expectPdbNeverNegative(s: Scenario, pdb: string): void {
-  const worst = minDisruptionsAllowed(s.timeline, pdb, firstFaultAt(s));
+export function expectPdbNeverNegative(s: Scenario, pdb: string, window: Window = windowOf(s)): void {
+  const worst = minDisruptionsAllowed(s.timeline, pdb, window.at);
   if (!Number.isFinite(worst.value)) throw new Error(`PodDisruptionBudget ${pdb} was never seen`);
   s.timeline.measure({ name: `lowest disruptionsAllowed of PodDisruptionBudget ${pdb}`, value: worst.value, unit: 'count' });
-  if (worst.value < 0) throw new Error(`PodDisruptionBudget ${pdb} reported disruptionsAllowed ${worst.value}`);
+  if (worst.value < 0) throw new Error(`PodDisruptionBudget ${pdb} reported disruptionsAllowed ${worst.value}${worst.at !== undefined ? `, ${formatDuration(Math.max(0, worst.at - window.at))} after ${window.what}` : ''}`);
 }
 
 /**

@@ -27,7 +27,7 @@ function words(p: Pod | undefined): string {
   return `${describePods([p])}${p.metadata?.deletionTimestamp ? ' (terminating)' : ''}, ${restartsOf(p)} restart(s)${waiting.length ? `, waiting: ${waiting.join(', ')}` : ''}, uid ${p.metadata?.uid ?? '?'}`;
 }
 
-/** The pod is Ready / NotReady / Running / Pending. */
+/** The pod is Ready / NotReady / Running / Pending, or has ended Succeeded / Failed. */
 export function podIs(s: Scenario, d: PodDesignator, state: PodState): Condition {
   const tl = s.timeline;
   return {

@@ -22,7 +22,7 @@ import { describeWorkload, podsOf, type WorkloadRef } from '../workload/pods.js'
 import { injectFault, markChange, unlessPlanning } from './fault.js';
 import { choose, newSeed } from './random.js';
 import type { HowMany } from './pod-kill.js';
-import { TESTAPP_IMAGE } from '../cluster/build/images.js';
+import { TESTAPP_IMAGE } from '../cluster/build/image-refs.js';
 import { isRefusal, type ReadinessBreaker } from '../cluster/providers/provider.js';
 
 export { UNREADY_LABEL, appReadinessSwitch, type AppReadinessSwitch } from '../cluster/readiness.js';

@@ -129,12 +129,13 @@ export class AvailabilityProbe {
     await this.http?.stop();
   }
 
-  figures(): AvailabilityFigures {
-    const from = this.samples[0]?.at ?? now();
+  /** Figures from the start of the measurement, or from `since` if later ("from now on"), to its end (or now). */
+  figures(since?: number): AvailabilityFigures {
+    const from = Math.max(this.samples[0]?.at ?? now(), since ?? Number.NEGATIVE_INFINITY);
     const to = this.endedAt ?? now();
     const base = { service: this.service, mechanism: this.mechanism, threshold: this.threshold, samples: [...this.samples], ...seriesFigures(this.samples, from, to, this.threshold) };
     if (!this.http) return base;
-    const h = this.http.figures();
+    const h = this.http.figures(since);
     return { ...base, availablePercent: h.successPercent, outages: h.outages, outageMs: h.outageMs, longestOutageMs: h.longestOutageMs, http: h };
   }
 }

@@ -7,6 +7,7 @@ import { describeWorkload } from './pods.js';
 import { until } from '../wait/until.js';
 import { observed } from '../expect/conditions.js';
 import type { KubeObject } from '../kube/types.js';
+import type { ActionEntry, Timeline } from '../timeline/timeline.js';
 import { fieldsBefore } from '../ledger/undo-ops.js';
 import { isConflict } from '../kube/errors.js';
 import { injectFault, markChange, unlessPlanning } from '../faults/fault.js';
@@ -42,6 +43,23 @@ export async function scaleWorkload(s: Scenario, w: WorkloadRef, replicas: numbe
  * victims) but no change a When step makes to them: those start pods, pull images, roll out.
  */
 const IN_PLAN = ' (planned, not made: later steps are planned on the workload as it is)';
+
+/**
+ * The last change of a workload's replicas by hand — a scale, or a patch that writes
+ * spec.replicas — as this module marks them on the timeline. An HPA's decisions are not here:
+ * they are the controller's writes, seen only on the watch.
+ */
+export function lastScaleByHand(tl: Timeline, w: WorkloadRef): ActionEntry | undefined {
+  const scaled = `${describeWorkload(w)} to `;
+  const patched = `${w.kind}/${w.name}: `;
+  return tl.entries.findLast((e): e is ActionEntry => {
+    if (e.source !== 'harness') return false;
+    if (e.action === 'scale') return e.detail.startsWith(scaled);
+    // A relabel is marked "Kind/name label k=v": only a patch has the JSON after "Kind/name: ".
+    if (e.action !== 'patch' || !e.detail.startsWith(patched)) return false;
+    return (JSON.parse(e.detail.slice(patched.length)) as { spec?: { replicas?: unknown } }).spec?.replicas !== undefined;
+  });
+}
 
 /** Set the image of every container of a workload's pod template (a rollout for Deployments). */
 export async function setImage(s: Scenario, w: WorkloadRef, image: string): Promise<void> {

@@ -97,6 +97,33 @@ describe('kubeproof check', () => {
     assert.ok(report.problems.every((p) => p.file.endsWith('.feature')), JSON.stringify(report.problems));
   });
 
+  it('what a lower bound or a window needs earlier in its scenario: exit 2 with file:line, before any run', () => {
+    const shop = 'Given deployment "shop" from "scenarios/hpa" is ready';
+    const cases: Array<{ lines: string[]; line: number; message: RegExp }> = [
+      // No sooner than … with nothing to bound, and with a "within" but no fault to measure from.
+      { lines: [web, 'Then it happened no sooner than 4 s after the fault'], line: 4, message: /needs a fault or change to measure from earlier in its scenario/ },
+      { lines: [web, 'Then within 30 s 3 pods of deployment "web" are Ready', 'Then it happened no sooner than 4 s after the fault'], line: 5, message: /needs a fault or change to measure from earlier/ },
+      { lines: [web, 'When 1 pod of deployment "web" is killed', 'Then it happened no sooner than 4 s after the fault'], line: 5, message: /needs a "within …" expectation to bound from below earlier/ },
+      // The scale-down window runs from a load's removal.
+      { lines: [shop, 'When a load of 0.4 CPU cores is offered to deployment "shop"', 'Then HPA "shop" does not scale down before its stabilization window has passed'], line: 5, message: /needs a load removed \(the scale-down window runs from the removal\) earlier in its scenario \(e\.g\. "When the load on deployment "shop" is removed"\)/ },
+      // An "at no moment" claim with nothing opening its window.
+      { lines: [web, 'Then at no moment were more than 1 pod of deployment "web" unavailable'], line: 4, message: /needs a fault or change to look from .* earlier in its scenario/ },
+      { lines: ['Given the manifests in "scenarios/drain" are applied', 'Then PodDisruptionBudget "api" never allowed a negative number of disruptions'], line: 4, message: /needs a fault or change to look from/ },
+    ];
+    for (const c of cases) {
+      const r = check([feature(c.lines)]);
+      assert.equal(r.code, 2, `${c.lines.join(' / ')}: ${r.err}`);
+      assert.match(r.err, new RegExp(`\\.feature:${c.line}: .*${c.message.source}`), c.lines.join(' / '));
+    }
+    // And with what they need, the same claims pass.
+    const met = check([
+      feature([web, 'When 1 pod of deployment "web" is killed', 'Then within 30 s 3 pods of deployment "web" are Ready', 'Then it happened no sooner than 4 s after the fault', 'Then at no moment were more than 1 pod of deployment "web" unavailable']),
+      feature([shop, 'When a load of 0.4 CPU cores is offered to deployment "shop"', 'When the load on deployment "shop" is removed', 'Then HPA "shop" does not scale down before its stabilization window has passed']),
+      feature([web, 'Then from now on, at no moment are more than 0 pods of deployment "web" unavailable', 'Then at no moment were more than 0 pods of deployment "web" unavailable']),
+    ]);
+    assert.equal(met.code, 0, met.err);
+  });
+
   it('older and misleading wordings still pass, each with a note naming the sentence to use', () => {
     const f = feature([
       'Given a local cluster with 3 nodes in zones a, b and c',
