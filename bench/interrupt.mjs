@@ -48,6 +48,7 @@ const cluster = await new LocalProvider().up({ name: values.name, nodes: 3, zone
 const kindName = `${values.name}-kind`;
 const attempts = [];
 const leftovers = [];
+const failedAlone = [];
 // Ctrl-C ends the loop after the current run; the clusters still go and the section is written.
 let stopping = false;
 process.on('SIGINT', () => (stopping = true));
@@ -96,6 +97,11 @@ try {
     attempts.push(a);
     spans.learn(a);
     console.error(describeAttempt(a, i));
+    // A run that ended before its signal must have passed: a failing scenario tested nothing (recorded, with its output).
+    if (!a.interrupted && a.run.code !== 0) {
+      failedAlone.push({ i, family: a.family, code: a.run.code });
+      console.error(`#${i} ${a.family} ended by itself with exit ${a.run.code}:\n${a.run.out.slice(-4000)}`);
+    }
     if (a.leftovers.length) {
       leftovers.push({ i, family: a.family, signal: a.signal, delayMs: a.delayMs, leftovers: a.leftovers, run: a.run.out.slice(-4000), clean: a.clean?.out ?? '' });
       // What was left is counted once: clean it up and judge the next run on its own.
@@ -155,6 +161,10 @@ const section = [
   leftovers.length
     ? `Leftovers found (the goal is none):\n\n${leftovers.map((l) => `- #${l.i} ${l.family} ${l.signal} at ${(l.delayMs / 1000).toFixed(1)} s: ${l.leftovers.join('; ')}`).join('\n')}`
     : 'Leftovers found: none.',
+  '',
+  failedAlone.length
+    ? `Runs that ended before their signal and failed (a bench run must pass undisturbed): ${failedAlone.map((f) => `#${f.i} ${f.family} (exit ${f.code})`).join(', ')}.`
+    : 'Runs that ended before their signal: all passed.',
   END,
 ].join('\n');
 
