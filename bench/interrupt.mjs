@@ -149,7 +149,7 @@ const section = [
   'is seen to land, the others at a seeded moment from spawn to about the end of the run; after SIGKILL,',
   '`kubeproof clean`. Then nodes, pods, namespaces, ledgers and Leases are compared with their state',
   'before the run, from watches of the bench itself; after a real-node run the host too (processes, mounts, links,',
-  'iptables chains, host paths, kernel settings, cgroups), after a kind run the node containers (state, kubelet unit,',
+  'iptables chains, host paths, kernel settings, cgroups), after a kind run the node containers (state, kubelet processes,',
   'stopped processes). Kill points: what the run had done when the signal came (a pod kill leaves no mark on a node or',
   'pod: its kills mid-fault count as namespace only; a container kill counts once a container of the run restarted).',
   '',
