@@ -48,6 +48,7 @@ const cluster = await new LocalProvider().up({ name: values.name, nodes: 3, zone
 const kindName = `${values.name}-kind`;
 const attempts = [];
 const leftovers = [];
+const failedAlone = [];
 // Ctrl-C ends the loop after the current run; the clusters still go and the section is written.
 let stopping = false;
 process.on('SIGINT', () => (stopping = true));
@@ -96,6 +97,11 @@ try {
     attempts.push(a);
     spans.learn(a);
     console.error(describeAttempt(a, i));
+    // A run that ended before its signal must have passed: a failing scenario tested nothing (recorded, with its output).
+    if (!a.interrupted && a.run.code !== 0) {
+      failedAlone.push({ i, family: a.family, code: a.run.code });
+      console.error(`#${i} ${a.family} ended by itself with exit ${a.run.code}:\n${a.run.out.slice(-4000)}`);
+    }
     if (a.leftovers.length) {
       leftovers.push({ i, family: a.family, signal: a.signal, delayMs: a.delayMs, leftovers: a.leftovers, run: a.run.out.slice(-4000), clean: a.clean?.out ?? '' });
       // What was left is counted once: clean it up and judge the next run on its own.
@@ -143,7 +149,7 @@ const section = [
   'is seen to land, the others at a seeded moment from spawn to about the end of the run; after SIGKILL,',
   '`kubeproof clean`. Then nodes, pods, namespaces, ledgers and Leases are compared with their state',
   'before the run, from watches of the bench itself; after a real-node run the host too (processes, mounts, links,',
-  'iptables chains, host paths, kernel settings, cgroups), after a kind run the node containers (state, kubelet unit,',
+  'iptables chains, host paths, kernel settings, cgroups), after a kind run the node containers (state, kubelet processes,',
   'stopped processes). Kill points: what the run had done when the signal came (a pod kill leaves no mark on a node or',
   'pod: its kills mid-fault count as namespace only; a container kill counts once a container of the run restarted).',
   '',
@@ -155,6 +161,10 @@ const section = [
   leftovers.length
     ? `Leftovers found (the goal is none):\n\n${leftovers.map((l) => `- #${l.i} ${l.family} ${l.signal} at ${(l.delayMs / 1000).toFixed(1)} s: ${l.leftovers.join('; ')}`).join('\n')}`
     : 'Leftovers found: none.',
+  '',
+  failedAlone.length
+    ? `Runs that ended before their signal and failed (a bench run must pass undisturbed): ${failedAlone.map((f) => `#${f.i} ${f.family} (exit ${f.code})`).join(', ')}.`
+    : 'Runs that ended before their signal: all passed.',
   END,
 ].join('\n');
 

@@ -334,7 +334,7 @@ export async function hostLines(): Promise<string[]> {
   return Object.entries(snap).flatMap(([k, vs]) => (k === 'processes' ? Object.entries(vs.reduce<Record<string, number>>((m, v) => ({ ...m, [v]: (m[v] ?? 0) + 1 }), {})).map(([v, n]) => `host process ${v} ×${n}`) : vs.map((v) => `host ${k} ${v}`))).sort();
 }
 
-/** A kind cluster's node containers: state, whether the kubelet unit is active, how many of their processes are stopped (SIGSTOP). */
+/** A kind cluster's node containers: state, how many kubelet processes run in each, how many of their processes are stopped (SIGSTOP). */
 export async function kindNodeLines(cluster: string): Promise<string[]> {
   const ps = await execa('docker', ['ps', '-a', '--filter', `label=io.x-k8s.kind.cluster=${cluster}`, '--format', '{{.Names}} {{.State}}'], { reject: false });
   const out: string[] = [];
@@ -342,9 +342,11 @@ export async function kindNodeLines(cluster: string): Promise<string[]> {
     const [container, state] = line.split(' ');
     out.push(`container ${container} ${state}`);
     if (state !== 'running') continue;
-    const inside = await execa('docker', ['exec', container!, 'sh', '-c', 'systemctl is-active kubelet; grep -l "^State:[[:space:]]*T" /proc/[0-9]*/status 2>/dev/null | wc -l'], { reject: false });
-    const [kubelet, stopped] = inside.stdout.trim().split('\n');
-    out.push(`container ${container} kubelet ${kubelet ?? '?'}`, `container ${container} stopped processes ${stopped?.trim() ?? '?'}`);
+    // Read from /proc, not systemctl (whose bus may not answer yet right after the node started): kubelet processes, and processes stopped by a signal.
+    const script = 'k=0; for c in /proc/[0-9]*/comm; do [ "$(cat "$c" 2>/dev/null)" = kubelet ] && k=$((k+1)); done; echo "kubelet processes $k"; echo "stopped processes $(grep -l "^State:[[:space:]]*T" /proc/[0-9]*/status 2>/dev/null | wc -l)"';
+    const inside = await execa('docker', ['exec', container!, 'sh', '-c', script], { reject: false });
+    const lines = inside.exitCode === 0 ? inside.stdout.trim().split('\n') : [`not answering (exit ${inside.exitCode})`];
+    out.push(...lines.map((l) => `container ${container} ${l.trim()}`));
   }
   return out.sort();
 }
@@ -366,7 +368,8 @@ export async function realNodeBaseline(state: ClusterState, target: Target, dir:
 
 /** The arguments that point `run` (and `clean`) at the target. */
 function runArgs(t: Target): string[] {
-  return t.name ? ['--name', t.name] : ['--cluster', 'existing', '--kubeconfig', t.kubeconfig, '--allow-context', t.context];
+  // The context by name: a kind-<name> context is how an existing cluster is known to be kind (and its nodes reachable).
+  return t.name ? ['--name', t.name] : ['--cluster', 'existing', '--kubeconfig', t.kubeconfig, '--context', t.context, '--allow-context', t.context];
 }
 
 export function cleanArgs(t: Target): string[] {

@@ -22,7 +22,7 @@ import { Informer } from '../../src/kube/informer.js';
 import { until } from '../../src/wait/until.js';
 import { kindKubeconfigPath } from '../../src/cluster/providers/kind.js';
 import { nodeReadyCondition } from '../../src/cluster/nodes.js';
-import type { Node } from '../../src/kube/types.js';
+import type { KubeObject, Node } from '../../src/kube/types.js';
 import { kubeproof, stopMidFault } from './harness.js';
 import { ClusterState, KIND_FAMILIES, Spans, describeAttempt, interruptOnce, kindNodeLines, schedule, seedFromEnv, writeFeatures, type Attempt, type Target } from './interrupt-kit.js';
 
@@ -95,7 +95,29 @@ describe('kind: a real cluster', { skip, timeout: 900_000 }, () => {
     before(async () => {
       state = new ClusterState(kube);
       await state.start();
-      // The baseline once every node is Ready without node.kubernetes.io taints (node-2 was just started again).
+      // A node can still look Ready while its kubelet is only starting (node-2's container was just started again, its old
+      // status not yet expired): first a heartbeat from every kubelet after now (their Leases renewed, on watch events), then
+      // every node Ready without node.kubernetes.io taints, then the baseline.
+      const since = Date.now();
+      const leases = new Informer<KubeObject>(kube, 'Lease', { namespace: 'kube-node-lease' });
+      try {
+        await until(
+          {
+            description: "every node's kubelet renewed its Lease",
+            sources: [leases],
+            evaluate: () => {
+              const stale = state!.nodes.list().map((n) => n.metadata!.name!).filter((n) => {
+                const renewed = (leases.get(n, 'kube-node-lease') as { spec?: { renewTime?: string } } | undefined)?.spec?.renewTime;
+                return !renewed || Date.parse(renewed) <= since;
+              });
+              return { ok: stale.length === 0, observed: `not yet: ${stale.join(', ')}` };
+            },
+          },
+          { within: 120_000 },
+        );
+      } finally {
+        await leases.stop();
+      }
       await until(
         {
           description: 'every node Ready without node.kubernetes.io taints',
