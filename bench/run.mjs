@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // kubeproof's benchmarks: `npm run bench` runs every part in order (scale last); `npm run bench --
-// PART…` runs the parts named (cluster-up, peers, latency, overhead, suite, scale). Each part's
+// PART…` runs the parts named (check, cluster-up, peers, latency, overhead, suite, scale). Each part's
 // figures go into bench/results.json (other parts' figures are kept), and the results section of
 // bench/README.md is regenerated from that file.
 // Needs `npx tsc -p .` first (bin/kubeproof.js runs dist/).
@@ -13,9 +13,10 @@ import { latency } from './lib/latency.mjs';
 import { overhead } from './lib/overhead.mjs';
 import { suite } from './lib/suite.mjs';
 import { scale } from './lib/scale.mjs';
+import { check } from './lib/check.mjs';
 import { renderReadme } from './lib/readme.mjs';
 
-const ORDER = ['cluster-up', 'peers', 'latency', 'overhead', 'suite', 'scale'];
+const ORDER = ['check', 'cluster-up', 'peers', 'latency', 'overhead', 'suite', 'scale'];
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const unknown = asked.filter((p) => !ORDER.includes(p));
 if (unknown.length) {
@@ -27,7 +28,11 @@ const resultsFile = join(benchDir, 'results.json');
 const results = existsSync(resultsFile) ? JSON.parse(readFileSync(resultsFile, 'utf8')) : { parts: {} };
 
 async function machine() {
-  const m = manifest();
+  // `check` needs no cluster: it runs before (or without) the binaries being built.
+  let m = {};
+  try {
+    m = manifest();
+  } catch {}
   const git = await run('git', ['rev-parse', '--short', 'HEAD']);
   const dirty = await run('git', ['status', '--porcelain', '--', 'src', 'steps']);
   return {
@@ -61,6 +66,7 @@ async function sharedCluster() {
 }
 
 const PARTS = {
+  check: async () => check({ runs: 10 }),
   'cluster-up': async () => {
     const file = join(workDir, 'cluster-up.json');
     const r = await run(process.execPath, [join(benchDir, 'cluster-up.mjs'), '--runs', '3', '--idle', '30', '--json', file], { echo: true });

@@ -17,6 +17,7 @@ Feature: Myth vs fact — every answer of the Eviction API
     Then evicting a Ready pod of deployment "shared" is answered with 500
     When node "node-1" is drained, reporting refusals, giving up after 10 s
     Then the drain of node "node-1" was answered with 500 for 2 pods of deployment "shared"
+    And the drain of node "node-1" was answered with 500 for the oldest pod of deployment "shared"
     And deployment "shared" now has 2 ready replicas
 
   Scenario: A budget that allows nothing is named in the 429; an allowed eviction is 201; a gone pod is 404
@@ -24,6 +25,7 @@ Feature: Myth vs fact — every answer of the Eviction API
     And deployment "web" from "scenarios/web" is ready
     And the manifest "scenarios/evictions/lonely.yaml" is applied
     Then evicting a Ready pod of deployment "ledger" is answered with 429 naming PodDisruptionBudget "ledger"
+    And evicting the oldest pod of deployment "ledger" is answered with 429 naming PodDisruptionBudget "ledger"
     And evicting a Ready pod of deployment "web" is answered with 201
     When the pods matching "app=lonely" are killed
     Then evicting pod "lonely" is answered with 404
@@ -32,4 +34,5 @@ Feature: Myth vs fact — every answer of the Eviction API
     Given deployment "ledger" from "scenarios/drain/ledger.yaml" is ready
     When node "node-1" is drained, reporting refusals, giving up after 2 s
     Then the drain of node "node-1" was answered with 429 naming PodDisruptionBudget "ledger" for 3 pods of deployment "ledger"
+    And the drain of node "node-1" was answered with 429 naming PodDisruptionBudget "ledger" for the oldest pod of deployment "ledger"
     And the drain of node "node-1" gave up, blocked by PodDisruptionBudget "ledger"

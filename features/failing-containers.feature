@@ -25,18 +25,20 @@ Feature: Myth vs fact — failing containers, restart policies and a Job's backo
     And the manifest "scenarios/failing/job-onfailure.yaml" is applied
     Then within 10 s 1 pod of job "retry-in-place" has restarted at least 2 times
     And job "retry-in-place" fails with BackoffLimitExceeded within 20 s
-    And job "retry-in-place" has 1 failed pod
+    And job "retry-in-place" now has 1 failed pod
 
   Scenario: restartPolicy Never — every failure is a new pod, backoffLimit + 1 of them
     Given the manifest "scenarios/failing/job-never.yaml" is applied
     Then job "once-more" fails with BackoffLimitExceeded within 30 s
-    And job "once-more" has 2 failed pods
+    And job "once-more" now has 2 failed pods
+    And the oldest pod of job "once-more" is now Failed
     And within 5 s 2 pods of job "once-more" exited with code 3
 
   Scenario: A container that exits 0 completes its Job
     Given the manifest "scenarios/failing/job-exit-zero.yaml" is applied
     Then job "exits-zero" completes within 20 s
-    And job "exits-zero" has no failed pods
+    And job "exits-zero" now has no failed pods
+    And the oldest pod of job "exits-zero" is now Succeeded
 
   Scenario: A crash-looping container keeps its pod Running, restarting in place
     Given containers simulated by KWOK

@@ -11,6 +11,7 @@ Feature: Load drives a HorizontalPodAutoscaler up and, once it goes, back down
     And deployment "shop" from "scenarios/hpa" is ready
     And availability of service "shop" is measured
     And within 90 s HPA "shop" reads its CPU metric
+    Then from now on, HPA "shop" never exceeds its maximum replicas
     When a load of 0.4 CPU cores is offered to deployment "shop"
     Then within 60 s HPA "shop" scales from 2 to at least 4 replicas
     And within 30 s deployment "shop" has at least 4 ready replicas
@@ -19,3 +20,15 @@ Feature: Load drives a HorizontalPodAutoscaler up and, once it goes, back down
     Then within 90 s HPA "shop" scales back down to 2 replicas
     And HPA "shop" never exceeded its maximum replicas
     And service "shop" had at least 2 ready endpoints at every moment
+
+  Scenario: Scaled by hand under load — "from N" is the replicas the step sees, not those when the load began
+    Given a cluster with at least 3 Ready nodes
+    And deployment "shop" from "scenarios/hpa" is ready
+    And within 90 s HPA "shop" reads its CPU metric
+    When a load of 0.6 CPU cores is offered to deployment "shop"
+    And deployment "shop" is patched with:
+      """
+      spec:
+        replicas: 3
+      """
+    Then within 60 s HPA "shop" scales from 3 to at least 4 replicas

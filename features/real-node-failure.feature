@@ -13,6 +13,10 @@ Feature: A real node's kubelet stops — the control plane marks the node and re
   containers run on). Either way nothing reports for the node while its connections stay
   open, and after the thaw the same kubelet carries on.
 
+  Either way the pods stay bound to the node until their toleration of the unreachable taint
+  (the admission default) has passed since the node went down: the taint comes only once the
+  node is marked Unknown, so no pod can go sooner.
+
   Scenario: A stopped kubelet — node Unknown, pods replaced on other nodes, Ready once started again
     Given a real node
     And deployment "failover" from "scenarios/real/failover.yaml" is ready
@@ -20,6 +24,7 @@ Feature: A real node's kubelet stops — the control plane marks the node and re
     When the kubelet of node "real-1" is stopped
     Then within 30 s node "real-1" is Unknown
     And within 60 s the pods of node "real-1" are replaced on other nodes
+    And the pods of node "real-1" are not evicted before the toleration has passed
     When node "real-1" is brought back
     Then within 30 s node "real-1" is Ready
 
@@ -30,5 +35,6 @@ Feature: A real node's kubelet stops — the control plane marks the node and re
     When node "real-1" freezes
     Then within 30 s node "real-1" is Unknown
     And within 60 s the pods of node "real-1" are replaced on other nodes
+    And the pods of node "real-1" are not evicted before the toleration has passed
     When node "real-1" is brought back
     Then within 30 s node "real-1" is Ready

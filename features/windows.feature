@@ -21,3 +21,12 @@ Feature: Windows — which moments an "at no moment" claim looks at
     Then from now on, at no moment are more than 0 pods of deployment "web" unavailable
     When the image of deployment "web" is set to "kubeproof.local/testapp:2"
     Then within 60 s the rollout of deployment "web" completes
+
+  Scenario: From now on, a rolling update at the defaults keeps the Service serving and the budget whole
+    Given availability of service "web" is measured
+    Then from now on, service "web" has at least 2 ready endpoints at every moment
+    And from now on, availability of service "web" stays ≥ 99 %
+    And from now on, service "web" has no outage longer than 2 s
+    And from now on, PodDisruptionBudget "web" never allows a negative number of disruptions
+    When the image of deployment "web" is set to "kubeproof.local/testapp:2"
+    Then within 60 s the rollout of deployment "web" completes

@@ -107,7 +107,7 @@ when('a load of {float} CPU core(s) is offered to {workload} {string}', 'When a 
 
 when('the load on {workload} {string} is removed', 'When the load on deployment "shop" is removed', async function (kind: WorkloadKind, name: string) {
   await removeLoad(this.scenario, { kind, name });
-}, { requires: (kind: WorkloadKind, name: string) => need.loaded(kind, name) });
+}, { requires: (kind: WorkloadKind, name: string) => need.loaded(kind, name), provides: () => [fact.loadRemoved] });
 
 then('within {duration} HPA {string} scales from {int} to at least {int} replicas', 'Then within 60 s HPA "shop" scales from 2 to at least 4 replicas', async function (within: number, hpa: string, from: number, to: number) {
   await expectScaleUp(this.scenario, hpa, from, to, within);

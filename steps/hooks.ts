@@ -1,7 +1,6 @@
 /** Scenario lifecycle: a namespace and a timeline before; undo, report data and namespace deletion after. */
 import { Before, After, BeforeStep, Status } from '@cucumber/cucumber';
 import { Scenario } from '../src/scenario/scenario.js';
-import { partsOf } from '../src/cluster/providers/handle.js';
 import { scenarioFigures } from '../src/report/figures.js';
 import { SCENARIO_MEDIA_TYPE } from '../src/report/schema.js';
 import { EnvironmentError } from '../src/errors.js';
@@ -15,6 +14,8 @@ Before(async function (this: KubeproofWorld) {
       throw new EnvironmentError(`the cluster behind context ${p.cluster.context} changed mid-run (kube-system uid ${p.kubeSystemUid} → ${ns.metadata?.uid}); stopping`);
     }
   }
+  // The providers (execa, docker and kwokctl tooling) load with the first scenario, not with the steps: `kubeproof check` needs none.
+  const { partsOf } = await import('../src/cluster/providers/handle.js');
   this.scenario = new Scenario(this.kube, { ...p.cluster }, partsOf(p.cluster), p.runId, Scenario.namespaceFor(p.runId), p.projectDir);
   this.scenario.planOnly = Boolean(p.plan);
   await this.scenario.begin();

@@ -13,6 +13,11 @@ then('job {string} completes within {duration}', 'Then job "exits-zero" complete
   await expectWithin(this.scenario, jobCompletes(this.scenario.timeline, name), within);
 });
 
-then('job {string} has {amount} failed pod(s)', 'Then job "retry-in-place" has 1 failed pod', async function (name: string, amount: Amount) {
-  await expectNow(jobFailedPods(this.scenario.timeline, name, amount));
-});
+then(
+  'job {string} now has {amount} failed pod(s)',
+  'Then job "retry-in-place" now has 1 failed pod',
+  async function (name: string, amount: Amount) {
+    await expectNow(jobFailedPods(this.scenario.timeline, name, amount));
+  },
+  { also: ['job {string} has {amount} failed pod(s)'] },
+);

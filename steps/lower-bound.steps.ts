@@ -1,16 +1,16 @@
 import { step } from './vocabulary.js';
 import { expectMetNoSooner, expectNoScaleDownBeforeWindow, expectNotEvictedBeforeToleration } from '../src/expect/lower-bound.js';
-import { fact } from './needs.js';
+import { fact, need } from './needs.js';
 
 const { then } = step('lower bounds');
 
 then('it happened no sooner than {duration} after the fault', 'Then it happened no sooner than 4 s after the fault', function (minMs: number) {
   expectMetNoSooner(this.scenario, minMs);
-});
+}, { requires: () => need.metWithinAfterChange() });
 
 then('HPA {string} does not scale down before its stabilization window has passed', 'Then HPA "shop" does not scale down before its stabilization window has passed', async function (hpa: string) {
   await expectNoScaleDownBeforeWindow(this.scenario, hpa);
-});
+}, { requires: () => need.loadRemoved() });
 
 then(
   'the pods of node {string} are not evicted before the toleration has passed',

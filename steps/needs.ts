@@ -22,6 +22,11 @@ export const fact = {
   measured: (service: string): Fact => `availability measured of service ${service}`,
   loaded: (kind: WorkloadKind, name: string): Fact => `load on ${kind} ${name}`,
   podKilled: (name: string): Fact => `killed pod ${name}`,
+  /** Every When step changes something (a fault, a kill, a scale, an image change, a patch, a load), and "from now on" opens a window: what an "at no moment" claim looks from (steps/vocabulary.ts gives it). */
+  changed: 'changed something' as Fact,
+  /** A "within D …" step ran (steps/vocabulary.ts gives it): "it happened no sooner than …" bounds it. */
+  metWithin: 'a timed expectation' as Fact,
+  loadRemoved: 'load removed' as Fact,
 };
 
 /** What takes a pod out of a Service's ready endpoints, so that it can return to them. */
@@ -37,6 +42,16 @@ export const need = {
   trials: (): Need => ({ anyOf: [fact.trials], what: 'repeated trials', example: 'When 1 pod of deployment "web" is killed 5 times, each time waiting up to 30 s for 3 ready replicas' }),
   measured: (service: string): Need => ({ anyOf: [fact.measured(service)], what: `availability of service "${service}" measured`, example: `Given availability of service "${service}" is measured` }),
   loaded: (kind: WorkloadKind, name: string): Need => ({ anyOf: [fact.loaded(kind, name)], what: `a load offered to ${w(kind, name)}`, example: `When a load of 0.4 CPU cores is offered to ${w(kind, name)}` }),
+  /** What opens the window of an "at no moment …" claim (src/expect/window.ts). */
+  windowOpen: (): Need => ({ anyOf: [fact.changed], what: 'a fault or change to look from (a kill, drain, taint, node failure, scale, image change, patch) or a "from now on, …" step', example: 'When 1 pod of deployment "web" is killed' }),
+  /** "At no moment were more than N pods … unavailable": a window, and a kind for which "unavailable" means something. */
+  unavailableInWindow: (kind: WorkloadKind): Need[] => [need.windowOpen(), ...[need.unavailableMeansSomething(kind)].filter((n): n is Need => n !== undefined)],
+  /** "It happened no sooner than D after the fault": a "within" step to bound, and a fault it was measured from. */
+  metWithinAfterChange: (): Need[] => [
+    { anyOf: [fact.changed], what: 'a fault or change to measure from', example: 'When node "node-2" stops sending heartbeats' },
+    { anyOf: [fact.metWithin], what: 'a "within …" expectation to bound from below', example: 'Then within 60 s the pods of node "node-2" are replaced on other nodes' },
+  ],
+  loadRemoved: (): Need => ({ anyOf: [fact.loadRemoved], what: 'a load removed (the scale-down window runs from the removal)', example: 'When the load on deployment "shop" is removed' }),
   /** "returns to the ready endpoints" of a pod nothing took out reads wrong: a note (not a problem) with the sentence for a pod that was never there. */
   tookOut: (pod: string, service: string): Need => ({
     note: `nothing earlier in its scenario takes pod "${pod}" out of the endpoints (a readiness break, a kill of it, a drain, a taint, a node down); for a pod that was never a ready endpoint say "within … pod "${pod}" becomes a ready endpoint of service "${service}""`,

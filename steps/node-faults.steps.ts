@@ -100,7 +100,7 @@ then(
   function (n: number, kind: WorkloadKind, name: string) {
     expectMaxUnavailable(this.scenario, { kind, name }, n);
   },
-  { requires: (_n: number, kind: WorkloadKind) => need.unavailableMeansSomething(kind) },
+  { requires: (_n: number, kind: WorkloadKind) => need.unavailableInWindow(kind) },
 );
 
 then(
@@ -109,12 +109,12 @@ then(
   function (n: number, kind: WorkloadKind, name: string) {
     expectUnavailableReached(this.scenario, { kind, name }, n);
   },
-  { requires: (_n: number, kind: WorkloadKind) => need.unavailableMeansSomething(kind) },
+  { requires: (_n: number, kind: WorkloadKind) => need.unavailableInWindow(kind) },
 );
 
 then('PodDisruptionBudget {string} never allowed a negative number of disruptions', 'Then PodDisruptionBudget "api" never allowed a negative number of disruptions', function (pdb: string) {
   expectPdbNeverNegative(this.scenario, pdb);
-});
+}, { requires: () => need.windowOpen() });
 
 then(
   'the pods of {workload} {string} left node {string} between {duration} and {duration} after the taint',

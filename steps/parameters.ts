@@ -66,7 +66,8 @@ defineParameterType({
 
 defineParameterType({
   name: 'podState',
-  regexp: /Ready|NotReady|Running|Pending/,
+  // Succeeded and Failed: the phases a pod ends in (a Job's, or any pod with restartPolicy Never/OnFailure whose container exits).
+  regexp: /Ready|NotReady|Running|Pending|Succeeded|Failed/,
   transformer: (text: string) => text,
 });
 

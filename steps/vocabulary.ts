@@ -6,8 +6,10 @@
 import { Given, When, Then, setDefaultTimeout } from '@cucumber/cucumber';
 import type { KubeproofWorld } from './world.js';
 import { NotApplicable } from '../src/not-applicable.js';
+import { unlessPlanning } from '../src/scenario/plan.js';
 import { KubeproofError } from '../src/errors.js';
-import { STEP_NEEDS, type StepNeeds } from '../src/run/preconditions.js';
+import { STEP_NEEDS, type StepNeeds, type Fact } from '../src/run/preconditions.js';
+import { fact } from './needs.js';
 
 // Steps carry their own deadlines ("within 30 s"); cucumber's 5 s default would cut them short.
 setDefaultTimeout(15 * 60 * 1000);
@@ -37,9 +39,9 @@ function define(keyword: StepDoc['keyword'], group: string) {
       [fn.name || 'step']: async function (this: KubeproofWorld, ...args: unknown[]) {
         // Plan mode walks the scenario without injecting: faults print their plan, checks are not run
         // (returning normally, so the steps after a check are still walked and their faults planned).
-        if (keyword === 'Then' && this.scenario.planOnly) return undefined;
+        const run = async () => fn.apply(this, args);
         try {
-          return await fn.apply(this, args);
+          return await (keyword === 'Then' ? unlessPlanning(this.scenario, () => [], run) : run());
         } catch (err) {
           if (err instanceof NotApplicable) {
             this.scenario.notApplicable = err.message;
@@ -56,8 +58,8 @@ function define(keyword: StepDoc['keyword'], group: string) {
       },
     }[fn.name || 'step']!;
     Object.defineProperty(wrapped, 'length', { value: fn.length });
-    const needs: StepNeeds = { provides: opts.provides, requires: opts.requires, applies: opts.applies, hint: opts.hint };
-    if (opts.provides || opts.requires || opts.applies || opts.hint) Object.defineProperty(wrapped, STEP_NEEDS, { value: needs });
+    const needs: StepNeeds = { provides: withImplied(keyword, expression, opts.provides), requires: opts.requires, applies: opts.applies, hint: opts.hint };
+    Object.defineProperty(wrapped, STEP_NEEDS, { value: needs });
     register(expression, wrapped);
     // An older wording still runs the step, and says how it is written now.
     for (const older of opts.also ?? []) {
@@ -67,6 +69,17 @@ function define(keyword: StepDoc['keyword'], group: string) {
       register(older, alias);
     }
   };
+}
+
+/**
+ * What a step gives the steps after it by what kind of step it is: every When step changes
+ * something (a fault, a kill, a scale, an image change, a patch, a load) and so opens the window
+ * of "at no moment" claims; every "within D …" step is a timed expectation a lower bound can follow.
+ */
+function withImplied(keyword: StepDoc['keyword'], expression: string, provides: StepNeeds['provides']): StepNeeds['provides'] {
+  const implied: Fact[] = [...(keyword === 'When' ? [fact.changed] : []), ...(/\bwithin \{duration\}/.test(expression) ? [fact.metWithin] : [])];
+  if (!implied.length) return provides;
+  return (...args: unknown[]) => [...(provides?.(...args) ?? []), ...implied];
 }
 
 /** The expression with the step's arguments in place of its parameters, for a hint. */

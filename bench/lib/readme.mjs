@@ -100,12 +100,32 @@ function scale(p) {
   return out.join('\n');
 }
 
+function check(p) {
+  const d = p.data;
+  const f = (x) => `${msf(x.median)} (${msf(x.min)}–${msf(x.max)})`;
+  const loads = d.samples.map((x) => x.loadAvg1);
+  return [
+    '### kubeproof check (no cluster, no kubeconfig)',
+    header(p),
+    '',
+    `\`kubeproof check features/\` with KUBECONFIG naming no file, ${d.runs} runs one after another: ${d.summary}. Load average (1 min) during the runs ${Math.min(...loads)}–${Math.max(...loads)} on ${p.machine.cores} cores.`,
+    '',
+    '| figure | median (min–max) |',
+    '|---|---|',
+    `| whole process, wall (Node's start included) | ${f(d.wallMs)} |`,
+    `| whole process, CPU (user + system) | ${f(d.cpuMs)} |`,
+    `| as \`check\` reports itself, wall | ${f(d.ownWallMs)} |`,
+    `| as \`check\` reports itself, CPU | ${f(d.ownCpuMs)} |`,
+    '',
+  ].join('\n');
+}
+
 function clusterUp(p) {
   return ['### Cluster up (bench/cluster-up.mjs)', header(p), '', '```', ...p.data.lines, '```', ''].join('\n');
 }
 
 export function renderReadme(readme, results) {
-  const render = { 'cluster-up': clusterUp, peers, latency, overhead, suite, scale };
+  const render = { check, 'cluster-up': clusterUp, peers, latency, overhead, suite, scale };
   const body = Object.keys(render)
     .filter((k) => results.parts[k]?.data)
     .map((k) => {

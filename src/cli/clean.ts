@@ -5,7 +5,8 @@
  * so a live run is never touched.
  */
 import { Kube } from '../kube/client.js';
-import { ExitCode } from '../errors.js';
+import { EnvironmentError, ExitCode } from '../errors.js';
+import { assertContextAllowed } from '../cluster/providers/guard.js';
 import { orphanedRuns, tracedRuns } from '../ledger/lease.js';
 import { finishRun, describeRevert } from '../ledger/finish.js';
 import { kubeconfigPathOf } from '../cluster/paths.js';
@@ -13,8 +14,18 @@ import { kubeconfigPathOf } from '../cluster/paths.js';
 import '../cluster/providers/handle.js';
 import type { Log } from '../log.js';
 
-export async function clean(opts: { run?: string; all: boolean; kubeconfig?: string; context?: string; name?: string; log: Log }): Promise<number> {
-  const kube = Kube.fromKubeconfig(opts.name ? kubeconfigPathOf(opts.name) : opts.kubeconfig, opts.context);
+/**
+ * `--name` is a local cluster of this machine's (always allowed); otherwise the context (given,
+ * or the kubeconfig's current one) must be allowed as for `run --cluster existing` — decided
+ * from the kubeconfig alone, before any request reaches its server: undoing faults is a write.
+ */
+export async function clean(opts: { run?: string; all: boolean; kubeconfig?: string; context?: string; name?: string; allowContexts?: string[]; log: Log }): Promise<number> {
+  const kube = Kube.fromKubeconfig(opts.name ? kubeconfigPathOf(opts.name) : opts.kubeconfig, opts.name ? undefined : opts.context);
+  if (!opts.name) {
+    const context = kube.contextName;
+    if (!context) throw new EnvironmentError(`kubeconfig ${opts.kubeconfig ?? '(default)'} has no current context`, { hint: 'pass --context' });
+    assertContextAllowed('existing', context, opts.allowContexts ?? []);
+  }
   await kube.serverVersion();
   const runs = opts.run ? [opts.run] : opts.all ? await tracedRuns(kube) : await orphanedRuns(kube);
   let failed = 0;

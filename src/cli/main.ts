@@ -100,9 +100,8 @@ const commands: Record<string, Command> = {
     options: { ...help, tags: { type: 'string' }, json: { type: 'boolean', default: false } },
     positionals: true,
     async run(v, paths) {
-      const offline = await import('./offline.js');
-      offline.withoutKubernetesClient();
-      offline.nativeMatchIndices();
+      (await import('../kube/library.js')).withoutKubernetesClient('kubeproof check');
+      (await import('./offline.js')).nativeMatchIndices();
       const { check } = await import('./check.js');
       return check({ paths, tags: v.tags as string | undefined, json: Boolean(v.json), cwd: process.cwd() });
     },
@@ -167,11 +166,15 @@ const commands: Record<string, Command> = {
   },
   clean: {
     summary: 'undo what interrupted runs left in a cluster (faults from the ledger, namespaces)',
-    usage: 'kubeproof clean [--run ID | --all] [--name LOCAL-CLUSTER | --kubeconfig F --context C]',
-    options: { ...help, run: { type: 'string' }, all: { type: 'boolean', default: false }, name: { type: 'string' }, kubeconfig: { type: 'string' }, context: { type: 'string' } },
+    usage: `kubeproof clean [--run ID | --all] [--name LOCAL-CLUSTER | --kubeconfig F --context C [--allow-context C]]
+              [--config F] (default ./kubeproof.config.json: allowContexts; a context is allowed as for run, before any request)`,
+    options: { ...help, run: { type: 'string' }, all: { type: 'boolean', default: false }, name: { type: 'string' }, kubeconfig: { type: 'string' }, context: { type: 'string' }, 'allow-context': { type: 'string', multiple: true }, config: { type: 'string' } },
     async run(v) {
       const { clean } = await import('./clean.js');
-      return clean({ run: v.run as string | undefined, all: Boolean(v.all), name: v.name as string | undefined, kubeconfig: v.kubeconfig as string | undefined, context: v.context as string | undefined, log: stderrLog });
+      const name = v.name as string | undefined;
+      // A local cluster is this machine's own: no allowlist to read.
+      const allowContexts = name ? [] : [...(await (await import('../cluster/providers/guard.js')).loadProjectConfig(process.cwd(), v.config as string | undefined)).allowContexts, ...((v['allow-context'] as string[] | undefined) ?? [])];
+      return clean({ run: v.run as string | undefined, all: Boolean(v.all), name, kubeconfig: v.kubeconfig as string | undefined, context: v.context as string | undefined, allowContexts, log: stderrLog });
     },
   },
   doctor: {

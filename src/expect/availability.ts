@@ -2,6 +2,7 @@
 import type { Scenario } from '../scenario/scenario.js';
 import { availabilityProbe, type AvailabilityFigures } from '../probes/availability.js';
 import { formatDuration } from '../log.js';
+import type { Window } from './window.js';
 
 function words(f: AvailabilityFigures): string {
   const h = f.http;
@@ -13,23 +14,24 @@ function words(f: AvailabilityFigures): string {
 }
 
 /** Figures of requests that stopped before the measurement ended (the client pod died, say) prove nothing about the rest: the claim fails. */
-function figures(s: Scenario, service: string): AvailabilityFigures {
-  const f = availabilityProbe(s, service).figures();
+function figures(s: Scenario, service: string, window?: Window): AvailabilityFigures {
+  const f = availabilityProbe(s, service).figures(window?.at);
   if (f.http?.trouble) throw new Error(`availability of service ${service} cannot be judged: the HTTP requests stopped before the measurement ended (${f.http.trouble}; ${words(f)})`);
   return f;
 }
 
-export function expectAvailability(s: Scenario, service: string, minPercent: number): void {
-  const f = figures(s, service);
+/** Over the whole measurement, or over a window ("from now on"). */
+export function expectAvailability(s: Scenario, service: string, minPercent: number, window?: Window): void {
+  const f = figures(s, service, window);
   if (f.availablePercent < minPercent) throw new Error(`service ${service} was available ${f.availablePercent.toFixed(3)} % of the time, less than ${minPercent} % (${words(f)})`);
 }
 
-export function expectNoOutageLongerThan(s: Scenario, service: string, maxMs: number): void {
-  const f = figures(s, service);
+export function expectNoOutageLongerThan(s: Scenario, service: string, maxMs: number, window?: Window): void {
+  const f = figures(s, service, window);
   if (f.longestOutageMs > maxMs) throw new Error(`service ${service} had an outage of ${formatDuration(f.longestOutageMs)}, longer than ${formatDuration(maxMs)} (${words(f)})`);
 }
 
-export function expectReadyEndpointsAlways(s: Scenario, service: string, min: number): void {
-  const f = availabilityProbe(s, service).figures();
+export function expectReadyEndpointsAlways(s: Scenario, service: string, min: number, window?: Window): void {
+  const f = availabilityProbe(s, service).figures(window?.at);
   if (f.min < min) throw new Error(`service ${service} had only ${f.min} ready endpoint(s) at one moment, fewer than ${min} (${words(f)})`);
 }

@@ -4,7 +4,7 @@
  */
 import type { Timeline } from '../timeline/timeline.js';
 import { podReady } from '../timeline/timeline.js';
-import type { Condition } from './until.js';
+import type { Condition } from '../wait/until.js';
 import { compare, formatAmount, type Amount } from './amount.js';
 import {
   describePods,

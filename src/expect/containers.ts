@@ -4,7 +4,7 @@
  * ImagePullBackOff…), restarted in place (restartCount), exited with a code.
  */
 import type { Timeline } from '../timeline/timeline.js';
-import type { Condition } from './until.js';
+import type { Condition } from '../wait/until.js';
 import { compare, formatAmount, type Amount } from './amount.js';
 import { describeTarget, podsOf, type PodTarget } from '../workload/pods.js';
 import type { Pod } from '../kube/types.js';

@@ -3,7 +3,7 @@
  * conditions over the EndpointSlice and Pod watches.
  */
 import type { Timeline } from '../timeline/timeline.js';
-import type { Condition } from './until.js';
+import type { Condition } from '../wait/until.js';
 import { serviceEndpoints } from '../probes/availability.js';
 import { restartsOf, unreadyVictims, type ReadinessVictim } from '../faults/readiness.js';
 import type { Scenario } from '../scenario/scenario.js';

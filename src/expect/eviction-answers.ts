@@ -13,9 +13,11 @@ import { allowed, answerMatches, askEviction, budgetsSelecting, describeAnswer, 
 import { budgetsInStep, budgetsOf } from './eviction.js';
 import { DRAINS } from '../faults/drain.js';
 import { compare, formatAmount, type Amount } from './amount.js';
-import { until } from './until.js';
+import { until } from '../wait/until.js';
+import { namedPod, describePod, type PodDesignator } from '../workload/pod-designator.js';
 
-export type EvictionPick = { pod: string } | { workload: WorkloadRef };
+/** A pod by name, one a step names by its place ("the oldest pod of deployment W"), or a Ready pod of a workload. */
+export type EvictionPick = { pod: string } | { designated: PodDesignator } | { workload: WorkloadRef };
 
 function expected(status: number, budget?: string): string {
   return `${allowed(status) ? '201/200 (allowed)' : status}${budget ? ` naming PodDisruptionBudget ${budget}` : ''}`;
@@ -34,6 +36,7 @@ export async function expectEvictionAnswer(s: Scenario, pick: EvictionPick, stat
   const tl = s.timeline;
   let name: string;
   let labels: Record<string, string> | undefined;
+  if ('designated' in pick) pick = 'name' in pick.designated ? { pod: pick.designated.name } : { pod: namedPod(s, pick.designated).name };
   if ('pod' in pick) {
     if (!tl.everSeen('Pod', pick.pod)) throw new BadInputError(`pod ${pick.pod} never existed in namespace ${s.namespace}: its eviction's answer would prove nothing`);
     name = pick.pod;
@@ -55,6 +58,19 @@ export async function expectEvictionAnswer(s: Scenario, pick: EvictionPick, stat
   record(s, answer);
   if (!answerMatches(answer, status, budget)) throw new Error(`evicting pod ${name}: expected ${expected(status, budget)}, answered ${describeAnswer(answer)}`);
   return answer;
+}
+
+/** The drain of a node was answered `status` (naming `budget`) for one pod: by name, or the pod a step named by its place. */
+export function expectDrainAnsweredForPod(s: Scenario, node: string, d: PodDesignator, status: number, budget?: string): void {
+  const drain = s.state(DRAINS).get(node);
+  if (!drain) throw new BadInputError(`node ${node} was not drained in this scenario`);
+  const pod = 'name' in d ? d.name : namedPod(s, d).name;
+  const who = 'name' in d ? `pod ${pod}` : `${describePod(d)} (${pod})`;
+  const ev = drain.evictions.find((e) => e.namespace === s.namespace && e.pod === pod);
+  if (!ev) throw new Error(`the drain of node ${node} did not try to evict ${who}: it was not on the node (the drain asked for ${drain.evictions.map((e) => e.pod).join(', ') || 'no pod'})`);
+  if (!ev.answers.some((a) => answerMatches(a, status, budget))) {
+    throw new Error(`the drain of node ${node}: expected ${expected(status, budget)} for ${who}, answered ${ev.answers.map((a) => `${describeAnswer(a)}${a.times > 1 ? ` ×${a.times}` : ''}`).join(' then ') || 'nothing (not asked)'}`);
+  }
 }
 
 /** The drain of a node was answered `status` (naming `budget`) for `amount` of the workload's pods it tried to evict. */

@@ -11,8 +11,8 @@ import { podReady } from '../timeline/timeline.js';
 import { describeWorkload, podsOf, type WorkloadRef } from '../workload/pods.js';
 import { matches, requirementsOf, type LabelSelector } from '../workload/selector.js';
 import { compare, formatAmount, type Amount } from './amount.js';
-import type { Condition } from './until.js';
-import { until } from './until.js';
+import type { Condition } from '../wait/until.js';
+import { until } from '../wait/until.js';
 import { unreadyVictims } from '../faults/readiness.js';
 
 function healthyPods(s: Scenario, pdb: PodDisruptionBudget): Pod[] {

@@ -4,12 +4,14 @@
  * the measured time from the last fault as a figure for the report.
  */
 import type { Scenario } from '../scenario/scenario.js';
-import { holds, until, type Condition, type Outcome } from './until.js';
+import { holds, until, type Condition, type Outcome } from '../wait/until.js';
 import { now } from '../kube/informer.js';
 import { formatDuration } from '../log.js';
 import { LAST_MET } from './lower-bound.js';
+import { CHANGE_NAMES, FAULT_NAMES } from '../faults/fault.js';
 
-export const FAULT_ACTIONS = new Set(['kill pods', 'kill container', 'drain node', 'taint node', 'stop node', 'label', 'break readiness', 'restore readiness', 'apply load', 'remove load', 'scale', 'set image', 'patch']);
+/** The timeline actions that count as the scenario's faults and changes: the names faults are injected and changes marked under (faults/fault.ts). */
+export const FAULT_ACTIONS: ReadonlySet<string> = new Set<string>([...FAULT_NAMES, ...CHANGE_NAMES]);
 
 /** The latest fault-like harness action of the scenario, if any. */
 function lastFault(s: Scenario) {

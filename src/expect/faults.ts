@@ -7,9 +7,9 @@ import { formatDuration } from '../log.js';
 import { maxUnavailable, minDisruptionsAllowed } from '../timeline/queries.js';
 import { selectorOf, describeWorkload, describePods, podsOf, type WorkloadRef } from '../workload/pods.js';
 import type { DrainResult } from '../faults/drain.js';
-import type { Condition } from './until.js';
+import type { Condition } from '../wait/until.js';
 import { expectWithin } from './expect.js';
-import { until, ConditionTimeout } from './until.js';
+import { until, ConditionTimeout } from '../wait/until.js';
 import { now } from '../kube/informer.js';
 import { nodeFailurePhases } from '../faults/node-down.js';
 import { podReady } from '../timeline/timeline.js';
@@ -20,11 +20,6 @@ function drainOf(s: Scenario, node: string): DrainResult {
   const r = s.state(DRAINS).get(node);
   if (!r) throw new BadInputError(`node ${node} was not drained in this scenario`);
   return r;
-}
-
-/** The start of every "at no moment" window (see window.ts). */
-function firstFaultAt(s: Scenario): number {
-  return windowOf(s).at;
 }
 
 export function expectDrainCompletedWithin(s: Scenario, node: string, withinMs: number): void {
@@ -85,11 +80,11 @@ export function expectUnavailableReached(s: Scenario, w: WorkloadRef, n: number)
   if (worst.value < n) throw new Error(`at most ${worst.value} pod(s) of ${describeWorkload(w)} were unavailable at any moment (expected at least ${n}; ${worst.events} events replayed)`);
 }
 
-export function expectPdbNeverNegative(s: Scenario, pdb: string): void {
-  const worst = minDisruptionsAllowed(s.timeline, pdb, firstFaultAt(s));
+export function expectPdbNeverNegative(s: Scenario, pdb: string, window: Window = windowOf(s)): void {
+  const worst = minDisruptionsAllowed(s.timeline, pdb, window.at);
   if (!Number.isFinite(worst.value)) throw new Error(`PodDisruptionBudget ${pdb} was never seen`);
   s.timeline.measure({ name: `lowest disruptionsAllowed of PodDisruptionBudget ${pdb}`, value: worst.value, unit: 'count' });
-  if (worst.value < 0) throw new Error(`PodDisruptionBudget ${pdb} reported disruptionsAllowed ${worst.value}`);
+  if (worst.value < 0) throw new Error(`PodDisruptionBudget ${pdb} reported disruptionsAllowed ${worst.value}${worst.at !== undefined ? `, ${formatDuration(Math.max(0, worst.at - window.at))} after ${window.what}` : ''}`);
 }
 
 /**

@@ -7,10 +7,14 @@ import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import type { HorizontalPodAutoscaler } from '../kube/types.js';
 import type { WatchEntry } from '../timeline/timeline.js';
-import type { Condition } from './until.js';
+import type { Condition } from '../wait/until.js';
 import { expectWithin } from './expect.js';
+import { unlessPlanning } from '../scenario/plan.js';
 import { scaleDownWindow } from '../report/figures.js';
 import { formatDuration } from '../log.js';
+import type { Window } from './window.js';
+import { lastScaleByHand } from '../workload/change.js';
+import type { WorkloadKind } from '../workload/pods.js';
 
 interface Target {
   hpa: HorizontalPodAutoscaler;
@@ -62,13 +66,13 @@ function replicasAt(s: Scenario, t: Target, at: number): number | undefined {
 /**
  * The HPA's target had `from` replicas at the start of what the step sees, and reaches at least
  * `to` within the deadline. That start is the load's beginning (the HPA may already have acted
- * on it by the time the step runs) — unless the target was scaled by hand after the load began:
- * then it is the step's own start.
+ * on it by the time the step runs) — unless the target was scaled by hand after the load began
+ * (a scale, or a patch of spec.replicas): then it is the step's own start.
  */
 export async function expectScaleUp(s: Scenario, hpa: string, from: number, to: number, withinMs: number): Promise<void> {
   const t = targetOf(s, hpa);
   const load = s.timeline.lastAction('apply load');
-  const byHand = s.timeline.entries.findLast((e) => e.source === 'harness' && e.action === 'scale' && e.detail.startsWith(`${t.kind.toLowerCase()} ${t.name} to `));
+  const byHand = lastScaleByHand(s.timeline, { kind: t.kind as WorkloadKind, name: t.name });
   const anchor = load && !(byHand && byHand.at > load.at) ? load : undefined;
   const before = anchor ? replicasAt(s, t, anchor.at) : replicasNow(s, t);
   const when = anchor ? 'when the load began' : byHand ? 'when the step began (after it was scaled by hand)' : 'when the step began';
@@ -93,24 +97,37 @@ export async function expectScaleDown(s: Scenario, hpa: string, to: number, with
 }
 
 /** At no moment since the HPA appeared did it want, or its target have, more than maxReplicas. */
-export function expectNeverAboveMax(s: Scenario, hpa: string): void {
+/**
+ * The HPA (its desired and current replicas) and its target (spec.replicas) never above
+ * maxReplicas: since the HPA appeared, or over a window ("from now on"), counting the values in
+ * force when it opened.
+ */
+export function expectNeverAboveMax(s: Scenario, hpa: string, window?: Window): void {
   const t = targetOf(s, hpa);
   const max = t.hpa.spec?.maxReplicas;
   if (max === undefined) throw new Error(`HorizontalPodAutoscaler ${hpa} has no maxReplicas`);
   const entries = s.timeline.watchEntries();
-  const first = entries.find((e) => e.kind === 'HorizontalPodAutoscaler' && e.name === hpa)?.at ?? s.startedAt;
+  const first = window?.at ?? entries.find((e) => e.kind === 'HorizontalPodAutoscaler' && e.name === hpa)?.at ?? s.startedAt;
+  const since = window ? ` after ${window.what}` : ' after it appeared';
   let peak: WatchEntry | undefined;
   let peakValue = 0;
-  for (const e of entries) {
-    if (e.at < first || e.type === 'deleted') continue;
-    const v = e.kind === 'HorizontalPodAutoscaler' && e.name === hpa ? Math.max(e.figures?.desired ?? 0, e.figures?.current ?? 0) : e.kind === t.kind && e.name === t.name ? (e.figures?.replicas ?? 0) : -1;
+  const inForce = new Map<string, WatchEntry>();
+  const valueOf = (e: WatchEntry) => (e.kind === 'HorizontalPodAutoscaler' && e.name === hpa ? Math.max(e.figures?.desired ?? 0, e.figures?.current ?? 0) : e.kind === t.kind && e.name === t.name ? (e.figures?.replicas ?? 0) : -1);
+  const consider = (e: WatchEntry) => {
+    const v = valueOf(e);
     if (v > peakValue) {
       peakValue = v;
       peak = e;
     }
+  };
+  for (const e of entries) {
+    if (e.type === 'deleted' || valueOf(e) < 0) continue;
+    if (e.at < first) inForce.set(e.kind, e);
+    else consider(e);
   }
+  for (const e of inForce.values()) consider(e);
   s.timeline.measure({ name: `peak replicas under HPA ${hpa}`, value: peakValue, unit: 'replicas', detail: { maxReplicas: max } });
-  if (peakValue > max) throw new Error(`HPA ${hpa} went to ${peakValue} replicas, above its maximum ${max} (${peak?.kind} ${peak?.name}: ${peak?.state}, ${formatDuration((peak?.at ?? first) - first)} after it appeared)`);
+  if (peakValue > max) throw new Error(`HPA ${hpa} went to ${peakValue} replicas, above its maximum ${max} (${peak?.kind} ${peak?.name}: ${peak?.state}, ${formatDuration(Math.max(0, (peak?.at ?? first) - first))}${since})`);
 }
 
 /** The HPA reads a CPU metric (metrics-server answers for its pods). */
@@ -129,6 +146,5 @@ export function hpaHasMetrics(s: Scenario, hpa: string): Condition {
 
 /** Wait until the HPA reads its metric, so the load that follows is what it reacts to (plan mode: no wait, nothing is loaded). */
 export async function awaitHpaMetrics(s: Scenario, hpa: string, withinMs: number): Promise<void> {
-  if (s.planOnly) return;
-  await expectWithin(s, hpaHasMetrics(s, hpa), withinMs);
+  await unlessPlanning(s, () => [], () => expectWithin(s, hpaHasMetrics(s, hpa), withinMs));
 }

@@ -5,7 +5,7 @@
  * A wait for one outcome fails at once when the Job reaches the other: it will not change its mind.
  */
 import type { Timeline } from '../timeline/timeline.js';
-import type { Condition, Verdict } from './until.js';
+import type { Condition, Verdict } from '../wait/until.js';
 import { compare, formatAmount, type Amount } from './amount.js';
 import { podsOf } from '../workload/pods.js';
 import type { Pod } from '../kube/types.js';
@@ -89,10 +89,10 @@ export function jobFailsWith(tl: Timeline, name: string, reason: string): Condit
   };
 }
 
-/** The Job's controller counts this many failed pods (status.failed). */
+/** The Job's controller counts this many failed pods (status.failed) now: judged at once. */
 export function jobFailedPods(tl: Timeline, name: string, amount: Amount): Condition {
   return {
-    description: `job ${name} has ${formatAmount(amount)} failed pod(s)`,
+    description: `job ${name} now has ${formatAmount(amount)} failed pod(s)`,
     sources: [tl.informer('Job'), tl.pods],
     evaluate: () => judge(tl, name, (j) => compare(j.status?.failed ?? 0, amount)),
   };

@@ -11,7 +11,7 @@ import { Slot } from '../scenario/slot.js';
 import { BadInputError } from '../errors.js';
 import { formatDuration } from '../log.js';
 import { now } from '../kube/informer.js';
-import { holds, ConditionBroken, type ConditionSource } from './until.js';
+import { holds, ConditionBroken, type ConditionSource } from '../wait/until.js';
 import type { ActionEntry, WatchEntry } from '../timeline/timeline.js';
 import type { Pod } from '../kube/types.js';
 
@@ -34,7 +34,7 @@ export const LAST_MET = new Slot('last met expectation', (): { last?: MetExpecta
 export function expectMetNoSooner(s: Scenario, minMs: number): void {
   const met = s.state(LAST_MET).last;
   if (!met) throw new BadInputError('no "within …" expectation was met earlier in this scenario');
-  if (!met.fault) throw new Error(`"${met.description}" was not preceded by a fault, so there is nothing to measure "sooner" from`);
+  if (!met.fault) throw new BadInputError(`"${met.description}" was not preceded by a fault, so there is nothing to measure "sooner" from`);
   const after = met.at - met.fault.at;
   s.timeline.measure({ name: `${met.description} — no sooner than ${formatDuration(minMs)} after "${met.fault.action}"`, value: Math.round(after), unit: 'ms' });
   if (met.alreadyTrue) throw new Error(`"${met.description}" already held when its step began, ${formatDuration(after)} after "${met.fault.action}": when it became true is not known, so "no sooner than ${formatDuration(minMs)}" cannot be shown`);

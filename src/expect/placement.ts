@@ -2,7 +2,7 @@
 import type { Timeline } from '../timeline/timeline.js';
 import { podReady } from '../timeline/timeline.js';
 import { describeWorkload, podsOf, type WorkloadRef } from '../workload/pods.js';
-import type { Condition } from './until.js';
+import type { Condition } from '../wait/until.js';
 
 export function readyPodsOnNode(tl: Timeline, w: WorkloadRef, node: string, count: number): Condition {
   return {

@@ -4,7 +4,7 @@
  * first named for its identity (replaced, same name, stays).
  */
 import type { Scenario } from '../scenario/scenario.js';
-import type { Condition } from './until.js';
+import type { Condition } from '../wait/until.js';
 import type { Pod, KubeObject } from '../kube/types.js';
 import { describePod, namedPod, restartsOf, type PodDesignator } from '../workload/pod-designator.js';
 import { podReady } from '../timeline/timeline.js';
@@ -27,7 +27,7 @@ function words(p: Pod | undefined): string {
   return `${describePods([p])}${p.metadata?.deletionTimestamp ? ' (terminating)' : ''}, ${restartsOf(p)} restart(s)${waiting.length ? `, waiting: ${waiting.join(', ')}` : ''}, uid ${p.metadata?.uid ?? '?'}`;
 }
 
-/** The pod is Ready / NotReady / Running / Pending. */
+/** The pod is Ready / NotReady / Running / Pending, or has ended Succeeded / Failed. */
 export function podIs(s: Scenario, d: PodDesignator, state: PodState): Condition {
   const tl = s.timeline;
   return {

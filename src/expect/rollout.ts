@@ -10,7 +10,7 @@ import type { Scenario } from '../scenario/scenario.js';
 import type { Timeline } from '../timeline/timeline.js';
 import { podReady } from '../timeline/timeline.js';
 import type { Deployment, Pod, ReplicaSet } from '../kube/types.js';
-import { holds, until, type Condition } from './until.js';
+import { holds, until, type Condition } from '../wait/until.js';
 import { expectWithin } from './expect.js';
 import { serviceEndpoints } from '../probes/availability.js';
 import { AVAILABILITY_PROBES } from '../probes/availability.js';

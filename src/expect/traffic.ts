@@ -8,7 +8,7 @@ import { NotApplicable } from '../not-applicable.js';
 import { availabilityProbe } from '../probes/availability.js';
 import type { HttpProbe } from '../probes/http.js';
 import { now } from '../kube/informer.js';
-import type { Condition } from './until.js';
+import type { Condition } from '../wait/until.js';
 
 /** Consecutive answers from other pods that count as "no longer reached": with 2 other pods, chance alone gives 20 in a row once in a million. */
 export const CONSECUTIVE_AVOIDING = 20;

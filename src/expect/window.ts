@@ -9,6 +9,7 @@ import type { Scenario } from '../scenario/scenario.js';
 import { Slot } from '../scenario/slot.js';
 import { FAULT_ACTIONS } from './expect.js';
 import type { ActionEntry } from '../timeline/timeline.js';
+import { BadInputError } from '../errors.js';
 
 /** The timeline action that opens a window explicitly. */
 export const WINDOW_ACTION = 'window';
@@ -38,7 +39,8 @@ export function windowOf(s: Scenario): Window {
   const fault = s.faults[0];
   if (fault && (!first || fault.injectedAt <= first.at)) return { at: fault.injectedAt, what: `the first fault (${fault.type})` };
   if (first) return { at: first.at, what: `the first change (${first.action}: ${first.detail})` };
-  throw new Error('no window: nothing in this scenario opened one (a fault, a kill, a scale, an image change, a patch, or a "From now on, at no moment …" step), and its start would count the initial rollout');
+  // The scenario is written so: bad input (exit 2), as `kubeproof check` says before a run.
+  throw new BadInputError('no window: nothing in this scenario opened one (a fault, a kill, a scale, an image change, a patch, or a "From now on, at no moment …" step), and its start would count the initial rollout');
 }
 
 /** "From now on, …": open a window now and judge `judge` over it when the scenario's steps are done. */

@@ -15,11 +15,11 @@ import { Slot } from '../scenario/slot.js';
 import { BadInputError } from '../errors.js';
 import { NotApplicable } from '../not-applicable.js';
 import type { Pod } from '../kube/types.js';
-import { isRefusal, type ContainerRuntime } from '../cluster/providers/provider.js';
+import { isRefusal, reasonOf, type ContainerRuntime } from '../cluster/providers/provider.js';
 import { podReady } from '../timeline/timeline.js';
-import { until } from '../expect/until.js';
+import { until } from '../wait/until.js';
 import { describeWorkload, podsOf, type WorkloadRef } from '../workload/pods.js';
-import { injectFault, planThenAct } from './fault.js';
+import { injectFault, type Inject } from './fault.js';
 import { choose, newSeed } from './random.js';
 import type { HowMany } from './pod-kill.js';
 
@@ -50,9 +50,9 @@ function containerId(p: Pod, container: string): string {
   return m[1]!;
 }
 
-function runtimeFor(s: Scenario, pods: Pod[]): ContainerRuntime {
+async function runtimeFor(s: Scenario, pods: Pod[]): Promise<ContainerRuntime> {
   const rt = s.parts.containerRuntime;
-  if (isRefusal(rt)) throw new NotApplicable(`killing a container's process needs the node's container runtime: ${rt.refused}`);
+  if (isRefusal(rt)) throw new NotApplicable(`killing a container's process needs the node's container runtime: ${await reasonOf(rt)}`);
   const out = pods.map((p) => rt.refuse(p)).filter((r): r is string => r !== undefined);
   if (out.length) throw new NotApplicable(`killing a container's process needs the node's container runtime: ${out.join('; ')}`);
   return rt;
@@ -75,32 +75,45 @@ function planContainerKill(s: Scenario, w: WorkloadRef, howMany: HowMany, seed: 
 
 /** Kill the first container of some Ready pods of a workload (seeded choice). */
 export async function killContainers(s: Scenario, w: WorkloadRef, howMany: HowMany, seed = newSeed()): Promise<void> {
-  await planThenAct(
+  await injectFault(
     s,
     planContainerKill(s, w, howMany, seed),
     (p) => `kill the container process of ${p.victims.length} of ${p.of} Ready pod(s) of ${describeWorkload(w)}: ${p.victims.map((v) => v.metadata?.name).join(', ')} (seed ${p.seed}); the kubelet restarts them in place`,
-    async (plan) => {
-      const rt = runtimeFor(s, plan.victims);
+    async (plan, inject) => {
+      const rt = await runtimeFor(s, plan.victims);
       for (const p of plan.victims) {
         const container = p.spec!.containers[0]!.name;
         const kill: ContainerKill = { pod: p.metadata!.name!, uid: p.metadata!.uid!, container, restartsBefore: containerStatus(p, container)?.restartCount ?? 0, kills: [], seen: [] };
-        const off = s.timeline.pods.on((c) => {
-          if (c.object.metadata?.uid !== kill.uid) return;
-          const st = containerStatus(c.object, container);
-          kill.seen.push({ at: c.at, restarts: (st?.restartCount ?? 0) - kill.restartsBefore, running: Boolean(st?.state?.running), ...(st?.state?.waiting?.reason ? { waiting: st.state.waiting.reason } : {}) });
-        });
+        const off = watchKilled(s, kill);
         s.onCleanup(`stop watching container ${container} of pod ${kill.pod}`, async () => void off());
-        await killOnce(s, rt, kill, p, plan.seed);
+        await killOnce(s, inject, rt, kill, p, plan.seed);
         s.state(CONTAINER_KILLS).push(kill);
       }
     },
   );
 }
 
-async function killOnce(s: Scenario, rt: ContainerRuntime, kill: ContainerKill, p: Pod, seed?: number): Promise<void> {
+/** Record the container's status at each pod watch event into `kill.seen`; returns the unsubscribe. */
+export function watchKilled(s: Pick<Scenario, 'timeline'>, kill: ContainerKill): () => void {
+  return s.timeline.pods.on((c) => {
+    if (c.object.metadata?.uid !== kill.uid) return;
+    const st = containerStatus(c.object, kill.container);
+    kill.seen.push({ at: c.at, restarts: (st?.restartCount ?? 0) - kill.restartsBefore, running: Boolean(st?.state?.running), ...(st?.state?.waiting?.reason ? { waiting: st.state.waiting.reason } : {}) });
+  });
+}
+
+/** The container's state now, in words ("running", "waiting (CrashLoopBackOff)"), and its waiting reason. */
+export function containerNow(s: Scenario, kill: ContainerKill): { replaced: boolean; waiting?: string; words: string } {
+  const p = s.timeline.pods.get(kill.pod, s.namespace);
+  if (!p || p.metadata?.uid !== kill.uid) return { replaced: true, words: `pod ${kill.pod} ${p ? 'was replaced' : 'is gone'}` };
+  const c = containerStatus(p, kill.container);
+  const words = c?.state?.running ? 'running' : c?.state?.waiting ? `waiting (${c.state.waiting.reason})` : c?.state?.terminated ? `terminated (${c.state.terminated.reason})` : 'unknown';
+  return { replaced: false, ...(c?.state?.waiting?.reason ? { waiting: c.state.waiting.reason } : {}), words: `restartCount +${(c?.restartCount ?? 0) - kill.restartsBefore}, ${words}` };
+}
+
+async function killOnce(s: Scenario, inject: Inject, rt: ContainerRuntime, kill: ContainerKill, p: Pod, seed?: number): Promise<void> {
   const id = containerId(p, kill.container);
-  const injected = await injectFault(
-    s,
+  const injected = await inject(
     {
       fault: 'kill container',
       target: { kind: 'Pod', name: kill.pod, namespace: s.namespace },
@@ -114,12 +127,12 @@ async function killOnce(s: Scenario, rt: ContainerRuntime, kill: ContainerKill, 
 
 /** Kill each killed container again as soon as the kubelet has restarted it (so its next exit falls in the back-off window). */
 export async function killAgainOnceRestarted(s: Scenario, withinMs = 30_000): Promise<void> {
-  await planThenAct(s, s.state(CONTAINER_KILLS), () => 'kill the restarted container(s) again as soon as they run', async (kills) => {
+  await injectFault(s, s.state(CONTAINER_KILLS), () => 'kill the restarted container(s) again as soon as they run', async (kills, inject) => {
     if (kills.length === 0) throw new BadInputError('no container was killed in this scenario');
     for (const kill of kills) {
       await until(restartedCondition(s, kill), { within: withinMs });
       const p = s.timeline.pods.get(kill.pod, s.namespace)!;
-      await killOnce(s, runtimeFor(s, [p]), kill, p);
+      await killOnce(s, inject, await runtimeFor(s, [p]), kill, p);
     }
   });
 }

@@ -12,7 +12,7 @@ import { Informer, now } from '../kube/informer.js';
 import { ApiError } from '../kube/errors.js';
 import type { Node, Pod, PodDisruptionBudget } from '../kube/types.js';
 import { matches, requirementsOf, type LabelSelector } from '../workload/selector.js';
-import { injectFault, planThenAct } from './fault.js';
+import { injectFault, type Inject } from './fault.js';
 import { formatDuration } from '../log.js';
 import { resolveNodes, type NodeTarget } from './nodes.js';
 import { askEviction, allowed, budgetsSelecting, describeAnswer, type EvictionAnswer } from './eviction-answer.js';
@@ -206,7 +206,7 @@ export function describeDrainPlan(plan: DrainPlan): string {
  * Cordon the node and evict its pods. Resolves when every evicted pod is gone, or at the
  * deadline with `gaveUp` set (the node stays cordoned until the scenario's revert).
  */
-export async function drainNode(s: Scenario, plan: DrainPlan, opts: { deadlineMs: number; gracePeriodSeconds?: number; reportRefusals?: boolean }): Promise<DrainResult> {
+export async function drainNode(s: Scenario, plan: DrainPlan, opts: { deadlineMs: number; gracePeriodSeconds?: number; reportRefusals?: boolean }, inject: Inject): Promise<DrainResult> {
   const result: DrainResult = { node: plan.node, startedAt: now(), evictions: plan.evict.map((e) => ({ pod: e.pod, namespace: e.namespace, refusals: 0, blockedBy: [], answers: [] })) };
   s.state(DRAINS).set(plan.node, result);
   const pods = new Informer<Pod>(s.kube, 'Pod', { fieldSelector: `spec.nodeName=${plan.node}` });
@@ -215,8 +215,7 @@ export async function drainNode(s: Scenario, plan: DrainPlan, opts: { deadlineMs
   for (const ev of result.evictions) ev.labels = pods.get(ev.pod, ev.namespace)?.metadata?.labels;
   const deadline = result.startedAt + opts.deadlineMs;
   try {
-    await injectFault(
-      s,
+    await inject(
       { fault: 'drain node', target: { kind: 'Node', name: plan.node }, undo: plan.alreadyCordoned ? undefined : { op: 'uncordon' }, detail: `cordon and evict ${plan.evict.length} pod(s)` },
       async ({ annotations, at }) => {
         result.startedAt = at;
@@ -330,13 +329,14 @@ export interface DrainRequest {
 export async function drain(s: Scenario, req: DrainRequest): Promise<DrainResult[]> {
   const names = resolveNodes(s, req.nodes);
   const first = new PlanReads(s.kube);
-  const planned = await planThenAct(s, Promise.all(names.map((n) => planDrain(s, n, req, first))), (plans) => plans.map(describeDrainPlan), async () => true);
-  if (!planned) return [];
-  // Each node is planned again right before its drain: an earlier drain moves pods. Nodes
-  // drained at once are planned again together (one read of each namespace for all of them).
-  const together = new PlanReads(s.kube);
-  const one = async (node: string) => drainNode(s, await planDrain(s, node, req, req.atOnce ? together : undefined), { deadlineMs: req.deadlineMs, reportRefusals: req.reportRefusals });
-  const results = req.atOnce ? await Promise.all(names.map(one)) : await sequentially(names, one);
+  const results = await injectFault(s, Promise.all(names.map((n) => planDrain(s, n, req, first))), (plans) => plans.map(describeDrainPlan), async (_, inject) => {
+    // Each node is planned again right before its drain: an earlier drain moves pods. Nodes
+    // drained at once are planned again together (one read of each namespace for all of them).
+    const together = new PlanReads(s.kube);
+    const one = async (node: string) => drainNode(s, await planDrain(s, node, req, req.atOnce ? together : undefined), { deadlineMs: req.deadlineMs, reportRefusals: req.reportRefusals }, inject);
+    return req.atOnce ? Promise.all(names.map(one)) : sequentially(names, one);
+  });
+  if (!results) return [];
   const stuck = results.filter((r) => r.gaveUp);
   if (req.mustComplete && stuck.length) {
     throw new Error(

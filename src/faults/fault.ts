@@ -1,33 +1,53 @@
 /**
  * The one pipeline every change the harness makes to something it did not create goes
  * through (a fault, a node's label or patch): plan (resolve the exact victims; plan mode
- * prints the plan and stops here, and nowhere else), then per target: write the undo to the
+ * reports the plan and stops here — `unlessPlanning` is the one place it is decided), then per target: write the undo to the
  * ledger first, mark the timeline, act (the action's write also annotates the target with the
  * fault's id), and register the revert — shared by a step that restores early and by the
  * scenario's end, passed or failed.
  */
 import type { Scenario } from '../scenario/scenario.js';
+import { unlessPlanning, type PlanText } from '../scenario/plan.js';
 import { now } from '../kube/informer.js';
 import { faultAnnotation, type UndoRecord } from '../ledger/ledger.js';
 import type { UndoAction, UndoOutcome } from '../ledger/undo-ops.js';
 import type { ScenarioData } from '../report/schema.js';
 
 /**
- * Plan, then act — unless the scenario is in plan mode, where the plan's description is what
- * the scenario reports and nothing is changed. Returns what `act` returned (undefined in plan mode).
+ * Every fault's name: what `inject` marks on the timeline and the type in the fault list. A
+ * FaultSpec names one of these (a new fault that is not listed does not compile), so the
+ * actions that open an "at no moment" window (expect/window.ts) follow from this list.
  */
-export async function planThenAct<P, R>(s: Scenario, plan: P | Promise<P>, describe: (plan: P) => string | string[], act: (plan: P) => Promise<R>): Promise<R | undefined> {
+export const FAULT_NAMES = ['kill pods', 'kill container', 'drain node', 'taint node', 'stop node', 'break readiness', 'apply load', 'label', 'patch'] as const;
+export type FaultName = (typeof FAULT_NAMES)[number];
+
+/** Changes that are not faults but change what the workloads do (a restore, a scale, a new image, a patch of the scenario's own objects): they open a window too. */
+export const CHANGE_NAMES = ['restore readiness', 'remove load', 'scale', 'set image', 'patch'] as const;
+export type ChangeName = (typeof CHANGE_NAMES)[number];
+
+/** Mark a change on the timeline under its listed name. */
+export function markChange(s: Scenario, action: ChangeName, detail: string) {
+  return s.timeline.mark(action, detail);
+}
+
+export { unlessPlanning, type PlanText } from '../scenario/plan.js';
+
+/** Records one target's fault (ledger, timeline, fault list), then runs its action: handed to `injectFault`'s `act` only, so no fault is injected past the plan. */
+export type Inject = (spec: FaultSpec, act: (injected: Injected) => Promise<void>) => Promise<Injected>;
+
+/**
+ * The fault pipeline: resolve the plan (the exact victims), describe it; in plan mode that
+ * description is reported and nothing acts. Otherwise `act` runs with `inject`, which for each
+ * target writes the undo to the ledger first, marks the timeline, acts, and registers the revert
+ * (see `inject` below). Resolves with what `act` returned (undefined in plan mode).
+ */
+export async function injectFault<P, R>(s: Scenario, plan: P | Promise<P>, describe: (plan: P) => PlanText, act: (plan: P, inject: Inject) => Promise<R>): Promise<R | undefined> {
   const p = await plan;
-  if (s.planOnly) {
-    const text = describe(p);
-    s.plans.push(...(Array.isArray(text) ? text : [text]));
-    return undefined;
-  }
-  return act(p);
+  return unlessPlanning(s, () => describe(p), () => act(p, (spec, a) => s.ledger.injecting(() => inject(s, spec, a))));
 }
 
 export interface FaultSpec {
-  fault: string;
+  fault: FaultName;
   target: { kind: string; name: string; namespace?: string };
   /**
    * What will undo it; undefined when nothing needs undoing: the change was already there, or
@@ -54,10 +74,6 @@ export interface Injected {
  * Record, mark, then run `act(annotations)`. The revert is registered before `act` runs. The
  * whole is one unit the run's undo waits for (Ctrl-C mid-fault undoes it after it landed).
  */
-export function injectFault(s: Scenario, spec: FaultSpec, act: (injected: Injected) => Promise<void>): Promise<Injected> {
-  return s.ledger.injecting(() => inject(s, spec, act));
-}
-
 async function inject(s: Scenario, spec: FaultSpec, act: (injected: Injected) => Promise<void>): Promise<Injected> {
   let record: UndoRecord | undefined;
   if (spec.undo) {

@@ -24,7 +24,7 @@ import type { Pod, Service } from '../kube/types.js';
 import { matches } from '../workload/selector.js';
 import { describeWorkload, selectorOf, type WorkloadRef } from '../workload/pods.js';
 import type { HttpResult, TrafficPlan, TrafficStream } from '../traffic/stream.js';
-import { injectFault } from './fault.js';
+import type { Inject } from './fault.js';
 
 /** One request keeps one CPU busy this long in the app. */
 export const BURN_MS = 100;
@@ -87,7 +87,7 @@ export class HttpLoad {
 }
 
 /** Offer `cores` of real CPU to a workload whose pods all run on real nodes, through its Service. */
-export async function applyHttpLoad(s: Scenario, w: WorkloadRef, cores: number): Promise<HttpLoad> {
+export async function applyHttpLoad(s: Scenario, w: WorkloadRef, cores: number, inject: Inject): Promise<HttpLoad> {
   const selector = selectorOf(s.timeline, { workload: w })!;
   const pods = s.timeline.pods.list().filter((p) => p.metadata?.namespace === s.namespace && matches(p.metadata?.labels, selector) && !p.metadata?.deletionTimestamp);
   const svc = serviceOf(s, pods);
@@ -98,8 +98,7 @@ export async function applyHttpLoad(s: Scenario, w: WorkloadRef, cores: number):
   if (isRefusal(traffic) || isRefusal(stream)) throw new NotApplicable(`real CPU load on ${describeWorkload(w)} goes through its Service by HTTP: ${(isRefusal(traffic) ? traffic : (stream as { refused: string })).refused}`);
   const url = stream.url;
   const load = new HttpLoad(w, stream, cores);
-  await injectFault(
-    s,
+  await inject(
     {
       fault: 'apply load',
       target: { kind: w.kind, name: w.name, namespace: s.namespace },

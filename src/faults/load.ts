@@ -3,15 +3,16 @@
  * Service balances over its ready endpoints, so when the HPA adds pods each one's share (and
  * the utilisation it reports) falls.
  *
- * Local cluster: no container runs, so CPU use is KWOK's, read from the pod annotation
- * kwok.x-k8s.io/usage-cpu (kwok's usage-from-annotation ResourceUsage, loaded by
- * src/cluster/local.ts) and served by metrics-server. The running pods are annotated, never
- * the template (that would roll the Deployment out). A pod watch keeps the spread current as
- * pods come, go, or change readiness. The undo — in the ledger before the first pod is
- * touched — puts every loaded pod back to the template's idle value (absent: kwok's default).
+ * How the load reaches the pods is the cluster's choice (`parts.load`): simulated pods (KWOK,
+ * the local cluster) use the CPU their annotation kwok.x-k8s.io/usage-cpu says (kwok's
+ * usage-from-annotation ResourceUsage, loaded by src/cluster/providers/local.ts, served by
+ * metrics-server). The running pods are annotated, never the template (that would roll the
+ * Deployment out). A pod watch keeps the spread current as pods come, go, or change
+ * readiness. The mechanism's undo — in the ledger before the first pod is touched — puts every
+ * loaded pod back to the template's idle value (absent: kwok's default).
  *
- * Pods that all run on a local cluster's real nodes get real CPU load instead: HTTP requests
- * to the test app's /burn through their Service (http-load.ts).
+ * Pods with real containers (a real node, kind) get real CPU load instead: HTTP requests to the
+ * test app's /burn through their Service (http-load.ts).
  */
 import type { Scenario } from '../scenario/scenario.js';
 import { Slot } from '../scenario/slot.js';
@@ -24,13 +25,13 @@ import type { UndoOutcome } from '../ledger/undo-ops.js';
 import { podReady } from '../timeline/timeline.js';
 import { describeWorkload, selectorOf, workloadObject, type WorkloadRef } from '../workload/pods.js';
 import { formatSelector, matches, type Requirement } from '../workload/selector.js';
-import { injectFault, planThenAct } from './fault.js';
+import { injectFault, markChange, unlessPlanning } from './fault.js';
+import { isRefusal, type LoadMechanism } from '../cluster/providers/provider.js';
 import { applyHttpLoad, type HttpLoad } from './http-load.js';
 
-/** Read by kwok's usage-from-annotation ResourceUsage. */
-export const USAGE_CPU_ANNOTATION = 'kwok.x-k8s.io/usage-cpu';
-/** What kubeproof last wrote into USAGE_CPU_ANNOTATION on a pod: the undo leaves a pod alone if it now says something else. */
-export const LOAD_WRITTEN_ANNOTATION = 'kubeproof.io/load-cpu';
+export { LOAD_WRITTEN_ANNOTATION, USAGE_CPU_ANNOTATION } from '../cluster/usage.js';
+
+type UsageMechanism = Extract<LoadMechanism, { via: 'usage-annotation' }>;
 
 /** Split `millicores` over the pods (sorted by name), the remainder one millicore each to the first. */
 export function spreadLoad(millicores: number, pods: string[]): Map<string, string> {
@@ -65,6 +66,7 @@ export class LoadDriver {
 
   constructor(
     private readonly s: Scenario,
+    private readonly how: UsageMechanism,
     readonly workload: WorkloadRef,
     readonly millicores: number,
     readonly idle: string | null,
@@ -133,9 +135,7 @@ export class LoadDriver {
   /** Write each pod's share: Ready pods split the load; pods not Ready (starting, broken) are idle. */
   private async reconcile(): Promise<void> {
     const tl = this.s.timeline;
-    // Pods on real nodes (a local cluster with a real node) use real CPU: they get no share.
-    const real = this.s.cluster.capabilities.realNodes;
-    const pods = tl.pods.list().filter((p) => this.mine(p) && !p.metadata?.deletionTimestamp && p.status?.phase === 'Running' && !real.includes(p.spec?.nodeName ?? ''));
+    const pods = tl.pods.list().filter((p) => this.mine(p) && !p.metadata?.deletionTimestamp && p.status?.phase === 'Running');
     const ready = pods.filter((p) => podReady(p)).map((p) => p.metadata!.name!);
     const spread = spreadLoad(this.millicores, ready);
     const summary = `${this.millicores}m over ${ready.length} Ready pod(s)${ready.length ? `: ${[...new Set(spread.values())].join('/')} each` : ' (none Ready: offered to nobody)'}`;
@@ -152,10 +152,11 @@ export class LoadDriver {
       const want = share !== undefined ? `${Math.round(parseInt(share, 10) / containers)}m` : this.written.has(name) ? this.idle : undefined;
       if (want === undefined) continue; // never loaded and not Ready: leave it as its template made it
       const ann = p.metadata?.annotations ?? {};
-      if ((ann[USAGE_CPU_ANNOTATION] ?? null) === want && ann[LOAD_WRITTEN_ANNOTATION] === (want ?? '') && this.written.has(name)) continue;
+      const { annotation, written } = this.how;
+      if ((ann[annotation] ?? null) === want && ann[written] === (want ?? '') && this.written.has(name)) continue;
       try {
         const out = await this.s.kube.mergePatch('Pod', name, this.s.namespace, {
-          metadata: { annotations: { [USAGE_CPU_ANNOTATION]: want, [LOAD_WRITTEN_ANNOTATION]: want ?? '', ...this.marker } },
+          metadata: { annotations: { [annotation]: want, [written]: want ?? '', ...this.marker } },
         });
         const rv = out.metadata?.resourceVersion;
         this.written.set(name, rv && /^\d+$/.test(rv) ? BigInt(rv) : 0n);
@@ -174,65 +175,70 @@ function loadKey(w: WorkloadRef): string {
 }
 
 /** The template's usage annotation: what the pods use when nobody loads them (null: kwok's default). */
-function idleOf(s: Scenario, w: WorkloadRef): string | null {
+function idleOf(s: Scenario, w: WorkloadRef, annotation: string): string | null {
   const obj = workloadObject(s.timeline, w) as { spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } } | undefined;
   if (!obj) throw new BadInputError(`${describeWorkload(w)} does not exist in namespace ${s.namespace}`);
-  return obj.spec?.template?.metadata?.annotations?.[USAGE_CPU_ANNOTATION] ?? null;
+  return obj.spec?.template?.metadata?.annotations?.[annotation] ?? null;
+}
+
+/** The workload's pods (not terminating) and how the cluster loads them; NotApplicable with the cluster's reason. */
+function loadMechanism(s: Scenario, w: WorkloadRef, selector: Requirement[]): LoadMechanism {
+  const pods = s.timeline.pods.list().filter((p) => p.metadata?.namespace === s.namespace && matches(p.metadata?.labels, selector) && !p.metadata?.deletionTimestamp);
+  const m = s.parts.load.mechanism(pods);
+  if (isRefusal(m)) throw new NotApplicable(`load on ${describeWorkload(w)}: ${m.refused}`);
+  return m;
 }
 
 /** Offer `cores` CPU cores to a workload until removed or the scenario ends (in plan mode: print, change nothing). */
 export async function applyLoad(s: Scenario, w: WorkloadRef, cores: number): Promise<void> {
   const millicores = Math.round(parseCores(String(cores)) * 1000);
-  const onRealNodes = () => s.timeline.pods.list().some((p) => p.metadata?.namespace === s.namespace && s.cluster.capabilities.realNodes.includes(p.spec?.nodeName ?? '') && p.metadata?.labels && matches(p.metadata.labels, selectorOf(s.timeline, { workload: w }) ?? []));
-  const planned = await planThenAct(s, cores, () => `offer ${cores} CPU core(s) to ${describeWorkload(w)}, ${onRealNodes() ? 'as real work: HTTP GET /burn through its Service' : `spread over its Ready pods (${USAGE_CPU_ANNOTATION})`}, until removed`, async () => true);
-  if (!planned) return;
-  if (s.state(LOADS).has(loadKey(w))) throw new BadInputError(`${describeWorkload(w)} is already under load in this scenario`);
   const selector = selectorOf(s.timeline, { workload: w });
-  if (!selector?.length) throw new BadInputError(`${describeWorkload(w)} does not exist in namespace ${s.namespace} or selects no pods`);
-  const real = s.cluster.capabilities.realNodes;
-  const pods = s.timeline.pods.list().filter((p) => p.metadata?.namespace === s.namespace && matches(p.metadata?.labels, selector) && !p.metadata?.deletionTimestamp);
-  const onReal = pods.filter((p) => real.includes(p.spec?.nodeName ?? ''));
-  // Pods on real nodes use real CPU, which an annotation does not change: real work through their Service.
-  if (onReal.length && onReal.length === pods.length) {
-    s.state(LOADS).set(loadKey(w), await applyHttpLoad(s, w, cores));
-    return;
-  }
-  if (onReal.length) throw new NotApplicable(`load on ${describeWorkload(w)} mixes pods with real containers (${onReal.map((p) => `${p.metadata?.name} on ${p.spec?.nodeName}`).join(', ')}) and simulated ones: schedule it on one kind of node`);
-  if (s.cluster.capabilities.metricsSource !== 'kwok-annotation') {
-    throw new NotApplicable(`load needs simulated CPU usage (metrics source kwok-annotation) or the test app on real nodes whose Service this machine reaches; this cluster's metrics come from "${s.cluster.capabilities.metricsSource}"`);
-  }
-  const idle = idleOf(s, w);
-  await injectFault(
-    s,
-    {
-      fault: 'apply load',
-      target: { kind: w.kind, name: w.name, namespace: s.namespace },
-      undo: { op: 'idle-usage', annotation: USAGE_CPU_ANNOTATION, written: LOAD_WRITTEN_ANNOTATION, idle, selector: formatSelector(selector) },
-      detail: `${cores} CPU core(s) spread over the Ready pods (${USAGE_CPU_ANNOTATION}; idle ${idle ?? "kwok's default"})`,
-    },
-    async (injected) => {
-      const driver = new LoadDriver(s, w, millicores, idle, selector, injected.annotations);
-      driver.revert = injected.revert;
-      s.state(LOADS).set(loadKey(w), driver);
-      // Cleanups run last-in first-out: registered after the fault's revert, this stops the driver before that revert runs.
-      s.onCleanup(`stop the load on ${describeWorkload(w)}`, () => driver.stop());
-      await driver.start();
-    },
-  );
+  const plan = () => {
+    const m = selector?.length ? s.parts.load.mechanism(s.timeline.pods.list().filter((p) => p.metadata?.namespace === s.namespace && matches(p.metadata?.labels, selector) && !p.metadata?.deletionTimestamp)) : undefined;
+    return `offer ${cores} CPU core(s) to ${describeWorkload(w)}, ${m === undefined ? 'which selects no pods' : isRefusal(m) ? `which is not applicable: ${m.refused}` : m.how}, until removed`;
+  };
+  await injectFault(s, cores, plan, async (_, inject) => {
+    if (s.state(LOADS).has(loadKey(w))) throw new BadInputError(`${describeWorkload(w)} is already under load in this scenario`);
+    if (!selector?.length) throw new BadInputError(`${describeWorkload(w)} does not exist in namespace ${s.namespace} or selects no pods`);
+    const how = loadMechanism(s, w, selector);
+    // Real containers use real CPU, which an annotation does not change: real work through their Service.
+    if (how.via === 'service-http') {
+      s.state(LOADS).set(loadKey(w), await applyHttpLoad(s, w, cores, inject));
+      return;
+    }
+    const idle = idleOf(s, w, how.annotation);
+    await inject(
+      {
+        fault: 'apply load',
+        target: { kind: w.kind, name: w.name, namespace: s.namespace },
+        undo: how.undo(idle, formatSelector(selector)),
+        detail: `${cores} CPU core(s) spread over the Ready pods (${how.annotation}; idle ${idle ?? "kwok's default"})`,
+      },
+      async (injected) => {
+        const driver = new LoadDriver(s, how, w, millicores, idle, selector, injected.annotations);
+        driver.revert = injected.revert;
+        s.state(LOADS).set(loadKey(w), driver);
+        // Cleanups run last-in first-out: registered after the fault's revert, this stops the driver before that revert runs.
+        s.onCleanup(`stop the load on ${describeWorkload(w)}`, () => driver.stop());
+        await driver.start();
+      },
+    );
+  });
 }
 
 /** Remove the load now: stop the driver, then undo through the ledger (the pods go back to idle). */
 export async function removeLoad(s: Scenario, w: WorkloadRef): Promise<void> {
-  if (!(await planThenAct(s, w, () => `remove the load on ${describeWorkload(w)}`, async () => true))) return;
-  const driver = s.state(LOADS).get(loadKey(w));
-  if (!driver) throw new BadInputError(`no load was applied to ${describeWorkload(w)} in this scenario`);
-  if (!(driver instanceof LoadDriver)) {
+  await unlessPlanning(s, () => `remove the load on ${describeWorkload(w)}`, async () => {
+    const driver = s.state(LOADS).get(loadKey(w));
+    if (!driver) throw new BadInputError(`no load was applied to ${describeWorkload(w)} in this scenario`);
+    if (!(driver instanceof LoadDriver)) {
+      await driver.stop();
+      markChange(s, 'remove load', `${describeWorkload(w)}: stopped, ${driver.describe()}`);
+      return;
+    }
     await driver.stop();
-    s.timeline.mark('remove load', `${describeWorkload(w)}: stopped, ${driver.describe()}`);
-    return;
-  }
-  await driver.stop();
-  s.timeline.mark('remove load', `${describeWorkload(w)}: pods back to ${driver.idle ?? "kwok's default usage"}`);
-  const outcome = await driver.revert?.();
-  if (outcome?.status === 'conflict') throw new Error(`could not remove the load on ${describeWorkload(w)}: ${outcome.detail}`);
+    markChange(s, 'remove load', `${describeWorkload(w)}: pods back to ${driver.idle ?? "kwok's default usage"}`);
+    const outcome = await driver.revert?.();
+    if (outcome?.status === 'conflict') throw new Error(`could not remove the load on ${describeWorkload(w)}: ${outcome.detail}`);
+  });
 }

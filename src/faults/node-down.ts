@@ -9,13 +9,13 @@
 import type { Scenario } from '../scenario/scenario.js';
 import { Slot } from '../scenario/slot.js';
 import { NotApplicable } from '../not-applicable.js';
-import { injectFault, planThenAct } from './fault.js';
+import { injectFault, unlessPlanning } from './fault.js';
 import type { Node } from '../kube/types.js';
 import { BadInputError } from '../errors.js';
 import { firstAfter, type Phase } from '../timeline/queries.js';
 import { podReady } from '../timeline/timeline.js';
-import { until } from '../expect/until.js';
-import { isRefusal, type NodeStopMechanism, type NodeStopMode } from '../cluster/providers/provider.js';
+import { until } from '../wait/until.js';
+import { isRefusal, reasonOf, type NodeStopMechanism, type NodeStopMode } from '../cluster/providers/provider.js';
 import type { UndoOutcome } from '../ledger/undo-ops.js';
 
 /** The steps' words for the modes: "stops sending heartbeats" is a node gone silent. */
@@ -58,7 +58,7 @@ async function planNodeDown(s: Scenario, node: string, mode: NodeDownMode): Prom
   const n = await s.kube.find<Node>('Node', node);
   if (!n) throw new BadInputError(`node "${node}" does not exist`);
   const mechanism = s.parts.nodeControl.mechanism(MODES[mode], n);
-  if (isRefusal(mechanism)) throw new NotApplicable(mechanism.refused);
+  if (isRefusal(mechanism)) throw new NotApplicable(await reasonOf(mechanism));
   const live = s.timeline.pods.list().filter((p) => !p.metadata?.deletionTimestamp);
   return { node, mode, mechanism, pods: live.filter((p) => p.spec?.nodeName === node).map((p) => p.metadata!.name!), readyBefore: live.filter((p) => podReady(p)).length };
 }
@@ -75,9 +75,9 @@ function describePlan(s: Scenario, p: NodeDownPlan): string {
 
 /** Take a node down (in plan mode: print what would follow, change nothing). */
 export async function nodeDown(s: Scenario, node: string, mode: NodeDownMode): Promise<void> {
-  await planThenAct(s, planNodeDown(s, node, mode), (p) => describePlan(s, p), async (p) => {
+  await injectFault(s, planNodeDown(s, node, mode), (p) => describePlan(s, p), async (p, inject) => {
     const m = p.mechanism;
-    const injected = await injectFault(s, { fault: 'stop node', target: { kind: 'Node', name: node }, undo: m.undo, detail: m.how, recovered: () => nodeBack(s, node) }, async ({ annotations }) => {
+    const injected = await inject({ fault: 'stop node', target: { kind: 'Node', name: node }, undo: m.undo, detail: m.how, recovered: () => nodeBack(s, node) }, async ({ annotations }) => {
       const detail = await m.stop(s.kube, annotations);
       s.timeline.mark('stop node', `node/${node}: ${detail}`);
     });
@@ -91,13 +91,14 @@ export async function nodeDown(s: Scenario, node: string, mode: NodeDownMode): P
  * is Ready without not-ready/unreachable taints.
  */
 export async function bringNodeBack(s: Scenario, node: string): Promise<void> {
-  if (!(await planThenAct(s, node, () => `bring node ${node} back`, async () => true))) return;
-  const down = nodeDownOf(s, node);
-  if (!down) throw new BadInputError(`node "${node}" was not taken down in this scenario`);
-  if (!down.revert) throw new Error(`node ${node}'s failure has no recorded undo to run`);
-  const outcome = await down.revert();
-  if (outcome.status === 'failed' || outcome.status === 'conflict') throw new Error(`bringing node ${node} back failed: ${outcome.detail}`);
-  down.broughtBackAt = s.timeline.mark('node back', `node/${node}: ${outcome.detail}`).at;
+  await unlessPlanning(s, () => `bring node ${node} back`, async () => {
+    const down = nodeDownOf(s, node);
+    if (!down) throw new BadInputError(`node "${node}" was not taken down in this scenario`);
+    if (!down.revert) throw new Error(`node ${node}'s failure has no recorded undo to run`);
+    const outcome = await down.revert();
+    if (outcome.status === 'failed' || outcome.status === 'conflict') throw new Error(`bringing node ${node} back failed: ${outcome.detail}`);
+    down.broughtBackAt = s.timeline.mark('node back', `node/${node}: ${outcome.detail}`).at;
+  });
 }
 
 /** The phases of a node failure as the watches saw them, for the report. */

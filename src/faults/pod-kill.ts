@@ -8,9 +8,9 @@ import type { Pod } from '../kube/types.js';
 import type { Timeline } from '../timeline/timeline.js';
 import { describeTarget, podsOf, type PodTarget } from '../workload/pods.js';
 import { choose, newSeed } from './random.js';
-import { until } from '../expect/until.js';
+import { until } from '../wait/until.js';
 import type { Scenario } from '../scenario/scenario.js';
-import { injectFault, planThenAct } from './fault.js';
+import { injectFault, type Inject } from './fault.js';
 
 /** How many pods: a count, or a percentage of the live pods (rounded up, at least 1). */
 export type HowMany = { count: number } | { percent: number };
@@ -46,12 +46,21 @@ export function planPodKill(tl: Timeline, kill: PodKill): PodKillPlan {
  * returns the moment the deletes were sent. Nothing to undo: replacing them is the
  * controller's job, and what is asserted.
  */
-export async function killPods(s: Scenario, target: PodTarget, plan: PodKillPlan): Promise<number> {
+export async function killPods(s: Scenario, target: PodTarget, plan: PodKillPlan): Promise<number | undefined> {
+  return injectFault(s, plan, (p) => describePodKill(target, p), (p, inject) => killPodsWith(s, target, p, inject));
+}
+
+function describePodKill(target: PodTarget, plan: PodKillPlan): string {
+  return `kill ${plan.victims.length} of ${plan.of} pod(s) of ${describeTarget(target)}: ${plan.victims.join(', ')} (seed ${plan.seed}); the controller is expected to replace them`;
+}
+
+/** `killPods` past the plan: `inject` records the kill. */
+export async function killPodsWith(s: Scenario, target: PodTarget, plan: PodKillPlan, inject: Inject): Promise<number> {
   const tl = s.timeline;
   const detail = `${plan.victims.join(', ')} (seed ${plan.seed}${plan.gracePeriodSeconds !== undefined ? `, grace ${plan.gracePeriodSeconds}s` : ''})`;
   // By UID: a StatefulSet's replacement takes the same name, and can be in the watch cache before the killed pod was ever seen terminating.
   const uids = new Map(plan.victims.map((n) => [n, tl.pods.get(n, tl.namespace)?.metadata?.uid]));
-  const injected = await injectFault(s, { fault: 'kill pods', target: targetOf(s, target), noUndo: "replacing them is the controller's job, and what is asserted", detail }, async () => {
+  const injected = await inject({ fault: 'kill pods', target: targetOf(s, target), noUndo: "replacing them is the controller's job, and what is asserted", detail }, async () => {
     await Promise.all(plan.victims.map((name) => s.kube.delete('Pod', name, tl.namespace, { gracePeriodSeconds: plan.gracePeriodSeconds })));
   });
   // Conditions read the watch cache: return only once it shows every victim terminating or gone,
@@ -80,10 +89,5 @@ function targetOf(s: Scenario, target: PodTarget): { kind: string; name: string;
 
 /** Kill pods of a scenario (in plan mode: print the victims, change nothing). */
 export async function killScenarioPods(s: Scenario, kill: PodKill): Promise<void> {
-  await planThenAct(
-    s,
-    planPodKill(s.timeline, kill),
-    (plan) => `kill ${plan.victims.length} of ${plan.of} pod(s) of ${describeTarget(kill.target)}: ${plan.victims.join(', ')} (seed ${plan.seed}); the controller is expected to replace them`,
-    (plan) => killPods(s, kill.target, plan),
-  );
+  await killPods(s, kill.target, planPodKill(s.timeline, kill));
 }

@@ -8,7 +8,7 @@ import type { Scenario } from '../scenario/scenario.js';
 import { BadInputError } from '../errors.js';
 import type { Node, Taint } from '../kube/types.js';
 import { describeTaint } from '../ledger/undo-ops.js';
-import { injectFault, planThenAct } from './fault.js';
+import { injectFault, type Inject } from './fault.js';
 import { resolveNodes, type NodeTarget } from './nodes.js';
 
 export function parseTaint(text: string): Taint {
@@ -35,14 +35,13 @@ function sameTaint(a: Taint, b: Taint): boolean {
   return a.key === b.key && a.effect === b.effect && (a.value ?? '') === (b.value ?? '');
 }
 
-export async function taintNodes(s: Scenario, target: NodeTarget, taint: Taint): Promise<string[]> {
+export async function taintNodes(s: Scenario, target: NodeTarget, taint: Taint, inject: Inject): Promise<string[]> {
   const nodes = resolveNodes(s, target);
   for (const name of nodes) {
     const node = await s.kube.get<Node>('Node', name);
     const taints = node.spec?.taints ?? [];
     const present = taints.some((t) => sameTaint(t, taint));
-    await injectFault(
-      s,
+    await inject(
       { fault: 'taint node', target: { kind: 'Node', name }, undo: present ? undefined : { op: 'remove-taint', taint }, detail: `${describeTaint(taint)}${present ? ' (already there)' : ''}` },
       async ({ annotations }) => {
         if (present) return;
@@ -69,5 +68,5 @@ export async function taintNodes(s: Scenario, target: NodeTarget, taint: Taint):
 /** Taint the target nodes (in plan mode: print which pods would go, change nothing). */
 export async function taint(s: Scenario, target: NodeTarget, text: string): Promise<void> {
   const t = parseTaint(text);
-  await planThenAct(s, t, () => planTaint(s, target, t), () => taintNodes(s, target, t));
+  await injectFault(s, t, () => planTaint(s, target, t), (_, inject) => taintNodes(s, target, t, inject));
 }

@@ -4,11 +4,11 @@
  */
 import type { Scenario } from '../scenario/scenario.js';
 import { Slot } from '../scenario/slot.js';
-import type { Condition } from '../expect/until.js';
-import { until } from '../expect/until.js';
+import type { Condition } from '../wait/until.js';
+import { until } from '../wait/until.js';
 import { stats } from '../timeline/stats.js';
-import { killPods, planPodKill, type PodKill } from './pod-kill.js';
-import { planThenAct } from './fault.js';
+import { killPodsWith, planPodKill, type PodKill } from './pod-kill.js';
+import { injectFault } from './fault.js';
 import { describeTarget } from '../workload/pods.js';
 
 /** Per-trial values of the last repeated fault, for percentile steps. */
@@ -22,17 +22,19 @@ export interface TrialResult {
 export async function repeatPodKill(s: Scenario, kill: PodKill, times: number, recovered: Condition, withinMs: number): Promise<TrialResult> {
   const valuesMs: number[] = [];
   const seeds: number[] = [];
-  const planned = await planThenAct(s, kill, () => `kill ${JSON.stringify(kill.howMany)} pod(s) of ${describeTarget(kill.target)} ${times} times, waiting each time for: ${recovered.description}`, async () => true);
-  if (!planned) return { valuesMs, seeds };
-  for (let i = 0; i < times; i++) {
-    // Start each trial from a recovered state, so trials are comparable.
-    await until(recovered, { within: withinMs });
-    const plan = planPodKill(s.timeline, { ...kill, seed: kill.seed === undefined ? undefined : kill.seed + i });
-    seeds.push(plan.seed);
-    const at = await killPods(s, kill.target, plan);
-    const out = await until(recovered, { within: withinMs, since: at });
-    valuesMs.push(Math.round(out.at - at));
-  }
+  const ran = await injectFault(s, kill, () => `kill ${JSON.stringify(kill.howMany)} pod(s) of ${describeTarget(kill.target)} ${times} times, waiting each time for: ${recovered.description}`, async (_, inject) => {
+    for (let i = 0; i < times; i++) {
+      // Start each trial from a recovered state, so trials are comparable.
+      await until(recovered, { within: withinMs });
+      const plan = planPodKill(s.timeline, { ...kill, seed: kill.seed === undefined ? undefined : kill.seed + i });
+      seeds.push(plan.seed);
+      const at = await killPodsWith(s, kill.target, plan, inject);
+      const out = await until(recovered, { within: withinMs, since: at });
+      valuesMs.push(Math.round(out.at - at));
+    }
+    return true;
+  });
+  if (!ran) return { valuesMs, seeds };
   s.state(TRIALS).splice(0, Infinity, ...valuesMs);
   const st = stats(valuesMs);
   s.timeline.measure({

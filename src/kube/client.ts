@@ -4,11 +4,14 @@
  * client touches one place.
  */
 import pRetry from 'p-retry';
-import * as k8s from '@kubernetes/client-node';
+import type * as K8s from '@kubernetes/client-node';
+import { kubernetesClient } from './library.js';
 import { ApiError, isNotFound, isUnreachable, toApiError } from './errors.js';
 import { EnvironmentError } from '../errors.js';
 import { apiVersionOf, collectionPath, resourceType, type ResourceType } from './resources.js';
 import type { KubeObject, KubeList } from './types.js';
+
+const k8s = await kubernetesClient();
 
 export const FIELD_MANAGER = 'kubeproof';
 
@@ -23,12 +26,12 @@ export type WatchPhase = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'
 export class Kube {
   /** How long a watch may take to start answering before the attempt counts as failed (tests shorten it). */
   static watchOpenMs = 30_000;
-  readonly config: k8s.KubeConfig;
-  readonly core: k8s.CoreV1Api;
-  private readonly objects: k8s.KubernetesObjectApi;
-  private readonly watcher: k8s.Watch;
+  readonly config: K8s.KubeConfig;
+  readonly core: K8s.CoreV1Api;
+  private readonly objects: K8s.KubernetesObjectApi;
+  private readonly watcher: K8s.Watch;
 
-  private constructor(config: k8s.KubeConfig) {
+  private constructor(config: K8s.KubeConfig) {
     this.config = config;
     this.core = config.makeApiClient(k8s.CoreV1Api);
     this.objects = k8s.KubernetesObjectApi.makeApiClient(config);
@@ -174,13 +177,13 @@ export class Kube {
   }
 
   async create<T extends KubeObject>(obj: T, opts: { dryRun?: boolean } = {}): Promise<T> {
-    return this.call(() => this.objects.create(obj as k8s.KubernetesObject, undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER)) as Promise<T>;
+    return this.call(() => this.objects.create(obj as K8s.KubernetesObject, undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER)) as Promise<T>;
   }
 
   /** Server-side apply: the same manifest applied twice is a no-op; conflicts with other managers are forced. */
   async apply<T extends KubeObject>(obj: T, opts: { dryRun?: boolean } = {}): Promise<T> {
     return this.call(() =>
-      this.objects.patch(obj as k8s.KubernetesObject, undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply),
+      this.objects.patch(obj as K8s.KubernetesObject, undefined, opts.dryRun ? 'All' : undefined, FIELD_MANAGER, true, k8s.PatchStrategy.ServerSideApply),
     ) as Promise<T>;
   }
 
@@ -204,7 +207,7 @@ export class Kube {
   async delete(kind: string, name: string, namespace?: string, opts: { gracePeriodSeconds?: number; propagationPolicy?: string; preconditions?: { resourceVersion?: string; uid?: string } } = {}): Promise<void> {
     const body = opts.preconditions ? { preconditions: opts.preconditions } : undefined;
     await this.call(() =>
-      this.objects.delete(this.header(kind, name, namespace) as k8s.KubernetesObject, undefined, undefined, opts.gracePeriodSeconds, undefined, opts.propagationPolicy ?? 'Background', body),
+      this.objects.delete(this.header(kind, name, namespace) as K8s.KubernetesObject, undefined, undefined, opts.gracePeriodSeconds, undefined, opts.propagationPolicy ?? 'Background', body),
     );
   }
 
@@ -242,7 +245,7 @@ export class Kube {
         socket?.close();
         reject(new Error(`${what}: no answer within ${timeoutMs} ms`));
       }, timeoutMs);
-      const done = (status: k8s.V1Status) => {
+      const done = (status: K8s.V1Status) => {
         clearTimeout(timer);
         // A non-zero exit is status Failure with reason NonZeroExitCode and the code in details.causes.
         const code = status.status === 'Success' ? 0 : Number(status.details?.causes?.find((c) => c.reason === 'ExitCode')?.message ?? 1);

@@ -8,7 +8,7 @@
 import type { Kube } from '../kube/client.js';
 import { Informer } from '../kube/informer.js';
 import type { Node } from '../kube/types.js';
-import { until, ConditionTimeout } from '../expect/until.js';
+import { until, ConditionTimeout } from '../wait/until.js';
 import { FAULT_ANNOTATION_PREFIX } from './ledger.js';
 
 export interface NodeState {

@@ -17,10 +17,11 @@
 import { isRefusal } from '../cluster/providers/provider.js';
 import type { Scenario } from '../scenario/scenario.js';
 import { Slot } from '../scenario/slot.js';
+import { unlessPlanning } from '../scenario/plan.js';
 import type { Timeline } from '../timeline/timeline.js';
 import type { EndpointSlice } from '../kube/types.js';
 import { now } from '../kube/informer.js';
-import { until } from '../expect/until.js';
+import { until } from '../wait/until.js';
 import { BadInputError } from '../errors.js';
 import { podReady } from '../timeline/timeline.js';
 import { matches } from '../workload/selector.js';
@@ -128,24 +129,25 @@ export class AvailabilityProbe {
     await this.http?.stop();
   }
 
-  figures(): AvailabilityFigures {
-    const from = this.samples[0]?.at ?? now();
+  /** Figures from the start of the measurement, or from `since` if later ("from now on"), to its end (or now). */
+  figures(since?: number): AvailabilityFigures {
+    const from = Math.max(this.samples[0]?.at ?? now(), since ?? Number.NEGATIVE_INFINITY);
     const to = this.endedAt ?? now();
     const base = { service: this.service, mechanism: this.mechanism, threshold: this.threshold, samples: [...this.samples], ...seriesFigures(this.samples, from, to, this.threshold) };
     if (!this.http) return base;
-    const h = this.http.figures();
+    const h = this.http.figures(since);
     return { ...base, availablePercent: h.successPercent, outages: h.outages, outageMs: h.outageMs, longestOutageMs: h.longestOutageMs, http: h };
   }
 }
 
 /** Start measuring a Service; figures are recorded when the scenario ends (after its faults are undone). */
 export async function measureAvailability(s: Scenario, service: string): Promise<AvailabilityProbe | undefined> {
-  if (s.planOnly) {
-    const traffic = s.parts.serviceTraffic;
-    const by = isRefusal(traffic) ? 'ready endpoints from EndpointSlices' : `HTTP requests through its ClusterIP ${traffic.from}, ${HTTP_PROBE_RATE} req/s, where its pods answer; else ready endpoints from EndpointSlices`;
-    s.plans.push(`measure availability of service ${service} (${by})`);
-    return undefined;
-  }
+  const traffic = s.parts.serviceTraffic;
+  const by = isRefusal(traffic) ? 'ready endpoints from EndpointSlices' : `HTTP requests through its ClusterIP ${traffic.from}, ${HTTP_PROBE_RATE} req/s, where its pods answer; else ready endpoints from EndpointSlices`;
+  return unlessPlanning(s, () => `measure availability of service ${service} (${by})`, () => startMeasuring(s, service));
+}
+
+async function startMeasuring(s: Scenario, service: string): Promise<AvailabilityProbe> {
   if (s.state(AVAILABILITY_PROBES).has(service)) throw new BadInputError(`availability of service ${service} is already measured in this scenario`);
   const probe = new AvailabilityProbe(s.timeline, service);
   await probe.start();

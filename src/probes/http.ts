@@ -160,8 +160,9 @@ export class HttpProbe {
     return this.firstOkAt ?? now();
   }
 
-  figures(): HttpFigures {
-    return { ...httpFigures(this.url, this.ratePerSecond, this.results, this.endedAt ?? now()), from: this.stream.from, ...(this.stream.trouble ? { trouble: this.stream.trouble } : {}) };
+  /** Over every result, or those sent from `since` on. */
+  figures(since?: number): HttpFigures {
+    return { ...httpFigures(this.url, this.ratePerSecond, since === undefined ? this.results : this.since(since), this.endedAt ?? now()), from: this.stream.from, ...(this.stream.trouble ? { trouble: this.stream.trouble } : {}) };
   }
 
   /** Results since `since` (epoch ms), in send order. */

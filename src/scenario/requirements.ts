@@ -1,16 +1,17 @@
 /**
  * What a scenario needs of the cluster ("3 nodes in zones a, b, c", "a KWOK node big-1 with
- * 8 CPUs"). On the local cluster missing KWOK nodes are added (and removed again after the
- * scenario); elsewhere a cluster that lacks them makes the scenario not applicable.
+ * 8 CPUs"). Where the cluster's node supply can (the local cluster: KWOK nodes) missing nodes
+ * are added, labelled with the run and recorded in the ledger before they are made, so they
+ * go when the scenario ends — or, after a SIGKILL, with `kubeproof clean` or the next run.
+ * Elsewhere a cluster that lacks them makes the scenario not applicable.
  */
 import type { Scenario } from './scenario.js';
 import { BadInputError } from '../errors.js';
-import { createNodes } from '../cluster/providers/local.js';
 import { NODE_TYPE_LABEL, ZONE_LABEL, nodeReadyCondition } from '../cluster/nodes.js';
-import type { NodeSpec } from '../cluster/providers/provider.js';
+import { isRefusal, type NodeSpec } from '../cluster/providers/provider.js';
+import { RUN_LABEL } from '../ledger/record.js';
 import { NotApplicable } from '../not-applicable.js';
-import { ConditionTimeout, until } from '../expect/until.js';
-import type { HostRequirement } from '../cluster/real-node/host.js';
+import { ConditionTimeout, until } from '../wait/until.js';
 
 export interface NodeRequirement {
   count: number;
@@ -42,7 +43,7 @@ function nodesByZone(s: Scenario, any = false): Map<string, string[]> {
  */
 export async function ensureNodes(s: Scenario, req: NodeRequirement): Promise<void> {
   if (missingNodes(s, req, false).length === 0) return;
-  if (!s.cluster.capabilities.simulatedNodes) {
+  if (isRefusal(s.parts.nodeSupply)) {
     // Nodes that exist but are not Ready yet may become so (a new kind cluster's workers): wait for them, on node events.
     if (missingNodes(s, req, true).length === 0) {
       const outcome = await until(
@@ -82,15 +83,28 @@ function missingNodes(s: Scenario, req: NodeRequirement, anyState: boolean): Nod
   return missing;
 }
 
-/** Add KWOK nodes for this scenario; they are deleted when it ends. */
+/**
+ * Add nodes for this scenario through the cluster's node supply. Each is recorded in the
+ * ledger (its undo deletes it, its pods first) before it is made, and carries the run's label,
+ * so the undo deletes only a node of this run; the scenario's end runs that undo.
+ */
 export async function addNodes(s: Scenario, specs: NodeSpec[]): Promise<void> {
-  if (!s.cluster.capabilities.simulatedNodes) throw new NotApplicable('adding nodes needs a cluster with simulated (KWOK) nodes');
+  const supply = s.parts.nodeSupply;
+  if (isRefusal(supply)) throw new NotApplicable(`adding nodes: ${supply.refused}`);
   for (const spec of specs) {
     if (s.timeline.nodes.get(spec.name)) throw new BadInputError(`node "${spec.name}" already exists`);
   }
   s.timeline.mark('add nodes', specs.map((n) => n.name).join(', '));
-  for (const spec of specs) s.onCleanup(`delete node ${spec.name}`, () => removeNode(s, spec.name));
-  await createNodes(s.kube, specs, () => undefined);
+  await s.ledger.injecting(async () => {
+    for (const spec of specs) {
+      const rec = await s.ledger.record({ id: s.ledger.newId('add-node'), fault: 'add node', target: { kind: 'Node', name: spec.name }, undo: supply.undo });
+      s.onCleanup(`delete node ${spec.name}`, async () => {
+        const { outcome } = await s.ledger.revert(rec);
+        if (outcome.status === 'failed' || outcome.status === 'conflict') throw new Error(outcome.detail);
+      });
+    }
+    await supply.add(s.kube, specs.map((spec) => ({ ...spec, labels: { ...spec.labels, [RUN_LABEL]: s.runId } })));
+  });
 }
 
 /** A node spec from a feature's table: zone, cpu, memory, pods, label k=v (repeatable), taint k=v:Effect (repeatable). */
@@ -127,17 +141,6 @@ export function nodeSpecFromRows(name: string, rows: string[][]): NodeSpec {
 }
 
 /**
- * Delete a node kubeproof added. Its pods go first, at once: once the node is gone kwok no
- * longer finishes their deletion, and they would hold their namespace in Terminating until
- * the pod garbage collector's quarantine ends.
- */
-async function removeNode(s: Scenario, name: string): Promise<void> {
-  const pods = await s.kube.list('Pod', { fieldSelector: `spec.nodeName=${name}` });
-  await Promise.all(pods.items.map((p) => s.kube.delete('Pod', p.metadata!.name!, p.metadata!.namespace, { gracePeriodSeconds: 0 }).catch(() => undefined)));
-  await s.kube.delete('Node', name);
-}
-
-/**
  * The scenario needs a node whose pods are real containers (tag such scenarios @real).
  * Without one the scenario is not applicable, and the reason says how to get one.
  */
@@ -147,34 +150,18 @@ export async function requireRealNode(s: Scenario): Promise<string> {
   const ready = real.filter((n) => nodeReadyCondition(s.timeline.nodes.get(n)) === 'True');
   if (ready.length) return ready[0]!;
   if (real.length) throw new NotApplicable(`needs a Ready real node; ${real.join(', ')} ${real.length > 1 ? 'are' : 'is'} not Ready`);
-  if (!s.cluster.capabilities.simulatedNodes) {
-    const others = s.cluster.capabilities.realNodes;
+  const others = s.cluster.capabilities.realNodes;
+  if (others.length) {
     throw new NotApplicable(
-      others.length
-        ? `needs a node labelled ${NODE_TYPE_LABEL}=real (the @real workloads select it, as they select the local cluster's real-1); this ${s.cluster.kind} cluster's nodes ${others.join(', ')} run real containers but none carries the label (kubeproof run --cluster kind makes a real-1 worker when @real scenarios are selected, or --real-nodes 1)`
-        : `needs a node with real containers; this ${s.cluster.kind} cluster reports none`,
+      `needs a node labelled ${NODE_TYPE_LABEL}=real (the @real workloads select it, as they select the local cluster's real-1); this ${s.cluster.kind} cluster's nodes ${others.join(', ')} run real containers but none carries the label (kubeproof run --cluster kind makes a real-1 worker when @real scenarios are selected, or --real-nodes 1)`,
     );
   }
-  const { realNodeRequirements, installHint } = await import('../cluster/real-node/host.js');
-  const { listLocalClusters } = await import('../cluster/providers/local.js');
-  const { realNodeHolder } = await import('../cluster/real-node/teardown.js');
-  const missing = (await realNodeRequirements()).filter((r) => !r.ok);
-  const holder = await realNodeHolder(s.cluster.name);
-  throw new NotApplicable(noRealNodeReason(s.cluster.name, { missing, install: installHint(missing) }, holder));
+  // Why there is none, and the fix, is the provider's to say (the local one looks at this machine's packages and at who holds its one real node).
+  throw new NotApplicable(await s.parts.realNode.whyNone());
 }
 
-/**
- * Why a local run has no real node, with the fix for that cause: the packages this machine
- * lacks and the one command that installs them; another cluster holding the machine's one real
- * node; or a running cluster started without one.
- */
-export function noRealNodeReason(cluster: string, host: { missing: HostRequirement[]; install: string }, holder?: string): string {
-  if (host.missing.length) {
-    return `needs a real node (kubelet + containerd), and this machine lacks ${host.missing.map((m) => `${m.name} (${m.detail})`).join(', ')}; install: ${host.install} (kubeproof run then starts the real node by itself for @real scenarios)`;
-  }
-  if (holder) return `needs a real node, and cluster "${holder}" holds this machine's one real node: \`kubeproof cluster down --name ${holder}\` frees it`;
-  return `needs a real node, and the local cluster "${cluster}" was started without one: \`kubeproof cluster up --name ${cluster} --real-nodes 1\` (kubeproof run starts one by itself for @real scenarios on a fresh cluster)`;
-}
+/** Why a local run has no real node (the local provider's reason; src/cluster/advice.ts). */
+export { noRealNodeReason } from '../cluster/advice.js';
 
 /**
  * The scenario's claims rest on KWOK's stages (a crash back-off of its annotation's constant,

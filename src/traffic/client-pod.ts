@@ -23,7 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { isNotFound } from '../kube/errors.js';
 import { now } from '../kube/informer.js';
 import type { Pod } from '../kube/types.js';
-import { until } from '../expect/until.js';
+import { until } from '../wait/until.js';
 import { TrafficSender, type HttpResult, type TrafficContext, type TrafficPlan } from './stream.js';
 
 export const CLIENT_CONTAINER = 'client';

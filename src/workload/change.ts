@@ -4,12 +4,13 @@ import { BadInputError } from '../errors.js';
 import { resourceType } from '../kube/resources.js';
 import type { WorkloadRef } from './pods.js';
 import { describeWorkload } from './pods.js';
-import { until } from '../expect/until.js';
+import { until } from '../wait/until.js';
 import { observed } from '../expect/conditions.js';
 import type { KubeObject } from '../kube/types.js';
+import type { ActionEntry, Timeline } from '../timeline/timeline.js';
 import { fieldsBefore } from '../ledger/undo-ops.js';
 import { isConflict } from '../kube/errors.js';
-import { injectFault, planThenAct } from '../faults/fault.js';
+import { injectFault, markChange, unlessPlanning } from '../faults/fault.js';
 
 /** Return once the scenario's watch has seen the write, so later checks read its result. */
 export async function seen(s: Scenario, written: KubeObject): Promise<void> {
@@ -31,8 +32,33 @@ function namespaceFor(s: Scenario, kind: string): string | undefined {
 
 export async function scaleWorkload(s: Scenario, w: WorkloadRef, replicas: number): Promise<void> {
   if (w.kind === 'DaemonSet' || w.kind === 'Job') throw new BadInputError(`a ${w.kind} cannot be scaled by replicas`);
-  s.timeline.mark('scale', `${describeWorkload(w)} to ${replicas}`);
-  await seen(s, await s.kube.mergePatch(w.kind, w.name, s.namespace, { spec: { replicas } }));
+  await unlessPlanning(s, () => `scale ${describeWorkload(w)} to ${replicas}${IN_PLAN}`, async () => {
+    markChange(s, 'scale', `${describeWorkload(w)} to ${replicas}`);
+    await seen(s, await s.kube.mergePatch(w.kind, w.name, s.namespace, { spec: { replicas } }));
+  });
+}
+
+/**
+ * Plan mode makes the scenario's namespace and its Given workloads (so faults can name their
+ * victims) but no change a When step makes to them: those start pods, pull images, roll out.
+ */
+const IN_PLAN = ' (planned, not made: later steps are planned on the workload as it is)';
+
+/**
+ * The last change of a workload's replicas by hand — a scale, or a patch that writes
+ * spec.replicas — as this module marks them on the timeline. An HPA's decisions are not here:
+ * they are the controller's writes, seen only on the watch.
+ */
+export function lastScaleByHand(tl: Timeline, w: WorkloadRef): ActionEntry | undefined {
+  const scaled = `${describeWorkload(w)} to `;
+  const patched = `${w.kind}/${w.name}: `;
+  return tl.entries.findLast((e): e is ActionEntry => {
+    if (e.source !== 'harness') return false;
+    if (e.action === 'scale') return e.detail.startsWith(scaled);
+    // A relabel is marked "Kind/name label k=v": only a patch has the JSON after "Kind/name: ".
+    if (e.action !== 'patch' || !e.detail.startsWith(patched)) return false;
+    return (JSON.parse(e.detail.slice(patched.length)) as { spec?: { replicas?: unknown } }).spec?.replicas !== undefined;
+  });
 }
 
 /** Set the image of every container of a workload's pod template (a rollout for Deployments). */
@@ -40,8 +66,10 @@ export async function setImage(s: Scenario, w: WorkloadRef, image: string): Prom
   const obj = (await s.kube.get(w.kind, w.name, s.namespace)) as { spec?: { template?: { spec?: { containers?: unknown[] } } } };
   const n = obj.spec?.template?.spec?.containers?.length ?? 0;
   if (n === 0) throw new BadInputError(`${describeWorkload(w)} has no containers`);
-  s.timeline.mark('set image', `${describeWorkload(w)} → ${image}`);
-  await seen(s, await s.kube.jsonPatch(w.kind, w.name, s.namespace, Array.from({ length: n }, (_, i) => ({ op: 'replace', path: `/spec/template/spec/containers/${i}/image`, value: image }))));
+  await unlessPlanning(s, () => `set the image of ${describeWorkload(w)} to ${image}${IN_PLAN}`, async () => {
+    markChange(s, 'set image', `${describeWorkload(w)} → ${image}`);
+    await seen(s, await s.kube.jsonPatch(w.kind, w.name, s.namespace, Array.from({ length: n }, (_, i) => ({ op: 'replace', path: `/spec/template/spec/containers/${i}/image`, value: image }))));
+  });
 }
 
 /**
@@ -68,15 +96,18 @@ export async function labelObject(s: Scenario, kindWord: string, name: string, l
 async function change(s: Scenario, kind: string, name: string, patch: Record<string, unknown>, fault: 'patch' | 'label', detail: string): Promise<void> {
   const namespace = namespaceFor(s, kind);
   if (namespace) {
-    s.timeline.mark('patch', `${kind}/${name}${fault === 'label' ? ' ' : ': '}${detail}`);
-    await seen(s, await s.kube.mergePatch(kind, name, namespace, patch));
+    const what = `${kind}/${name}${fault === 'label' ? ' ' : ': '}${detail}`;
+    await unlessPlanning(s, () => `${fault} ${what}${IN_PLAN}`, async () => {
+      markChange(s, 'patch', what);
+      await seen(s, await s.kube.mergePatch(kind, name, namespace, patch));
+    });
     return;
   }
   const obj = await s.kube.find(kind, name);
   if (!obj) throw new BadInputError(`${kind} "${name}" does not exist`);
   const before = fieldsBefore(obj, patch);
-  await planThenAct(s, obj, () => `${fault} ${kind.toLowerCase()} ${name}: ${detail} (put back from the ledger when the scenario ends)`, () =>
-    injectFault(s, { fault, target: { kind, name }, undo: { op: 'restore-fields', before, after: patch }, detail }, ({ annotations }) => writeOnVersion(s, obj, patch, before, annotations)),
+  await injectFault(s, obj, () => `${fault} ${kind.toLowerCase()} ${name}: ${detail} (put back from the ledger when the scenario ends)`, (_, inject) =>
+    inject({ fault, target: { kind, name }, undo: { op: 'restore-fields', before, after: patch }, detail }, ({ annotations }) => writeOnVersion(s, obj, patch, before, annotations)),
   );
 }
 

@@ -57,7 +57,8 @@ function checkShape(obj: Manifest, where: ErrorLocation): Manifest {
   if (typeof obj !== 'object' || obj === null || Array.isArray(obj)) throw new BadInputError('a manifest must be a mapping with apiVersion, kind and metadata', { where });
   const missing = (['apiVersion', 'kind'] as const).filter((k) => typeof obj[k] !== 'string' || !obj[k]);
   if (!obj.metadata?.name && !(obj.metadata as { generateName?: string } | undefined)?.generateName) missing.push('metadata.name' as never);
-  if (missing.length) throw new BadInputError(`manifest${obj.kind ? ` (${obj.kind})` : ''} is missing ${missing.join(', ')}`, { where });
+  // A kind that is not a string (a mapping whose toString is not a function, say) cannot be put in words.
+  if (missing.length) throw new BadInputError(`manifest${typeof obj.kind === 'string' && obj.kind ? ` (${obj.kind})` : ''} is missing ${missing.join(', ')}`, { where });
   return obj;
 }
 

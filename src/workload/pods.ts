@@ -53,7 +53,7 @@ export function podsOf(tl: Timeline, t: PodTarget, opts: { includeTerminating?: 
     .sort((a, b) => String(a.metadata?.name).localeCompare(String(b.metadata?.name)));
 }
 
-export type PodState = 'Ready' | 'Running' | 'Pending' | 'NotReady';
+export type PodState = 'Ready' | 'Running' | 'Pending' | 'NotReady' | 'Succeeded' | 'Failed';
 
 export function podInState(p: Pod, state: PodState): boolean {
   switch (state) {
@@ -65,6 +65,9 @@ export function podInState(p: Pod, state: PodState): boolean {
       return p.status?.phase === 'Running';
     case 'Pending':
       return p.status?.phase === 'Pending' || !p.status?.phase;
+    case 'Succeeded':
+    case 'Failed':
+      return p.status?.phase === state;
   }
 }
 

@@ -2,6 +2,7 @@
  * A rollout of a version whose pods run but never pass readiness: the Deployment's pod template
  * changes, so the Deployment controller starts a new ReplicaSet, whose pods stay unready.
  *
+ * The cluster's readiness part (src/cluster/readiness.ts) says how:
  * - Simulated pods (KWOK): the template gets the label kubeproof.io/unready=true; the project's
  *   stage (scenarios/stages/pod-start-unready.yaml) starts such a pod Running but never Ready.
  * - Real containers running kubeproof's test app: the template's test-app containers get
@@ -14,13 +15,10 @@
 import type { Scenario } from '../scenario/scenario.js';
 import { Slot } from '../scenario/slot.js';
 import { BadInputError } from '../errors.js';
-import { NotApplicable } from '../not-applicable.js';
 import type { Deployment } from '../kube/types.js';
-import { TESTAPP_IMAGE } from '../cluster/build/images.js';
-import { UNREADY_LABEL } from '../faults/readiness.js';
 import { seen } from './change.js';
 
-export const READY_AT_START_ENV = 'READY_AT_START';
+export { neverReadyPatch, READY_AT_START_ENV } from '../cluster/readiness.js';
 
 export interface UnreadyRollout {
   deployment: string;
@@ -34,44 +32,10 @@ export interface UnreadyRollout {
 /** Rollouts of never-ready versions in this scenario, by Deployment. */
 export const UNREADY_ROLLOUTS = new Slot('unready rollouts', () => new Map<string, UnreadyRollout>());
 
-/** JSON-patch path segment: "/" and "~" escaped. */
-const seg = (k: string) => k.replace(/~/g, '~0').replace(/\//g, '~1');
-
-/**
- * The JSON patch that makes a Deployment's next version never Ready, and how: throws
- * NotApplicable when neither mechanism reaches its pods (real containers, not the test app).
- */
-export function neverReadyPatch(d: Deployment, kwok: boolean): { ops: object[]; mechanisms: string[] } {
-  const name = d.metadata?.name;
-  const tpl = d.spec?.template;
-  if (tpl?.metadata?.labels?.[UNREADY_LABEL] === 'true') throw new BadInputError(`deployment ${name} already rolls out a version that never becomes ready (its template has ${UNREADY_LABEL}=true)`);
-  const containers = tpl?.spec?.containers ?? [];
-  const app = containers.map((c, i) => ({ c, i })).filter(({ c }) => c.image === TESTAPP_IMAGE.ref);
-  if (!kwok && app.length === 0) {
-    throw new NotApplicable(`deployment ${name} runs real containers (${containers.map((c) => c.image).join(', ')}) whose readiness kubeproof cannot switch: only its test app (${TESTAPP_IMAGE.ref}) starts unready on request (scenarios/README.md)`);
-  }
-  const ops: object[] = [];
-  const mechanisms: string[] = [];
-  if (kwok) {
-    if (tpl?.metadata?.labels) ops.push({ op: 'add', path: `/spec/template/metadata/labels/${seg(UNREADY_LABEL)}`, value: 'true' });
-    else ops.push({ op: 'add', path: '/spec/template/metadata/labels', value: { [UNREADY_LABEL]: 'true' } });
-    mechanisms.push(`KWOK pods: template label ${UNREADY_LABEL}=true`);
-  }
-  for (const { c, i } of app) {
-    const env = c.env ?? [];
-    const at = env.findIndex((e) => e.name === READY_AT_START_ENV);
-    if (at >= 0) ops.push({ op: 'replace', path: `/spec/template/spec/containers/${i}/env/${at}`, value: { name: READY_AT_START_ENV, value: 'false' } });
-    else if (c.env) ops.push({ op: 'add', path: `/spec/template/spec/containers/${i}/env/-`, value: { name: READY_AT_START_ENV, value: 'false' } });
-    else ops.push({ op: 'add', path: `/spec/template/spec/containers/${i}/env`, value: [{ name: READY_AT_START_ENV, value: 'false' }] });
-  }
-  if (app.length) mechanisms.push(`test app container(s) ${app.map(({ c }) => c.name).join(', ')}: ${READY_AT_START_ENV}=false`);
-  return { ops, mechanisms };
-}
-
 export async function rollOutNeverReady(s: Scenario, name: string): Promise<UnreadyRollout> {
   const d = await s.kube.find<Deployment>('Deployment', name, s.namespace);
   if (!d) throw new BadInputError(`deployment ${name} does not exist in namespace ${s.namespace}`);
-  const { ops, mechanisms } = neverReadyPatch(d, s.cluster.capabilities.readinessMechanism === 'kwok-stage');
+  const { ops, mechanisms } = s.parts.readiness.neverReady(d);
   const mark = s.timeline.mark('patch', `deployment/${name}: roll out a version that never becomes ready (${mechanisms.join('; ')})`);
   const written = await s.kube.jsonPatch<Deployment>('Deployment', name, s.namespace, ops);
   await seen(s, written);

@@ -21,7 +21,7 @@ import { LocalProvider, type LocalCluster } from '../../src/cluster/providers/lo
 import { clusterDir } from '../../src/cluster/paths.js';
 import { Kube } from '../../src/kube/client.js';
 import { Informer, now, type WatchGap } from '../../src/kube/informer.js';
-import { until, type Condition } from '../../src/expect/until.js';
+import { until, type Condition } from '../../src/wait/until.js';
 import { processAlive, processStartTime } from '../../src/host.js';
 import type { KubeObject, Node } from '../../src/kube/types.js';
 import type { RunSummary } from '../../src/report/schema.js';

@@ -14,7 +14,7 @@ import { deployWorkload } from '../../src/workload/deploy.js';
 import { breakReadiness, READINESS_BREAKS, UNREADY_LABEL } from '../../src/faults/readiness.js';
 import { applyLoad, LOADS, USAGE_CPU_ANNOTATION, LOAD_WRITTEN_ANNOTATION, type LoadDriver } from '../../src/faults/load.js';
 import { revertRun } from '../../src/ledger/ledger.js';
-import { until } from '../../src/expect/until.js';
+import { until } from '../../src/wait/until.js';
 import { podReady } from '../../src/timeline/timeline.js';
 import type { Pod } from '../../src/kube/types.js';
 

@@ -15,7 +15,7 @@ import { LocalProvider, type LocalCluster } from '../../src/cluster/providers/lo
 import { findBinaries } from '../../src/cluster/build/binaries.js';
 import { Kube } from '../../src/kube/client.js';
 import { Informer } from '../../src/kube/informer.js';
-import { until, type Condition } from '../../src/expect/until.js';
+import { until, type Condition } from '../../src/wait/until.js';
 import { kubeproof, stopMidFault, writeFeature } from './harness.js';
 import type { KubeObject, Node, Pod } from '../../src/kube/types.js';
 import { podReady } from '../../src/timeline/timeline.js';
@@ -252,7 +252,7 @@ describe('kubeproof CLI against a local cluster', { timeout: 900_000 }, () => {
     const r = await stopMidFault(kubeproof(['run', f, ...target]), faultsInPlace(), 'SIGKILL', 90_000);
     assert.equal(r.signal, 'SIGKILL');
     assert.notDeepEqual(await traces(), baseline, 'a killed run left nothing to clean: the faults were not real');
-    const c = await kp(['clean', '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context]);
+    const c = await kp(['clean', '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context, '--allow-context', cluster.context]);
     assert.equal(c.code, 0, c.out);
     assert.match(c.out, /uncordon|drain node/);
     assert.match(c.out, /cleaned 1 run/);

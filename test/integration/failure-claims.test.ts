@@ -23,7 +23,7 @@ const FEATURE = `Feature: myths asserted
   Scenario: myth: backoffLimit 3 with OnFailure makes 4 failed pods
     Given the manifest "scenarios/failing/job-onfailure.yaml" is applied
     Then job "retry-in-place" fails with BackoffLimitExceeded within 20 s
-    And job "retry-in-place" has 4 failed pods
+    And job "retry-in-place" now has 4 failed pods
 
   Scenario: myth: a Job that keeps failing completes in the end
     Given the manifest "scenarios/failing/job-onfailure.yaml" is applied
@@ -81,7 +81,7 @@ describe('myths asserted on a real control plane fail with what was seen', { tim
       assert.equal(s.status, 'failed', `${prefix}: ${s.error ?? r.out}`);
       assert.match(s.error ?? '', error, prefix);
     };
-    failed('myth: backoffLimit 3', /job retry-in-place has 4 failed pod\(s\)[\s\S]*succeeded 0, failed 1, .*restartPolicy OnFailure; .*Failed=True \(BackoffLimitExceeded/);
+    failed('myth: backoffLimit 3', /job retry-in-place now has 4 failed pod\(s\)[\s\S]*succeeded 0, failed 1, .*restartPolicy OnFailure; .*Failed=True \(BackoffLimitExceeded/);
     failed('myth: a Job that keeps failing', /job retry-in-place finished otherwise: .*Failed=True \(BackoffLimitExceeded/);
     failed('myth: a crash-looping pod', /waiting for: 0 Running pod\(s\) of deployment crashy\n\s+last seen: 2 Running: crashy-/);
     failed('myth: a missed progress deadline', /the rollout of deployment checkout is complete[\s\S]*1 updated, 3 available, 4 total of 3/);

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { until, type Condition } from '../../src/expect/until.js';
+import { until, type Condition } from '../../src/wait/until.js';
 import { realNodeRequirements } from '../../src/cluster/real-node/host.js';
 import { realNodeHolder } from '../../src/cluster/real-node/teardown.js';
 

@@ -8,21 +8,29 @@
  * cluster is compared with its state before the run. The state is read here, from watches of
  * our own, never from the runner's records: nodes (schedulability, taints, labels,
  * annotations, Ready), pods (readiness switch, usage annotations, kubeproof marks), namespaces
- * of runs, ledgers and Leases in kubeproof-system.
+ * of runs, ledgers and Leases in kubeproof-system — and, outside the cluster, what the fault
+ * acts on: the host after a real-node run (its processes, mounts, links, iptables chains,
+ * cgroups: host-snapshot.ts), the node containers after a kind run (state, kubelet, stopped
+ * processes). Families run on KWOK nodes (FAMILIES), on the local cluster's real node
+ * (REAL_FAMILIES, by --name: its faults need the node's processes) and on kind (KIND_FAMILIES).
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { Kube } from '../../src/kube/client.js';
 import { Informer } from '../../src/kube/informer.js';
-import { until, ConditionTimeout, type Condition } from '../../src/expect/until.js';
+import { until, ConditionTimeout, type Condition } from '../../src/wait/until.js';
 import { seededRandom } from '../../src/faults/random.js';
 import type { KubeObject, Node, Pod } from '../../src/kube/types.js';
 import { kubeproof, type Done } from './harness.js';
+import { hostSnapshot } from './host-snapshot.js';
 
 export interface Family {
   name: string;
-  /** The first change of the run that shows its fault landed (a line of ClusterState.diff). */
-  landed?: RegExp;
+  /** Where it runs: KWOK nodes of a local cluster (default), the local cluster's real node, a kind cluster. */
+  on?: 'kwok' | 'real' | 'kind';
+  /** The first change of the run that shows its fault landed: a line of ClusterState.diff, or a test over the watched state. */
+  landed?: RegExp | ((state: ClusterState) => boolean);
   /** The latest kill point, ms after spawn: about the run's length undisturbed (measured on a loaded 2-core machine), so kills land anywhere from the start to the end. */
   spanMs: number;
   feature: string;
@@ -72,10 +80,65 @@ export const FAMILIES: Family[] = [
   },
 ];
 
+const REAL_APP = `    Given a real node\n    And deployment "app" from "scenarios/real/app.yaml" is ready\n`;
+
+/** A container of a run's pods that died and came back (a container kill leaves no mark on the objects: its restart is the sign). */
+function containerRestarted(state: ClusterState): boolean {
+  const runs = new Set(state.namespaces.list().filter((n) => n.metadata?.labels?.['kubeproof.io/run']).map((n) => n.metadata!.name!));
+  return state.pods.list().some((p) => runs.has(p.metadata!.namespace!) && (p.status?.containerStatuses ?? []).some((c) => (c.restartCount ?? 0) > 0 || Boolean(c.state?.terminated)));
+}
+
+/** Families on the local cluster's real node (`--real-nodes 1`), run with `--name`: its kubelet and containerd are this machine's processes. */
+export const REAL_FAMILIES: Family[] = [
+  {
+    name: 'real-kubelet-stop',
+    on: 'real',
+    spanMs: 20_000,
+    feature: `Feature: real kubelet stopped, interrupted\n  Scenario: the kubelet of the real node stopped\n    Given a real node\n    When the kubelet of node "real-1" is stopped\n    Then within 60 s node "real-1" is Unknown\n`,
+  },
+  {
+    name: 'real-container-kill',
+    on: 'real',
+    landed: containerRestarted,
+    spanMs: 45_000,
+    feature: `Feature: real container killed, interrupted\n  Scenario: a container killed twice\n${REAL_APP}    When the container of 1 pod of deployment "app" is killed\n    Then within 20 s the killed container is restarted in place by the kubelet\n    When the killed container is killed again as soon as it runs\n    Then the kubelet held the killed container in CrashLoopBackOff for at least 3 s\n`,
+  },
+  {
+    name: 'real-readiness-break',
+    on: 'real',
+    spanMs: 25_000,
+    feature: `Feature: real readiness broken, interrupted\n  Scenario: a real readiness probe fails\n${REAL_APP}    When 1 pod of deployment "app" fails readiness\n    Then for 5 s at least 2 pods of deployment "app" stay Ready\n`,
+  },
+];
+
+/** Families on a kind cluster's nodes (containers of a Docker engine): docker stop, the freeze (docker pause or SIGSTOP), systemctl stop kubelet. */
+export const KIND_FAMILIES: Family[] = [
+  {
+    name: 'kind-docker-stop',
+    on: 'kind',
+    spanMs: 30_000,
+    feature: `Feature: kind node stopped, interrupted\n  Scenario: docker stop\n${WEB}    When node "node-2" stops sending heartbeats\n${HOLD}`,
+  },
+  {
+    name: 'kind-freeze',
+    on: 'kind',
+    spanMs: 25_000,
+    feature: `Feature: kind node frozen, interrupted\n  Scenario: docker pause\n${WEB}    When node "node-3" freezes\n${HOLD}`,
+  },
+  {
+    name: 'kind-kubelet-stop',
+    on: 'kind',
+    spanMs: 25_000,
+    feature: `Feature: kind kubelet stopped, interrupted\n  Scenario: systemctl stop kubelet\n${WEB}    When the kubelet of node "node-1" is stopped\n${HOLD}`,
+  },
+];
+
+export const ALL_FAMILIES: Family[] = [...FAMILIES, ...REAL_FAMILIES, ...KIND_FAMILIES];
+
 /** Write each family's feature into `dir`; returns the paths by family name. */
-export function writeFeatures(dir: string): Map<string, string> {
+export function writeFeatures(dir: string, families: Family[] = ALL_FAMILIES): Map<string, string> {
   return new Map(
-    FAMILIES.map((f) => {
+    families.map((f) => {
       const path = join(dir, `interrupt-${f.name}.feature`);
       writeFileSync(path, f.feature);
       return [f.name, path];
@@ -99,15 +162,15 @@ export interface Plan {
 const LANDED = /^\+ (node|pod) /;
 const AFTER_FAULT_MS = 3_000;
 
-/** The seeded schedule: families round-robin (every family in every 7), rounds aimed after the fault or anywhere in turn, signal and moment drawn. */
-export function schedule(seed: number, iterations: number): Plan[] {
+/** The seeded schedule: `families` round-robin (each in every round), rounds aimed after the fault or anywhere in turn, signal and moment drawn. */
+export function schedule(seed: number, iterations: number, families: Family[] = FAMILIES): Plan[] {
   const rnd = seededRandom(seed);
   const out: Plan[] = [];
   for (let i = 0; i < iterations; i++) {
-    const family = FAMILIES[i % FAMILIES.length]!;
+    const family = families[i % families.length]!;
     const signal = rnd() < 0.5 ? 'SIGINT' : 'SIGKILL';
     // Rounds of every family alternate: the first (and every other) aims just after the fault lands.
-    const aim = Math.floor(i / FAMILIES.length) % 2 === 0 ? 'after-fault' : 'anywhere';
+    const aim = Math.floor(i / families.length) % 2 === 0 ? 'after-fault' : 'anywhere';
     out.push({ family, signal, fraction: rnd(), aim });
   }
   return out;
@@ -119,7 +182,7 @@ export function schedule(seed: number, iterations: number): Plan[] {
  * end test nothing.
  */
 export class Spans {
-  private readonly ms = new Map(FAMILIES.map((f) => [f.name, f.spanMs]));
+  private readonly ms = new Map(ALL_FAMILIES.map((f) => [f.name, f.spanMs]));
 
   delay(plan: Plan): number {
     return Math.round(plan.fraction * (plan.aim === 'after-fault' ? AFTER_FAULT_MS : this.ms.get(plan.family.name)!));
@@ -237,6 +300,8 @@ export interface Attempt {
   interrupted: boolean;
   /** What the run had changed at the kill point (differences from the baseline then). */
   atKill: string[];
+  /** Whether the family's fault was seen in place at the kill point (its `landed` test; by default a change to a node or pod). */
+  landedAtKill: boolean;
   run: Done;
   clean?: Done;
   /** What differed from the baseline once things settled (the goal: nothing). */
@@ -248,6 +313,82 @@ export interface Target {
   kubeconfig: string;
   context: string;
   reports: string;
+  /** A local cluster's name: runs and cleans go by `--name` (what real-node faults need), not as an existing cluster. */
+  name?: string;
+  /** What outside the cluster must be as before after each run (the host, kind's node containers): compared once the cluster settled. */
+  outside?: Outside;
+}
+
+export interface Outside {
+  what: string;
+  /** Its state, one line each (compared as ClusterState's lines are). */
+  lines(): Promise<string[]>;
+  /** The lines before the runs. */
+  before: string[];
+}
+
+/** The host as host-snapshot.ts reads it, one line per thing a real node could leave. */
+export async function hostLines(): Promise<string[]> {
+  const snap = await hostSnapshot();
+  // A process name counted, not listed: the kubelet a run restarts is another process of the same name.
+  return Object.entries(snap).flatMap(([k, vs]) => (k === 'processes' ? Object.entries(vs.reduce<Record<string, number>>((m, v) => ({ ...m, [v]: (m[v] ?? 0) + 1 }), {})).map(([v, n]) => `host process ${v} ×${n}`) : vs.map((v) => `host ${k} ${v}`))).sort();
+}
+
+/** A kind cluster's node containers: state, how many kubelet processes run in each, how many of their processes are stopped (SIGSTOP). */
+export async function kindNodeLines(cluster: string): Promise<string[]> {
+  const ps = await execa('docker', ['ps', '-a', '--filter', `label=io.x-k8s.kind.cluster=${cluster}`, '--format', '{{.Names}} {{.State}}'], { reject: false });
+  const out: string[] = [];
+  for (const line of ps.stdout.split('\n').filter(Boolean)) {
+    const [container, state] = line.split(' ');
+    out.push(`container ${container} ${state}`);
+    if (state !== 'running') continue;
+    // Read from /proc, not systemctl (whose bus may not answer yet right after the node started): kubelet processes, and processes stopped by a signal.
+    const script = 'k=0; for c in /proc/[0-9]*/comm; do [ "$(cat "$c" 2>/dev/null)" = kubelet ] && k=$((k+1)); done; echo "kubelet processes $k"; echo "stopped processes $(grep -l "^State:[[:space:]]*T" /proc/[0-9]*/status 2>/dev/null | wc -l)"';
+    const inside = await execa('docker', ['exec', container!, 'sh', '-c', script], { reject: false });
+    const lines = inside.exitCode === 0 ? inside.stdout.trim().split('\n') : [`not answering (exit ${inside.exitCode})`];
+    out.push(...lines.map((l) => `container ${container} ${l.trim()}`));
+  }
+  return out.sort();
+}
+
+/**
+ * The host as a real node leaves it between runs: the first pod on the node makes what every
+ * later one shares (containerd's k8s.io cgroups, /run/containerd, /var/lib/cni, ip_forward on),
+ * kept until `cluster down` removes it. So one run of the test app first (it must pass), its
+ * namespace gone, then the baseline for the comparison after each real-node run.
+ */
+export async function realNodeBaseline(state: ClusterState, target: Target, dir: string): Promise<string[]> {
+  const path = join(dir, 'warm-real-node.feature');
+  writeFileSync(path, `Feature: the real node's first pods\n  Scenario: the test app\n${REAL_APP}`);
+  const r = await kubeproof(['run', path, ...runArgs(target), '--reports', target.reports]).done;
+  if (r.code !== 0) throw new Error(`the real node's first run failed (exit ${r.code}):\n${r.out.slice(-3000)}`);
+  await runNamespacesGone(state, 60_000);
+  return hostLines();
+}
+
+/** The arguments that point `run` (and `clean`) at the target. */
+function runArgs(t: Target): string[] {
+  // The context by name: a kind-<name> context is how an existing cluster is known to be kind (and its nodes reachable).
+  return t.name ? ['--name', t.name] : ['--cluster', 'existing', '--kubeconfig', t.kubeconfig, '--context', t.context, '--allow-context', t.context];
+}
+
+export function cleanArgs(t: Target): string[] {
+  return t.name ? ['--name', t.name] : ['--kubeconfig', t.kubeconfig, '--context', t.context, '--allow-context', t.context];
+}
+
+/** Wait (on namespace events) until no namespace of a run is left, terminating ones included: their pods' traces on a node go with them. */
+async function runNamespacesGone(state: ClusterState, within: number): Promise<void> {
+  await until(
+    {
+      description: 'no namespace of a run, terminating or not',
+      sources: [state.namespaces, state.pods],
+      evaluate: () => {
+        const left = state.namespaces.list().filter((n) => n.metadata?.labels?.['kubeproof.io/run']);
+        return { ok: left.length === 0, observed: left.map((n) => n.metadata!.name).join(', ') };
+      },
+    },
+    { within },
+  ).catch(() => undefined);
 }
 
 /**
@@ -256,7 +397,7 @@ export interface Target {
  */
 export async function interruptOnce(state: ClusterState, baseline: string[], feature: string, plan: Plan, delayMs: number, target: Target, settleWithin = 60_000): Promise<Attempt> {
   const started = Date.now();
-  const run = kubeproof(['run', feature, '--cluster', 'existing', '--kubeconfig', target.kubeconfig, '--allow-context', target.context, '--reports', target.reports]);
+  const run = kubeproof(['run', feature, ...runArgs(target), '--reports', target.reports]);
   let ended = false;
   void run.done.then(() => (ended = true));
   if (plan.aim === 'after-fault') {
@@ -264,7 +405,7 @@ export async function interruptOnce(state: ClusterState, baseline: string[], fea
     const fault: Condition = {
       description: `the ${plan.family.name} fault in place`,
       sources: state.sources,
-      evaluate: () => ({ ok: ClusterState.diff(baseline, state.lines()).some((l) => landed.test(l)), observed: 'not yet' }),
+      evaluate: () => ({ ok: typeof landed === 'function' ? landed(state) : ClusterState.diff(baseline, state.lines()).some((l) => landed.test(l)), observed: 'not yet' }),
     };
     // A run that ends (or fails) before its fault lands is signalled after its end: the attempt says so.
     await Promise.race([until(fault, { within: 120_000 }).catch(() => undefined), run.done]);
@@ -279,13 +420,20 @@ export async function interruptOnce(state: ClusterState, baseline: string[], fea
   const interrupted = !ended;
   const killAtMs = Date.now() - started;
   const atKill = ClusterState.diff(baseline, state.lines());
+  const landed = plan.family.landed ?? LANDED;
+  const landedAtKill = interrupted && (typeof landed === 'function' ? landed(state) : atKill.some((l) => landed.test(l)));
   if (interrupted) run.child.kill(plan.signal);
   const done = await run.done;
   const runMs = Date.now() - started;
   let clean: Done | undefined;
-  if (plan.signal === 'SIGKILL') clean = await kubeproof(['clean', '--kubeconfig', target.kubeconfig, '--context', target.context]).done;
+  if (plan.signal === 'SIGKILL') clean = await kubeproof(['clean', ...cleanArgs(target)]).done;
   const leftovers = await state.settle(baseline, settleWithin);
-  return { family: plan.family.name, signal: plan.signal, aim: plan.aim, delayMs, killAtMs, runMs, interrupted, atKill, run: done, ...(clean ? { clean } : {}), leftovers, ms: Date.now() - started };
+  if (target.outside) {
+    // A run's pods on a real node leave mounts, links and cgroups until their namespace is gone.
+    if (plan.family.on === 'real') await runNamespacesGone(state, settleWithin);
+    leftovers.push(...ClusterState.diff(target.outside.before, await target.outside.lines()).map((l) => `${l} (${target.outside!.what})`));
+  }
+  return { family: plan.family.name, signal: plan.signal, aim: plan.aim, delayMs, killAtMs, runMs, interrupted, atKill, landedAtKill, run: done, ...(clean ? { clean } : {}), leftovers, ms: Date.now() - started };
 }
 
 /** A seed from the environment (to replay) or a fresh one. */

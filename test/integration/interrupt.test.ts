@@ -5,7 +5,12 @@
  * (then `kubeproof clean`), and the cluster compared with its state before — read from
  * watches of this test, not from the runner (interrupt-kit.ts).
  * KUBEPROOF_INTERRUPT_ITERATIONS raises the count (default 21: every family three times),
- * KUBEPROOF_INTERRUPT_SEED replays a schedule. Also here, on the same cluster: what a kill can
+ * KUBEPROOF_INTERRUPT_SEED replays a schedule. The same cluster has the real node (where this
+ * machine can run one: realNodeSkipReason; required under CI=true) for the real-node families —
+ * kubelet stopped, container killed, readiness broken by exec — run by `--name`, each followed by
+ * a comparison of the host too (KUBEPROOF_INTERRUPT_REAL_ITERATIONS, default 3: each family once,
+ * aimed just after its fault). kind's node faults are interrupted in kind.test.ts, on the kind
+ * cluster it makes anyway. Also here, on the same cluster: what a kill can
  * leave that `clean` must still find (an emptied ledger, a Lease without a ledger), and two
  * runs side by side, neither undoing the other's faults, `clean --run ID` touching one.
  */
@@ -17,16 +22,24 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LocalProvider, type LocalCluster } from '../../src/cluster/providers/local.js';
 import { Kube } from '../../src/kube/client.js';
-import { until } from '../../src/expect/until.js';
+import { until } from '../../src/wait/until.js';
+import { nodeReadyCondition } from '../../src/cluster/nodes.js';
+import { ensureLocalImages } from '../../src/cluster/build/images.js';
 import type { KubeObject, Node } from '../../src/kube/types.js';
-import { kubeproof, stopMidFault } from './harness.js';
-import { ClusterState, FAMILIES, Spans, describeAttempt, interruptOnce, schedule, seedFromEnv, writeFeatures, type Attempt, type Target } from './interrupt-kit.js';
+import { kubeproof, stopMidFault, realNodeSkipReason } from './harness.js';
+import { hostSnapshot } from './host-snapshot.js';
+import { ClusterState, FAMILIES, REAL_FAMILIES, Spans, describeAttempt, hostLines, interruptOnce, realNodeBaseline, schedule, seedFromEnv, writeFeatures, type Attempt, type Plan, type Target } from './interrupt-kit.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kubeproof-interrupt-'));
 const name = `int-${randomBytes(2).toString('hex')}`;
 const iterations = Number(process.env.KUBEPROOF_INTERRUPT_ITERATIONS ?? 21);
 const seed = seedFromEnv();
 const plans = schedule(seed, iterations);
+const realSkip = await realNodeSkipReason();
+if (realSkip) process.stderr.write(`  interrupt: real-node families SKIPPED: ${realSkip}\n`);
+const realPlans = schedule(seed + 1, Number(process.env.KUBEPROOF_INTERRUPT_REAL_ITERATIONS ?? REAL_FAMILIES.length), REAL_FAMILIES);
+let hostBefore: Record<string, string[]> | undefined;
+let realTarget: Target;
 let cluster: LocalCluster;
 let kube: Kube;
 let state: ClusterState;
@@ -39,7 +52,7 @@ const spans = new Spans();
 const kp = (args: string[]) => kubeproof(args).done;
 const QUICK = `Feature: quick\n  Scenario: one\n    Given a cluster with at least 3 Ready nodes\n`;
 const clusterArgs = () => ['--cluster', 'existing', '--kubeconfig', target.kubeconfig, '--allow-context', target.context, '--reports', target.reports];
-const cleanArgs = () => ['--kubeconfig', target.kubeconfig, '--context', target.context];
+const cleanArgs = () => ['--kubeconfig', target.kubeconfig, '--context', target.context, '--allow-context', target.context];
 
 function feature(file: string, text: string): string {
   const path = join(tmp, file);
@@ -61,19 +74,41 @@ function deadPid(): number {
 describe(`kubeproof run interrupted at random moments (seed ${seed}, ${iterations} iterations)`, { timeout: 3_600_000 }, () => {
   before(async () => {
     process.stderr.write(`  interrupt seed ${seed} (KUBEPROOF_INTERRUPT_SEED=${seed} replays it)\n`);
-    cluster = await new LocalProvider().up({ name, nodes: 3, zones: ['a', 'b', 'c'], log: (l) => process.stderr.write(`  [cluster] ${l}\n`) });
+    const log = (l: string) => process.stderr.write(`  [cluster] ${l}\n`);
+    if (!realSkip) {
+      await ensureLocalImages({ log });
+      hostBefore = await hostSnapshot();
+    }
+    cluster = await new LocalProvider().up({ name, nodes: 3, zones: ['a', 'b', 'c'], realNodes: realSkip ? 0 : 1, log });
     kube = Kube.fromKubeconfig(cluster.kubeconfigPath);
     state = new ClusterState(kube);
     await state.start();
     target = { kubeconfig: cluster.kubeconfigPath, context: cluster.context, reports: join(tmp, 'reports') };
     features = writeFeatures(tmp);
+    // The baseline once the node-lifecycle controller has lifted its start-up taints (it may lag a real node's Ready).
+    await until(
+      {
+        description: 'every node Ready without node.kubernetes.io taints',
+        sources: [state.nodes],
+        evaluate: () => {
+          const bad = state.nodes.list().filter((n) => nodeReadyCondition(n) !== 'True' || (n.spec?.taints ?? []).some((t) => t.key.startsWith('node.kubernetes.io/')));
+          return { ok: bad.length === 0, observed: bad.map((n) => `${n.metadata?.name}: ${(n.spec?.taints ?? []).map((t) => t.key).join(',')}`).join('; ') || 'settled' };
+        },
+      },
+      { within: 60_000 },
+    );
     baseline = state.lines();
+    if (!realSkip) {
+      realTarget = { ...target, name, outside: { what: 'the host', lines: hostLines, before: [] } };
+      realTarget.outside!.before = await realNodeBaseline(state, realTarget, tmp);
+    }
   });
 
   after(async () => {
     await state?.stop();
     await cluster?.down();
     rmSync(tmp, { recursive: true, force: true });
+    if (cluster && hostBefore) assert.deepEqual(await hostSnapshot(), hostBefore, 'the host differs from before cluster up');
   });
 
   /** What a SIGKILL between forgetting a run's last record (a merge patch) and deleting the emptied ConfigMap leaves. */
@@ -208,9 +243,30 @@ describe(`kubeproof run interrupted at random moments (seed ${seed}, ${iteration
     assert.deepEqual(await state.settle(baseline, 60_000), []);
   });
 
+  const when = (plan: Plan) => (plan.aim === 'after-fault' ? `${(plan.fraction * 3).toFixed(1)} s after its fault landed` : `${Math.round(plan.fraction * 100)}% into the run`);
+
+  realPlans.forEach((plan, i) => {
+    it(`real #${i} ${plan.family.name}: ${plan.signal} ${when(plan)}${plan.signal === 'SIGKILL' ? ', then clean' : ''}: cluster and host left as found`, { skip: realSkip || undefined }, async () => {
+      const a = await interruptOnce(state, baseline, features.get(plan.family.name)!, plan, spans.delay(plan), realTarget);
+      attempts.push(a);
+      spans.learn(a);
+      process.stderr.write(`  ${describeAttempt(a, i)}\n`);
+      if (a.leftovers.length) {
+        await kp(['clean', '--all', '--name', name]);
+        await state.settle(baseline, 30_000);
+        baseline = state.lines();
+        realTarget.outside!.before = await hostLines();
+      }
+      assert.deepEqual(a.leftovers, [], `seed ${seed}, real iteration ${i}: left behind\n${a.run.out.slice(-3000)}\n${a.clean?.out ?? ''}`);
+      if (a.interrupted && plan.signal === 'SIGINT') assert.ok(a.run.code === 130 || a.run.signal === 'SIGINT', `exit ${a.run.code} ${a.run.signal}\n${a.run.out.slice(-3000)}`);
+      if (a.clean) assert.equal(a.clean.code, 0, a.clean.out);
+      // A run that ended by itself must have passed: a scenario that fails on the real node tests nothing here.
+      if (!a.interrupted) assert.equal(a.run.code, 0, a.run.out.slice(-3000));
+    });
+  });
+
   plans.forEach((plan, i) => {
-    const when = plan.aim === 'after-fault' ? `${(plan.fraction * 3).toFixed(1)} s after its fault landed` : `${Math.round(plan.fraction * 100)}% into the run`;
-    it(`#${i} ${plan.family.name}: ${plan.signal} ${when}${plan.signal === 'SIGKILL' ? ', then clean' : ''}: left as found`, async () => {
+    it(`#${i} ${plan.family.name}: ${plan.signal} ${when(plan)}${plan.signal === 'SIGKILL' ? ', then clean' : ''}: left as found`, async () => {
       const a = await interruptOnce(state, baseline, features.get(plan.family.name)!, plan, spans.delay(plan), target);
       attempts.push(a);
       spans.learn(a);
@@ -229,11 +285,14 @@ describe(`kubeproof run interrupted at random moments (seed ${seed}, ${iteration
   });
 
   it('the kills aimed after a fault caught it in place, in every family that leaves a mark (an experiment that never caught a fault proves nothing)', { skip: iterations === 0 }, () => {
-    const inPlace = (a: Attempt) => a.interrupted && a.atKill.some((l) => /^\+ (node|pod) /.test(l));
+    const kwok = new Set(FAMILIES.map((f) => f.name));
+    // A KWOK family's fault is a change to a node or pod; a real-node family's as its `landed` says (a container kill: a restart).
+    const inPlace = (a: Attempt) => a.interrupted && (kwok.has(a.family) ? a.atKill.some((l) => /^\+ (node|pod) /.test(l)) : a.landedAtKill);
     const aimed = attempts.filter((a) => a.aim === 'after-fault' && a.family !== 'pod-kill');
     process.stderr.write(`  ${attempts.filter(inPlace).length} of ${attempts.length} kills came with a change to a node or pod in place (${aimed.filter(inPlace).length} of ${aimed.length} aimed after a fault)\n`);
     assert.deepEqual(aimed.filter((a) => !inPlace(a)).map((a) => `${a.family} ${a.signal} ${a.delayMs} ms after: ${a.interrupted ? 'nothing in place' : 'the run had ended'}`), []);
     const caught = new Set(aimed.filter(inPlace).map((a) => a.family));
-    assert.deepEqual(FAMILIES.filter((f) => f.name !== 'pod-kill' && !caught.has(f.name)).map((f) => f.name), [], 'families never caught mid-fault');
+    const ran = [...FAMILIES, ...(realSkip ? [] : REAL_FAMILIES.filter((f) => realPlans.some((p) => p.family === f && p.aim === 'after-fault')))];
+    assert.deepEqual(ran.filter((f) => f.name !== 'pod-kill' && !caught.has(f.name)).map((f) => f.name), [], 'families never caught mid-fault');
   });
 });

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Kube } from '../../src/kube/client.js';
 import { Informer } from '../../src/kube/informer.js';
-import { until } from '../../src/expect/until.js';
+import { until } from '../../src/wait/until.js';
 import { kindKubeconfigPath } from '../../src/cluster/providers/kind.js';
 import { TRAFFIC_CLIENT_LABEL } from '../../src/traffic/client-pod.js';
 import type { Namespace, Pod } from '../../src/kube/types.js';

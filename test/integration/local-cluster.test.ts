@@ -12,7 +12,7 @@ import { clusterDir } from '../../src/cluster/paths.js';
 import { Kube } from '../../src/kube/client.js';
 import { Informer } from '../../src/kube/informer.js';
 import { ApiError } from '../../src/kube/errors.js';
-import { until } from '../../src/expect/until.js';
+import { until } from '../../src/wait/until.js';
 import { podReady } from '../../src/timeline/timeline.js';
 import { KWOK_NODE_LABEL, nodeReadyCondition } from '../../src/cluster/nodes.js';
 import type { Pod, Node } from '../../src/kube/types.js';

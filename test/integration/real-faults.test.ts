@@ -4,18 +4,22 @@
  * `kubeproof clean` — another process — undoes them from the ledger (exec `/testapp ready on`,
  * start the kubelet again from its recorded command line). Then the nodes are as before, and
  * after `cluster down` so is the host (processes, mounts, links, iptables chains, dirs).
+ * Also on the real kubelet: the failing-rollout claims of features/real-rollout.feature made
+ * false — the old pods do not keep serving a rollout allowed to take 2 of them down, and a
+ * rollout to a version that becomes ready does not stall — each failing with what it saw,
+ * beside the true claim.
  * Needs root and the real-node packages; skipped (with the reason) without them.
  */
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { LocalProvider, type LocalCluster } from '../../src/cluster/providers/local.js';
 import { Kube } from '../../src/kube/client.js';
 import { Informer } from '../../src/kube/informer.js';
-import { until, type Condition } from '../../src/expect/until.js';
+import { until, type Condition } from '../../src/wait/until.js';
 import { podReady } from '../../src/timeline/timeline.js';
 import { nodeReadyCondition } from '../../src/cluster/nodes.js';
 import { kubeletPid } from '../../src/cluster/real-node/kubelet.js';
@@ -145,6 +149,65 @@ describe('real-node faults undone by kubeproof clean after SIGKILL', { skip: ski
     );
     assert.match(out, /ran \/testapp ready on in pod/);
     assert.match(out, /cleaned 1 run/);
+    await nodesAsBefore();
+  });
+
+  it('the failing-rollout claims made false on the real kubelet fail with what they saw; the true one passes', async () => {
+    const path = join(tmp, 'rollout-myths.feature');
+    writeFileSync(
+      path,
+      `Feature: failing-rollout claims on a real kubelet
+  Background:
+    Given a real node
+    And deployment "app" from "scenarios/real/app.yaml" is ready
+
+  Scenario: myth: the old pods keep serving a rollout allowed to take 2 of them down
+    When deployment "app" is patched with:
+      """
+      spec:
+        strategy:
+          rollingUpdate:
+            maxSurge: 0
+            maxUnavailable: 2
+      """
+    And deployment "app" rolls out a version that never becomes ready
+    Then for 3 s the old pods of deployment "app" keep at least 3 ready endpoints in service "app"
+
+  Scenario: myth: a rollout to a version that becomes ready stalls
+    When deployment "app" is patched with:
+      """
+      spec:
+        template:
+          metadata:
+            annotations:
+              example.com/version: "2"
+      """
+    Then the rollout of deployment "app" stalls for 10 s
+
+  Scenario: fact: a version that never becomes ready stalls, the old pods serving
+    When deployment "app" rolls out a version that never becomes ready
+    Then the rollout of deployment "app" stalls for 3 s
+    And for 3 s the old pods of deployment "app" keep at least 3 ready endpoints in service "app"
+`,
+    );
+    const reports = join(tmp, 'reports-rollout');
+    const r = await kubeproof(['run', path, '--name', name, '--reports', reports]).done;
+    assert.equal(r.code, 1, r.out);
+    const summary = JSON.parse(readFileSync(join(reports, 'latest', 'summary.json'), 'utf8')) as { scenarios: Array<{ name: string; status: string; error?: string }> };
+    const scenario = (prefix: string) => {
+      const x = summary.scenarios.find((sc) => sc.name.startsWith(prefix));
+      assert.ok(x, `no scenario "${prefix}…" in ${r.out}`);
+      return x;
+    };
+    const failed = (prefix: string, error: RegExp) => {
+      const x = scenario(prefix);
+      assert.equal(x.status, 'failed', `${prefix}: ${x.error ?? r.out}`);
+      assert.match(x.error ?? '', error, prefix);
+    };
+    failed('myth: the old pods keep serving', /at least 3 old pod\(s\) of deployment app are ready endpoints of service app[\s\S]*[01] old pod\(s\) ready endpoints: (none|app-)/);
+    failed('myth: a rollout to a version that becomes ready', /stopped holding after .*: the rollout of deployment app stalls[\s\S]*new app-\w+ \(revision 2\): \d pod\(s\), [1-3] Ready/);
+    const fact = scenario('fact: a version that never becomes ready');
+    assert.equal(fact.status, 'passed', fact.error);
     await nodesAsBefore();
   });
 

@@ -15,7 +15,7 @@ import { LocalProvider, LocalCluster } from '../../src/cluster/providers/local.j
 import { clusterDir } from '../../src/cluster/paths.js';
 import { Kube } from '../../src/kube/client.js';
 import { Informer, now } from '../../src/kube/informer.js';
-import { until } from '../../src/expect/until.js';
+import { until } from '../../src/wait/until.js';
 import { podReady } from '../../src/timeline/timeline.js';
 import { NODE_TYPE_LABEL, KWOK_NODE_LABEL, REAL_NODE_TAINT, nodeReadyCondition } from '../../src/cluster/nodes.js';
 import { realNodeLayout } from '../../src/cluster/real-node/layout.js';

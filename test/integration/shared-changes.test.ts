@@ -17,7 +17,7 @@ import { LocalProvider, type LocalCluster } from '../../src/cluster/providers/lo
 import { clusterDir } from '../../src/cluster/paths.js';
 import { Kube } from '../../src/kube/client.js';
 import { Informer } from '../../src/kube/informer.js';
-import type { Condition } from '../../src/expect/until.js';
+import type { Condition } from '../../src/wait/until.js';
 import { processAlive } from '../../src/host.js';
 import { kubeproof, stopMidFault, writeFeature } from './harness.js';
 import type { Node } from '../../src/kube/types.js';
@@ -89,7 +89,7 @@ describe('changes to shared objects go through the ledger', { timeout: 600_000 }
     const r = await stopMidFault(kubeproof(['run', feature('held.feature', HELD), ...target]), changesInPlace(), 'SIGKILL', 90_000);
     assert.equal(r.signal, 'SIGKILL');
     assert.notDeepEqual(await metadataOf('node-1'), before1, 'the label was not really written');
-    const c = await kp(['clean', '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context]);
+    const c = await kp(['clean', '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context, '--allow-context', cluster.context]);
     assert.equal(c.code, 0, c.out);
     assert.match(c.out, /label of Node\/node-1: reverted/);
     assert.match(c.out, /patch of Node\/node-2: reverted/);
@@ -101,13 +101,50 @@ describe('changes to shared objects go through the ledger', { timeout: 600_000 }
     const r = await stopMidFault(kubeproof(['run', feature('held.feature', HELD), ...target]), changesInPlace(), 'SIGKILL', 90_000);
     assert.equal(r.signal, 'SIGKILL');
     await kube.mergePatch('Node', 'node-1', undefined, { metadata: { labels: { 'kubeproof-test/held': 'someone-else' } } });
-    const c = await kp(['clean', '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context]);
+    const c = await kp(['clean', '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context, '--allow-context', cluster.context]);
     assert.equal(c.code, 0, c.out);
     assert.match(c.out, /label of Node\/node-1: conflict — .*kubeproof-test\/held is now "someone-else"/);
     assert.equal((await metadataOf('node-1')).labels['kubeproof-test/held'], 'someone-else');
     assert.equal((await metadataOf('node-2')).annotations['example.com/owner'], undefined, 'the patch without a conflict was still undone');
     assert.ok(!Object.keys((await metadataOf('node-1')).annotations).some((k) => k.startsWith('fault.kubeproof.io/')), 'the fault annotation stays behind');
     await kube.mergePatch('Node', 'node-1', undefined, { metadata: { labels: { 'kubeproof-test/held': null } } });
+  });
+
+  it('someone else changed a patched field after kubeproof: clean reports the patch conflict and leaves their value', async () => {
+    const r = await stopMidFault(kubeproof(['run', feature('held.feature', HELD), ...target]), changesInPlace(), 'SIGKILL', 90_000);
+    assert.equal(r.signal, 'SIGKILL');
+    await kube.mergePatch('Node', 'node-2', undefined, { metadata: { annotations: { 'example.com/owner': 'someone-else' } } });
+    const c = await kp(['clean', '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context]);
+    assert.equal(c.code, 0, c.out);
+    assert.match(c.out, /patch of Node\/node-2: conflict — .*example\.com\/owner is now "someone-else" \(kubeproof set "chaos-test"\)/);
+    assert.match(c.out, /label of Node\/node-1: reverted/);
+    const after2 = await metadataOf('node-2');
+    assert.equal(after2.annotations['example.com/owner'], 'someone-else', 'the undo overwrote a value someone else wrote');
+    assert.equal(after2.labels['kubeproof-test/tier'], undefined, 'the patched label nobody else touched was not put back');
+    assert.ok(!Object.keys(after2.annotations).some((k) => k.startsWith('fault.kubeproof.io/')), 'the fault annotation stays behind');
+    await kube.mergePatch('Node', 'node-2', undefined, { metadata: { annotations: { 'example.com/owner': null } } });
+  });
+
+  it('SIGKILL after a scenario added a node: the node carries the run label, and `kubeproof clean` deletes it', async () => {
+    const f = feature(
+      'added.feature',
+      `Feature: a node added for one scenario
+  Scenario: a big node
+    Given a KWOK node "big-1" with:
+      | cpu  | 8      |
+      | zone | a      |
+    And deployment "web" from "scenarios/web" is ready
+    Then for 10 min at least 1 pod of deployment "web" stay Ready
+`,
+    );
+    const added: Condition = { description: 'node big-1 Ready', sources: [nodes], evaluate: () => ({ ok: Boolean(nodes.get('big-1')) && Boolean(nodes.get('big-1')?.metadata?.labels?.['kubeproof.io/run']), observed: nodes.get('big-1') ? 'there' : 'absent' }) };
+    const r = await stopMidFault(kubeproof(['run', f, ...target]), added, 'SIGKILL', 90_000);
+    assert.equal(r.signal, 'SIGKILL');
+    assert.ok((await metadataOf('big-1')).labels['kubeproof.io/run'], 'the added node carries no run label');
+    const c = await kp(['clean', '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context]);
+    assert.equal(c.code, 0, c.out);
+    assert.match(c.out, /add node of Node\/big-1: reverted — deleted node big-1/);
+    assert.equal(await kube.find<Node>('Node', 'big-1'), undefined, 'the added node outlived clean');
   });
 
   it('pod kills and node changes are faults of the scenario in summary.json', async () => {

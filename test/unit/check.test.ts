@@ -97,6 +97,33 @@ describe('kubeproof check', () => {
     assert.ok(report.problems.every((p) => p.file.endsWith('.feature')), JSON.stringify(report.problems));
   });
 
+  it('what a lower bound or a window needs earlier in its scenario: exit 2 with file:line, before any run', () => {
+    const shop = 'Given deployment "shop" from "scenarios/hpa" is ready';
+    const cases: Array<{ lines: string[]; line: number; message: RegExp }> = [
+      // No sooner than … with nothing to bound, and with a "within" but no fault to measure from.
+      { lines: [web, 'Then it happened no sooner than 4 s after the fault'], line: 4, message: /needs a fault or change to measure from earlier in its scenario/ },
+      { lines: [web, 'Then within 30 s 3 pods of deployment "web" are Ready', 'Then it happened no sooner than 4 s after the fault'], line: 5, message: /needs a fault or change to measure from earlier/ },
+      { lines: [web, 'When 1 pod of deployment "web" is killed', 'Then it happened no sooner than 4 s after the fault'], line: 5, message: /needs a "within …" expectation to bound from below earlier/ },
+      // The scale-down window runs from a load's removal.
+      { lines: [shop, 'When a load of 0.4 CPU cores is offered to deployment "shop"', 'Then HPA "shop" does not scale down before its stabilization window has passed'], line: 5, message: /needs a load removed \(the scale-down window runs from the removal\) earlier in its scenario \(e\.g\. "When the load on deployment "shop" is removed"\)/ },
+      // An "at no moment" claim with nothing opening its window.
+      { lines: [web, 'Then at no moment were more than 1 pod of deployment "web" unavailable'], line: 4, message: /needs a fault or change to look from .* earlier in its scenario/ },
+      { lines: ['Given the manifests in "scenarios/drain" are applied', 'Then PodDisruptionBudget "api" never allowed a negative number of disruptions'], line: 4, message: /needs a fault or change to look from/ },
+    ];
+    for (const c of cases) {
+      const r = check([feature(c.lines)]);
+      assert.equal(r.code, 2, `${c.lines.join(' / ')}: ${r.err}`);
+      assert.match(r.err, new RegExp(`\\.feature:${c.line}: .*${c.message.source}`), c.lines.join(' / '));
+    }
+    // And with what they need, the same claims pass.
+    const met = check([
+      feature([web, 'When 1 pod of deployment "web" is killed', 'Then within 30 s 3 pods of deployment "web" are Ready', 'Then it happened no sooner than 4 s after the fault', 'Then at no moment were more than 1 pod of deployment "web" unavailable']),
+      feature([shop, 'When a load of 0.4 CPU cores is offered to deployment "shop"', 'When the load on deployment "shop" is removed', 'Then HPA "shop" does not scale down before its stabilization window has passed']),
+      feature([web, 'Then from now on, at no moment are more than 0 pods of deployment "web" unavailable', 'Then at no moment were more than 0 pods of deployment "web" unavailable']),
+    ]);
+    assert.equal(met.code, 0, met.err);
+  });
+
   it('older and misleading wordings still pass, each with a note naming the sentence to use', () => {
     const f = feature([
       'Given a local cluster with 3 nodes in zones a, b and c',
@@ -104,6 +131,8 @@ describe('kubeproof check', () => {
       'Given deployment "web" from "scenarios/web" is ready',
       'Then for 5 s no pods of deployment "web" stay Pending',
       'And within 5 s pod "web-1" returns to the ready endpoints of service "web"',
+      'Given the manifest "scenarios/failing/job-never.yaml" is applied',
+      'Then job "once-more" has 2 failed pods',
     ]);
     const r = check([f, '--json']);
     const report = JSON.parse(r.out) as { ok: boolean; problems: unknown[]; notes: Array<{ line: number; message: string }> };
@@ -112,6 +141,7 @@ describe('kubeproof check', () => {
     assert.match(at(4), /a Job is "ready" once it has completed.*say "Given job "migrate" from "scenarios\/workloads\/job.yaml" has run to completion"/);
     assert.match(at(6), /say "for 5\.00 s none of the pods of deployment "web" is Pending"/);
     assert.match(at(7), /nothing earlier in its scenario takes pod "web-1" out of the endpoints.*becomes a ready endpoint of service "web"/);
+    assert.match(at(9), /an older wording, still matched: say "Then job "once-more" now has 2 failed pod\(s\)"/);
     // web-1 is not an object of the scenario (a Deployment's pods have generated names): that one is a problem.
     assert.equal(r.code, 2);
     assert.deepEqual(report.problems.length, 1);

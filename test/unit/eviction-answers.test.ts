@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeCluster, fakeScenario, pod, workload } from './fake-cluster.js';
-import { expectDrainAnswered, expectEvictionAnswer } from '../../src/expect/eviction-answers.js';
+import { expectDrainAnswered, expectDrainAnsweredForPod, expectEvictionAnswer } from '../../src/expect/eviction-answers.js';
 import { answerMatches, type EvictionAnswer } from '../../src/faults/eviction-answer.js';
 import { DRAINS, type PodEviction } from '../../src/faults/drain.js';
 import { BadInputError } from '../../src/errors.js';
@@ -59,6 +59,18 @@ describe('eviction answers', () => {
     await expectEvictionAnswer(s, { pod: 'shared-2' }, 404);
   });
 
+  it('"evicting the oldest pod of W is answered with 429 naming B": per pod, and false when that pod is answered otherwise', async () => {
+    const { cluster, s } = await shared();
+    const oldest = { place: 'oldest' as const, workload: { kind: 'Deployment' as const, name: 'shared' } };
+    cluster.evictionAnswer = (p) => (p === 'shared-1' ? 429 : 201);
+    cluster.evictionBudget = 'by-app';
+    // Both fake pods have the same (no) creation time: the first by name is the oldest, and it stays the one named.
+    await expectEvictionAnswer(s, { designated: oldest }, 429, 'by-app');
+    await assert.rejects(expectEvictionAnswer(s, { designated: oldest }, 429, 'by-tier'), /evicting pod shared-1: expected 429 naming PodDisruptionBudget by-tier, answered 429 TooManyRequests/);
+    await assert.rejects(expectEvictionAnswer(s, { designated: { name: 'shared-2' } }, 429, 'by-app'), /evicting pod shared-2: expected 429 naming PodDisruptionBudget by-app, answered 201: allowed/);
+    assert.deepEqual(cluster.evictions.map((e) => e.pod), ['shared-1', 'shared-1', 'shared-2']);
+  });
+
   it('200 and 201 both mean allowed; a refusal matches only its own status', () => {
     const a = (status: number): EvictionAnswer => ({ pod: 'p', namespace: 'n', at: 0, status, message: '', named: [], selecting: [] });
     assert.equal(answerMatches(a(200), 201), true);
@@ -85,6 +97,18 @@ describe("a drain's answers per pod", () => {
     expectDrainAnswered(s, 'node-1', w, { op: 'exactly', n: 1 }, 500);
     expectDrainAnswered(s, 'node-1', w, { op: 'exactly', n: 1 }, 429, 'by-app');
     assert.throws(() => expectDrainAnswered(s, 'node-1', w, { op: 'exactly', n: 1 }, 429, 'by-tier'), /got it for 0/);
+  });
+
+  it('"the drain was answered with 429 naming B for pod P": false for a pod answered 500, and for a pod the drain never asked', async () => {
+    const { s } = await shared();
+    s.state(DRAINS).set('node-1', { node: 'node-1', startedAt: 0, evictions: [answered('shared-1', 500), answered('shared-2', 429, ['by-app'])] });
+    expectDrainAnsweredForPod(s, 'node-1', { name: 'shared-2' }, 429, 'by-app');
+    expectDrainAnsweredForPod(s, 'node-1', { name: 'shared-1' }, 500);
+    assert.throws(() => expectDrainAnsweredForPod(s, 'node-1', { name: 'shared-1' }, 429, 'by-app'), /the drain of node node-1: expected 429 naming PodDisruptionBudget by-app for pod shared-1, answered 500: This pod has more than one PodDisruptionBudget.* ×3/);
+    assert.throws(() => expectDrainAnsweredForPod(s, 'node-1', { name: 'shared-2' }, 429, 'by-tier'), /expected 429 naming PodDisruptionBudget by-tier for pod shared-2, answered 429/);
+    assert.throws(() => expectDrainAnsweredForPod(s, 'node-1', { place: 'oldest', workload: { kind: 'Deployment', name: 'shared' } }, 201), /expected 201\/200 \(allowed\) for the oldest pod of deployment shared \(shared-1\), answered 500/);
+    assert.throws(() => expectDrainAnsweredForPod(s, 'node-1', { name: 'elsewhere' }, 201), /did not try to evict pod elsewhere: it was not on the node \(the drain asked for shared-1, shared-2\)/);
+    assert.throws(() => expectDrainAnsweredForPod(s, 'node-2', { name: 'shared-1' }, 500), BadInputError);
   });
 
   it('a node not drained is bad input', async () => {

@@ -100,6 +100,8 @@ export async function fakeScenario(cluster: FakeCluster): Promise<Scenario & { f
     availability: new Map(),
     planOnly: false,
     plans: [],
+    // A cluster that adds no nodes and has no real node (tests that need a part set their own).
+    parts: { nodeSupply: { refused: 'the fake cluster adds no nodes' }, realNode: { whyNone: async () => 'needs a node with real containers; the fake cluster has none' } },
     fault(type: string) {
       const at = timeline.mark(type, 'test').at;
       faults.push({ id: `${type}-${faults.length + 1}`, type, target: '?', injectedAt: at, revert: 'reverted' });

@@ -5,7 +5,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeCluster, fakeScenario, pod, workload } from './fake-cluster.js';
-import { until, ConditionTimeout } from '../../src/expect/until.js';
+import { until, ConditionTimeout } from '../../src/wait/until.js';
 import { jobCompletes, jobFailedPods, jobFailsWith, JobOutcomeError } from '../../src/expect/job.js';
 import { exitedWith, restartedAtLeast, waitingWith } from '../../src/expect/containers.js';
 import type { Pod } from '../../src/kube/types.js';

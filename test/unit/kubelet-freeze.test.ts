@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { processStartTime } from '../../src/host.js';
 import { realNodeLayout } from '../../src/cluster/real-node/layout.js';
-import { freezeKubelet, thawKubelet } from '../../src/cluster/real-node/kubelet.js';
+import { freezeKubelet, stopKubelet, thawKubelet } from '../../src/cluster/real-node/kubelet.js';
 import { localParts } from '../../src/cluster/providers/local-parts.js';
 import { isRefusal } from '../../src/cluster/providers/provider.js';
 import type { Node } from '../../src/kube/types.js';
@@ -58,6 +58,20 @@ describe('freezing the real node\'s kubelet', () => {
       writeFileSync(join(l.pids, 'kubelet.pid'), `${child.pid} 1\n`);
       await assert.rejects(freezeKubelet('fz2'), /not running: nothing to freeze/);
       assert.notEqual(state(child.pid!), 'T');
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+
+  it('stops no process whose pid the pid file names but that started at another time, and says so', async () => {
+    const child = await fakeKubelet('fz4');
+    try {
+      const l = realNodeLayout('fz4');
+      writeFileSync(join(l.pids, 'kubelet.pid'), `${child.pid} 1\n`);
+      assert.equal(await stopKubelet('fz4'), `left alone: pid ${child.pid} is no longer this kubelet (another process has that pid now)`);
+      assert.equal(child.exitCode, null);
+      assert.equal(child.signalCode, null);
+      assert.equal(await stopKubelet('fz4'), 'not running');
     } finally {
       child.kill('SIGKILL');
     }

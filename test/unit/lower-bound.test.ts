@@ -11,6 +11,7 @@ import { expectWithin } from '../../src/expect/expect.js';
 import { readyReplicas } from '../../src/expect/conditions.js';
 import { NODE_DOWNS } from '../../src/faults/node-down.js';
 import type { Pod } from '../../src/kube/types.js';
+import { BadInputError } from '../../src/errors.js';
 
 const timings = { defaultUnreachableTolerationSeconds: 1, defaultNotReadyTolerationSeconds: 1, hpaDownscaleStabilizationSeconds: 1 };
 const later = (ms: number, fn: () => void) => new Promise<void>((r) => setTimeout(() => (fn(), r()), ms));
@@ -52,6 +53,16 @@ describe('lower bounds', () => {
     expectMetNoSooner(s, 10);
     await expectWithin(s, readyReplicas(s.timeline, { kind: 'Deployment', name: 'web' }, { op: 'at least', n: 2 }), 5000);
     assert.throws(() => expectMetNoSooner(s, 10), /already held when its step began/);
+  });
+
+  it('"no sooner than" with no "within" step, or one with no fault before it, is bad input (exit 2), not a failed claim', async () => {
+    const { cluster, s } = await scenario();
+    assert.throws(() => expectMetNoSooner(s, 10), (err: unknown) => err instanceof BadInputError && /no "within …" expectation was met/.test(err.message));
+    cluster.apply(workload('Deployment', 'web', { replicas: 1 }, { replicas: 1, readyReplicas: 1 }));
+    cluster.apply(pod('web-1', { app: 'web' }));
+    await expectWithin(s, readyReplicas(s.timeline, { kind: 'Deployment', name: 'web' }, { op: 'at least', n: 1 }), 1000);
+    assert.throws(() => expectMetNoSooner(s, 10), (err: unknown) => err instanceof BadInputError && /was not preceded by a fault/.test(err.message));
+    await s.timeline.stop();
   });
 
   it('an HPA that scales down inside its window fails with the change; one that waits passes', async () => {

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { FakeCluster, fakeScenario, pod, workload } from './fake-cluster.js';
 import { podIs, podOnNode, podReplaced, podRestarts, podStays, expectOrderedStart, expectUnorderedStart } from '../../src/expect/pod.js';
 import { namedPod, renamePod } from '../../src/workload/pod-designator.js';
-import { holds, ConditionBroken } from '../../src/expect/until.js';
+import { holds, ConditionBroken } from '../../src/wait/until.js';
 import type { Pod } from '../../src/kube/types.js';
 
 const owned = (p: Pod, kind: string, name: string, created: string): Pod => ({ ...p, metadata: { ...p.metadata, creationTimestamp: created, ownerReferences: [{ apiVersion: 'apps/v1', kind, name, uid: `uid-${name}`, controller: true }] } }) as unknown as Pod;
@@ -131,5 +131,24 @@ describe('one pod', () => {
     cluster.apply(pod('db-0', { app: 'db' }));
     assert.throws(() => expectOrderedStart(s, 'db'), /1 of 3 pods were created and Ready, so their order is not known yet/);
     assert.throws(() => expectOrderedStart(s, 'nope'), /statefulset nope does not exist/);
+  });
+
+  it('a pod that ended: Succeeded or Failed by its phase, and the other claim fails with the phase it saw', async () => {
+    const cluster = new FakeCluster();
+    const s = await fakeScenario(cluster);
+    cluster.apply(workload('Job', 'task', { backoffLimit: 0 }, {}));
+    cluster.apply(owned(pod('task-a1', { app: 'task' }, { phase: 'Failed', ready: false }), 'Job', 'task', '2026-01-01T00:00:00Z'));
+    cluster.apply(owned(pod('task-b2', { app: 'task' }, { phase: 'Succeeded', ready: false }), 'Job', 'task', '2026-01-01T00:01:00Z'));
+    const oldest = { place: 'oldest' as const, workload: { kind: 'Job' as const, name: 'task' } };
+    assert.equal(podIs(s, oldest, 'Failed').evaluate().ok, true);
+    const v = podIs(s, oldest, 'Succeeded').evaluate();
+    assert.equal(v.ok, false);
+    assert.match(v.observed, /^task-a1 Failed on node-1/);
+    assert.equal(podIs(s, { name: 'task-b2' }, 'Succeeded').evaluate().ok, true);
+    const running = podIs(s, { name: 'task-b2' }, 'Failed').evaluate();
+    assert.deepEqual([running.ok, /^task-b2 Succeeded/.test(running.observed)], [false, true]);
+    // Neither ended pod is Running any more.
+    assert.equal(podIs(s, { name: 'task-b2' }, 'Running').evaluate().ok, false);
+    await s.timeline.stop();
   });
 });

@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeCluster, fakeScenario, pod } from './fake-cluster.js';
-import { ConditionBroken, holds, until } from '../../src/expect/until.js';
+import { ConditionBroken, holds, until } from '../../src/wait/until.js';
 import { expectRolloutStalls, oldPodsServing, progressDeadlineExceeded, RolloutOutcomeError } from '../../src/expect/rollout.js';
 import { neverReadyPatch } from '../../src/workload/rollout.js';
 import { NotApplicable } from '../../src/not-applicable.js';

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { until, holds, ConditionTimeout, ConditionBroken, type Condition } from '../../src/expect/until.js';
+import { until, holds, ConditionTimeout, ConditionBroken, type Condition } from '../../src/wait/until.js';
 import type { Change, Informer } from '../../src/kube/informer.js';
 
 /** A stand-in informer whose events the test emits by hand. */

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { FakeCluster, fakeScenario, pod, workload } from './fake-cluster.js';
 import { endpointsReady } from '../../src/expect/endpoints.js';
 import { podCount } from '../../src/expect/conditions.js';
-import { holds, until, ConditionBroken, ConditionTimeout } from '../../src/expect/until.js';
+import { holds, until, ConditionBroken, ConditionTimeout } from '../../src/wait/until.js';
 import type { KubeObject } from '../../src/kube/types.js';
 
 describe('wording', () => {

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { FakeCluster, fakeScenario, pod, workload } from './fake-cluster.js';
 import { workloadReady } from '../../src/workload/deploy.js';
-import { until } from '../../src/expect/until.js';
+import { until } from '../../src/wait/until.js';
 import { podsOf, type WorkloadKind } from '../../src/workload/pods.js';
 
 /** The status the API server gives each kind on creation, before its controller has synced. */

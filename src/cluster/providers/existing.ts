@@ -14,6 +14,7 @@ import { isApiError } from '../../kube/errors.js';
 import type { Node } from '../../kube/types.js';
 import { commandStop } from './node-commands.js';
 import { assertContextAllowed } from './guard.js';
+import { appSwitchBreaker, neverReadyPatch } from '../readiness.js';
 import { UPSTREAM_TIMINGS, type ClusterParts, type NodeStopMode, type Cluster, ClusterCapabilities, ClusterProvider, ClusterTimings, ClusterUpOptions, NodeCommandLines, NodeSpec } from './provider.js';
 
 /**
@@ -68,6 +69,11 @@ export function existingParts(c: { context: string; nodeCommands?: NodeCommandLi
     containerRuntime: none("kill a container's process (its container runtime is out of reach)"),
     serviceTraffic: none('send HTTP to a Service from this machine'),
     imageLoader: none('load an image into its nodes (push it to a registry they pull from)'),
+    readiness: { breaker: appSwitchBreaker, neverReady: (d) => neverReadyPatch(d, false) },
+    // Its pods use real CPU: load is real work through the Service, which the traffic part must reach.
+    load: { mechanism: () => ({ via: 'service-http', how: 'as real work: HTTP GET /burn through its Service' }) },
+    nodeSupply: { refused: `kubeproof cannot add nodes to the existing cluster behind context ${c.context}` },
+    realNode: { whyNone: async () => `needs a node with real containers; this existing cluster reports none` },
   };
 }
 

@@ -16,7 +16,7 @@ import { Informer } from '../../kube/informer.js';
 import type { KubeObject, Manifest, Pod } from '../../kube/types.js';
 import { EnvironmentError } from '../../errors.js';
 import { formatDuration, type Log } from '../../log.js';
-import { until, ConditionTimeout } from '../../expect/until.js';
+import { until, ConditionTimeout } from '../../wait/until.js';
 
 export const METRICS_SERVER_NAMESPACE = 'kube-system';
 export const METRICS_SERVER_NAME = 'metrics-server';

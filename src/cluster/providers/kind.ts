@@ -20,10 +20,11 @@ import { cacheRoot } from '../paths.js';
 import { NODE_TYPE_LABEL, REAL_NODE_TAINT, ZONE_LABEL, nodeReadyCondition } from '../nodes.js';
 import { Informer } from '../../kube/informer.js';
 import { kindFreeze } from './kind-freeze.js';
-import { ConditionTimeout, until } from '../../expect/until.js';
+import { ConditionTimeout, until } from '../../wait/until.js';
 import { canLowerOomScore } from '../real-node/containerd.js';
 import { TESTAPP_IMAGE, TESTAPP_NEXT_REF, ensureLocalImages, imageNamesInArchive } from '../build/images.js';
 import { commandStop } from './node-commands.js';
+import { appSwitchBreaker, neverReadyPatch } from '../readiness.js';
 import { installMetricsServer, metricsServed } from './kind-metrics.js';
 import { ensureMetricsServerImage } from '../build/metrics-server-image.js';
 import type { Pod, Service } from '../../kube/types.js';
@@ -251,6 +252,11 @@ export function kindParts(c: { name: string; nodes: string[] }): ClusterParts {
         return (await imageNamesInArchive(tarball)).names;
       },
     },
+    readiness: { breaker: appSwitchBreaker, neverReady: (d) => neverReadyPatch(d, false) },
+    // Real kubelets report real CPU (metrics-server, kind-metrics.ts): load is real work, sent by the traffic part.
+    load: { mechanism: () => ({ via: 'service-http', how: 'as real work: HTTP GET /burn through its Service' }) },
+    nodeSupply: { refused: `kind cannot add nodes to a running cluster: ask for every node when the cluster is created (--nodes), or use --cluster local` },
+    realNode: { whyNone: async () => `needs a node with real containers; this kind cluster reports none` },
   };
 }
 

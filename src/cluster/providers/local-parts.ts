@@ -8,13 +8,20 @@
  */
 import type { Node, Pod, Service } from '../../kube/types.js';
 import { registerUndo } from '../../ledger/undo-ops.js';
+import { RUN_LABEL } from '../../ledger/record.js';
+import { appSwitchBreaker, neverReadyPatch, stageLabelBreaker } from '../readiness.js';
+import { LOAD_WRITTEN_ANNOTATION, USAGE_CPU_ANNOTATION } from '../usage.js';
+import { installHint, realNodeRequirements } from '../real-node/host.js';
+import { realNodeHolder } from '../real-node/teardown.js';
+import { createNodes } from './kwok-nodes.js';
 import { ctr, importImage } from '../real-node/containerd.js';
 import { daemonPid } from '../real-node/daemon.js';
 import { EnvironmentError } from '../../errors.js';
 import { freezeKubelet, kubeletPid, restartKubelet, stopKubelet, thawKubelet } from '../real-node/kubelet.js';
 import { realNodeLayout } from '../real-node/layout.js';
 import { KWOK_NODE_LABEL, NOT_READY_STAGE_LABEL } from '../nodes.js';
-import { isRefusal, type ClusterParts, type NodeStopMechanism, type NodeStopMode, type Refusal } from './provider.js';
+import { isRefusal, type ClusterParts, type ExplainedRefusal, type LoadMechanism, type NodeStopMechanism, type NodeStopMode, type Refusal } from './provider.js';
+import { noRealNodeReason } from '../advice.js';
 import { clusterIpUrl, type TrafficContext, type TrafficPlan } from '../../traffic/stream.js';
 import { InProcessTraffic } from '../../traffic/in-process.js';
 
@@ -24,7 +31,31 @@ declare module '../../ledger/undo-ops.js' {
     'start-kubelet': { cluster: string };
     /** The fault froze (SIGSTOP) the kubelet of a local cluster's real node: SIGCONT (started again if it is gone). */
     'thaw-kubelet': { cluster: string };
+    /** A scenario added this KWOK node (labelled with its run): delete it, its pods first. */
+    'delete-node': Record<never, never>;
   }
+}
+
+/**
+ * A node a scenario added goes, with its pods first and at once: once the node is gone kwok no
+ * longer finishes their deletion, and they would hold their namespace in Terminating until the
+ * pod garbage collector's quarantine ends. Only a node carrying the record's run label: a node
+ * of that name made by anyone else is left alone.
+ */
+registerUndo('delete-node', async ({ kube, rec, what }) => {
+  const node = await kube.find<Node>('Node', rec.target.name);
+  if (!node) return { status: 'already', detail: `${what} no longer exists` };
+  if (node.metadata?.labels?.[RUN_LABEL] !== rec.runId) return { status: 'conflict', detail: `${what} is not the node run ${rec.runId} added (its ${RUN_LABEL} label is ${JSON.stringify(node.metadata?.labels?.[RUN_LABEL] ?? null)}); left as it is` };
+  const pods = await kube.list<Pod>('Pod', { fieldSelector: `spec.nodeName=${rec.target.name}` });
+  await Promise.all(pods.items.map((p) => kube.delete('Pod', p.metadata!.name!, p.metadata!.namespace, { gracePeriodSeconds: 0 }).catch(() => undefined)));
+  await kube.delete('Node', rec.target.name, undefined, { preconditions: { uid: node.metadata!.uid! } });
+  return { status: 'reverted', detail: `deleted ${what} (and ${pods.items.length} pod(s) on it)` };
+});
+
+/** Why the local cluster has no real node, with the fix for that cause (the packages this machine lacks and the command that installs them first). */
+export async function noRealNodeReasonOf(cluster: string): Promise<string> {
+  const missing = (await realNodeRequirements()).filter((r) => !r.ok);
+  return noRealNodeReason(cluster, { missing, install: installHint(missing) }, await realNodeHolder(cluster));
 }
 
 registerUndo('start-kubelet', async ({ undo, what, onCurrent }) => {
@@ -53,6 +84,10 @@ function kubeletFreeze(cluster: string, node: string): NodeStopMechanism {
       return `kubelet (pid ${pid}) frozen by SIGSTOP: heartbeats stop, its connections stay open, containers keep running`;
     },
   };
+}
+
+function explained(refused: string, explain: () => Promise<string>): ExplainedRefusal {
+  return { refused, explain };
 }
 
 export interface LocalClusterDescription {
@@ -122,7 +157,7 @@ export function localParts(c: LocalClusterDescription): ClusterParts {
             if (r.exitCode !== 0) throw new Error(`ctr tasks kill ${id.slice(0, 12)} (container ${container} of pod ${p.metadata?.name}) failed: ${(r.all ?? '').trim()}`);
           },
         }
-      : { refused: `the local cluster "${c.name}" has no real node, only KWOK nodes where no process runs (run with --real-nodes 1 and schedule the workload on kubeproof.io/node-type=real)` },
+      : explained(`the local cluster "${c.name}" has no real node, only KWOK nodes where no process runs`, async () => `the local cluster "${c.name}" has no real node, only KWOK nodes where no process runs: it ${(await noRealNodeReasonOf(c.name)).replace(/^needs a real node/, 'needs one')}`),
     serviceTraffic: c.realNodes.length
       ? {
           from: 'from this machine (the real node\'s kube-proxy routes ClusterIPs here)',
@@ -146,5 +181,31 @@ export function localParts(c: LocalClusterDescription): ClusterParts {
           },
         }
       : { refused: `the local cluster "${c.name}" has no real node to load images into (KWOK pods run no image)` },
+    // A KWOK pod's readiness is its stage's (the label); a real node's pods run real probes, which only the test app can fail.
+    readiness: {
+      breaker: (p: Pod) => (isReal(p.spec?.nodeName ?? '') ? appSwitchBreaker(p) : stageLabelBreaker(p)),
+      neverReady: (d) => neverReadyPatch(d, true),
+    },
+    // KWOK pods use the CPU their annotation says (kwok's usage-from-annotation, served by
+    // metrics-server); pods on the real node use real CPU, which only real work changes.
+    load: {
+      mechanism(pods: Pod[]): LoadMechanism | Refusal {
+        const onReal = pods.filter((p) => isReal(p.spec?.nodeName ?? ''));
+        if (onReal.length && onReal.length === pods.length) return { via: 'service-http', how: 'as real work: HTTP GET /burn through its Service' };
+        if (onReal.length) return { refused: `the load mixes pods with real containers (${onReal.map((p) => `${p.metadata?.name} on ${p.spec?.nodeName}`).join(', ')}) and simulated ones: schedule it on one kind of node` };
+        return {
+          via: 'usage-annotation',
+          how: `spread over its Ready pods (${USAGE_CPU_ANNOTATION})`,
+          annotation: USAGE_CPU_ANNOTATION,
+          written: LOAD_WRITTEN_ANNOTATION,
+          undo: (idle, selector) => ({ op: 'idle-usage', annotation: USAGE_CPU_ANNOTATION, written: LOAD_WRITTEN_ANNOTATION, idle, selector }),
+        };
+      },
+    },
+    nodeSupply: {
+      undo: { op: 'delete-node' },
+      add: (kube, specs) => createNodes(kube, specs, () => undefined),
+    },
+    realNode: { whyNone: () => noRealNodeReasonOf(c.name) },
   };
 }

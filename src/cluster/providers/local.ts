@@ -14,7 +14,7 @@ import { stderrLog, formatDuration, type Log } from '../../log.js';
 import { Kube } from '../../kube/client.js';
 import { Informer, now } from '../../kube/informer.js';
 import type { Node } from '../../kube/types.js';
-import { until } from '../../expect/until.js';
+import { until } from '../../wait/until.js';
 import { ensureBinaries, findBinaries, type BinarySet } from '../build/binaries.js';
 import { DEFAULT_CLUSTER_NAME, clusterDir, kubeconfigPathOf, kwokWorkdir } from '../paths.js';
 import { withDirLock } from '../lock.js';
@@ -23,6 +23,9 @@ import { assertRealNodeHost } from '../real-node/host.js';
 import { realNodeName, startRealNode } from '../real-node/node.js';
 import { hasRealNode, mountsUnder, realNodeHolder, tearDownRealNode } from '../real-node/teardown.js';
 import { localParts } from './local-parts.js';
+import { createNodes } from './kwok-nodes.js';
+
+export { createNodes };
 import { FAST_TIMINGS, type ClusterParts, UPSTREAM_TIMINGS, type Cluster, type ClusterCapabilities, type ClusterProvider, type ClusterTimings, type ClusterUpOptions, type NodeSpec } from './provider.js';
 
 import { projectRoot } from '../../project.js';
@@ -336,32 +339,6 @@ async function writeMeta(name: string, patch: Partial<ClusterMeta>): Promise<voi
   await writeFile(metaPath(name), JSON.stringify({ ...old, ...patch }, null, 2));
 }
 
-/** Create KWOK nodes through the API and resolve when all of them are Ready (watched, not polled). */
-export async function createNodes(kube: Kube, specs: NodeSpec[], log: Log, withinMs = 60_000): Promise<void> {
-  if (specs.length === 0) return;
-  const names = new Set(specs.map((s) => s.name));
-  const nodes = new Informer<Node>(kube, 'Node');
-  try {
-    await nodes.start();
-    const t0 = now();
-    await Promise.all(specs.map((s) => kube.create(kwokNode(s))));
-    const ready = await until(
-      {
-        description: `${names.size} node(s) Ready: ${[...names].join(', ')}`,
-        sources: [nodes],
-        evaluate: () => {
-          // Ready, and the node-lifecycle controller has lifted its node.kubernetes.io/not-ready taint (a run snapshots the nodes next).
-          const notReady = [...names].filter((n) => nodeReadyCondition(nodes.get(n)) !== 'True' || nodes.get(n)?.spec?.taints?.some((t) => t.key.startsWith('node.kubernetes.io/')));
-          return { ok: notReady.length === 0, observed: notReady.length ? `not Ready yet: ${notReady.join(', ')}` : 'all Ready' };
-        },
-      },
-      { within: withinMs, since: t0 },
-    );
-    log(`${names.size} node(s) Ready in ${formatDuration(ready.elapsedMs)}`);
-  } finally {
-    await nodes.stop();
-  }
-}
 
 export class LocalProvider implements ClusterProvider {
   readonly kind = 'local' as const;

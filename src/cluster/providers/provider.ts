@@ -1,13 +1,13 @@
 /**
  * ClusterProvider → Cluster: the one interface every way of getting a cluster fits
  * (local upstream control plane + KWOK, kind, an existing kubeconfig context).
- * A cluster's capabilities are parts (node control, container runtime, traffic from this
- * process): each is made by the provider that can do it and brings its own undo op. Faults
+ * A cluster's capabilities are parts (node control, container runtime, traffic to Services,
+ * image loading, readiness, CPU load, nodes a scenario adds): each is made by the provider that can do it and brings its own undo op. Faults
  * and probes ask for a part, never for the cluster's kind, so one feature file runs on all
  * of them; a part that is missing says why, and the scenario is not applicable.
  */
 import type { Kube } from '../../kube/client.js';
-import type { Node, Pod, Service } from '../../kube/types.js';
+import type { Deployment, Node, Pod, Service } from '../../kube/types.js';
 import type { UndoAction } from '../../ledger/undo-ops.js';
 import type { TrafficContext, TrafficPlan, TrafficStream } from '../../traffic/stream.js';
 
@@ -64,9 +64,9 @@ export interface ClusterCapabilities {
   realNodes: string[];
   /** Some node can be taken down (reported; faults ask `parts.nodeControl`). */
   canStopNode: boolean;
-  /** How pod readiness can be broken: a KWOK stage label, or the test app's readiness toggle. */
+  /** How pod readiness can be broken, reported (faults ask `parts.readiness`): a KWOK stage label, or the test app's readiness toggle. */
   readinessMechanism: 'kwok-stage' | 'app-endpoint';
-  /** Where CPU usage comes from for metrics.k8s.io. */
+  /** Where CPU usage comes from for metrics.k8s.io, reported (the load fault asks `parts.load`, whose mechanism follows from it). */
   metricsSource: 'kwok-annotation' | 'kubelet' | 'none' | 'unknown';
   /** Simulated nodes (KWOK) whose lifecycle kubeproof drives. */
   simulatedNodes: boolean;
@@ -82,8 +82,19 @@ export interface Refusal {
   refused: string;
 }
 
+/** A refusal whose cause in full takes a look at this machine (e.g. which packages a real node lacks): for the not-applicable reason. */
+export interface ExplainedRefusal extends Refusal {
+  explain(): Promise<string>;
+}
+
 export function isRefusal(v: unknown): v is Refusal {
   return typeof v === 'object' && v !== null && 'refused' in v;
+}
+
+/** A refusal's reason in full (its `explain`, else its text). */
+export async function reasonOf(r: Refusal): Promise<string> {
+  const explain = (r as Partial<ExplainedRefusal>).explain;
+  return typeof explain === 'function' ? explain.call(r) : r.refused;
 }
 
 /** One way of taking one node down, made by the provider that can do it. */
@@ -129,12 +140,60 @@ export interface ImageLoader {
   load(tarball: string, name?: string): Promise<string[]>;
 }
 
+/** One way of making one running pod report Ready=False while its containers keep running. */
+export interface ReadinessBreaker {
+  /** What it does, for plans and the timeline ("label kubeproof.io/unready=true: …"). */
+  readonly how: string;
+  /** The undo the ledger keeps, written before `break` acts; absent when the pod is already so (nothing of ours to undo). */
+  readonly undo?: UndoAction;
+  /** Act. `annotations` (the ledger's mark) go on the pod first or in the same write. */
+  break(kube: Kube, annotations: Record<string, string>): Promise<void>;
+}
+
+/** How pod readiness is broken on this cluster: per running pod, and for a rollout whose pods never become ready. */
+export interface ReadinessControl {
+  breaker(pod: Pod): ReadinessBreaker | Refusal;
+  /** The JSON patch that makes a Deployment's next version never Ready, and how; NotApplicable when no mechanism reaches its pods. */
+  neverReady(d: Deployment): { ops: object[]; mechanisms: string[] };
+}
+
+/**
+ * How CPU load reaches a workload's pods: real work (HTTP requests to the test app's /burn
+ * through its Service, sent by `serviceTraffic`), or simulated usage written on each pod in
+ * `annotation` (KWOK), `written` recording what kubeproof wrote, `undo` putting them back.
+ */
+export type LoadMechanism =
+  | { via: 'service-http'; how: string }
+  | { via: 'usage-annotation'; how: string; annotation: string; written: string; undo(idle: string | null, selector: string): UndoAction };
+
+export interface CpuLoad {
+  /** The mechanism for these pods (a workload's, not terminating), or why they cannot be loaded. */
+  mechanism(pods: Pod[]): LoadMechanism | Refusal;
+}
+
+/** Nodes a scenario adds for itself (KWOK nodes through the API), labelled with its run so a later `kubeproof clean` finds them. */
+export interface NodeSupply {
+  /** What removes one added node (the ledger keeps it, written before the node is made). */
+  readonly undo: UndoAction;
+  /** Create the nodes (their specs carry the run label); resolves when every one is Ready. */
+  add(kube: Kube, specs: NodeSpec[]): Promise<void>;
+}
+
+/** Why this cluster has no node whose pods are real containers, with the fix for that cause ("needs …"). */
+export interface RealNodeAdvice {
+  whyNone(): Promise<string>;
+}
+
 /** The capabilities of a cluster as parts; rebuilt in any process from the cluster's description. */
 export interface ClusterParts {
   nodeControl: NodeControl;
   containerRuntime: ContainerRuntime | Refusal;
   serviceTraffic: ServiceTraffic | Refusal;
   imageLoader: ImageLoader | Refusal;
+  readiness: ReadinessControl;
+  load: CpuLoad;
+  nodeSupply: NodeSupply | Refusal;
+  realNode: RealNodeAdvice;
 }
 
 export interface NodeSpec {

@@ -143,6 +143,7 @@ export async function stopContainerd(l: RealNodeLayout): Promise<string[]> {
   }
   const how = await stopDaemon(l.pids, 'containerd');
   if (how === 'killed') notes.push('containerd did not stop on SIGTERM; killed');
+  else if (how.startsWith('left alone')) notes.push(`containerd ${how}`);
   for (const pid of await shimsOf(l)) {
     try {
       process.kill(pid, 'SIGKILL');

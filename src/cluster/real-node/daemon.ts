@@ -33,14 +33,19 @@ export async function startDaemon(opts: { name: string; command: string; args: s
   }
 }
 
-/** The process a pid file names, if it is still that process. */
-export async function daemonPid(pidDir: string, name: string): Promise<number | undefined> {
+/** What a pid file names now: nothing, the process it recorded, or a pid another process has since taken (reused, e.g. after a reboot). */
+async function recorded(pidDir: string, name: string): Promise<{ pid: number; ours: boolean } | undefined> {
   const text = await readFile(join(pidDir, `${name}.pid`), 'utf8').catch(() => '');
   const [pidText, started] = text.trim().split(' ');
   const pid = Number(pidText);
   if (!pid || !processAlive(pid)) return undefined;
-  if (started && (await processStartTime(pid)) !== started) return undefined;
-  return pid;
+  return { pid, ours: !started || (await processStartTime(pid)) === started };
+}
+
+/** The process a pid file names, if it is still that process. */
+export async function daemonPid(pidDir: string, name: string): Promise<number | undefined> {
+  const r = await recorded(pidDir, name);
+  return r?.ours ? r.pid : undefined;
 }
 
 /**
@@ -57,11 +62,20 @@ export async function exited(pid: number, withinMs: number): Promise<boolean> {
   return true;
 }
 
-/** SIGTERM, then SIGKILL after `graceMs`; the pid file goes once the process is gone. Returns how it ended. */
-export async function stopDaemon(pidDir: string, name: string, graceMs = 10_000): Promise<'not running' | 'stopped' | 'killed'> {
-  const pid = await daemonPid(pidDir, name);
-  let how: 'not running' | 'stopped' | 'killed' = 'not running';
-  if (pid) {
+/** How stopDaemon ended: nothing ran, stopped by SIGTERM, SIGKILLed, or the pid is another process's now (not signalled). */
+export type DaemonStop = 'not running' | 'stopped' | 'killed' | `left alone: ${string}`;
+
+/**
+ * SIGTERM, then SIGKILL after `graceMs`; the pid file goes once the process is gone. Returns how it ended.
+ * A pid file that names some other process now (its start time differs: the pid was reused, e.g.
+ * after a reboot) is not signalled: that is said in the result, and the stale pid file goes.
+ */
+export async function stopDaemon(pidDir: string, name: string, graceMs = 10_000): Promise<DaemonStop> {
+  const r = await recorded(pidDir, name);
+  let how: DaemonStop = 'not running';
+  if (r && !r.ours) how = `left alone: pid ${r.pid} is no longer this ${name} (another process has that pid now)`;
+  else if (r) {
+    const pid = r.pid;
     process.kill(pid, 'SIGTERM');
     how = 'stopped';
     if (!(await exited(pid, graceMs))) {

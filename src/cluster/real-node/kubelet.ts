@@ -7,7 +7,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import { EnvironmentError } from '../../errors.js';
-import { daemonPid, startDaemon, stopDaemon } from './daemon.js';
+import { daemonPid, startDaemon, stopDaemon, type DaemonStop } from './daemon.js';
 import { realNodeLayout, type RealNodeLayout } from './layout.js';
 
 export interface KubeletCommand {
@@ -28,7 +28,7 @@ export async function kubeletPid(cluster: string): Promise<number | undefined> {
 }
 
 /** SIGTERM (SIGKILL after 10 s) through the pid file; resolves once the process is gone. */
-export async function stopKubelet(cluster: string): Promise<'not running' | 'stopped' | 'killed'> {
+export async function stopKubelet(cluster: string): Promise<DaemonStop> {
   return stopDaemon(realNodeLayout(cluster).pids, 'kubelet');
 }
 

@@ -20,7 +20,7 @@ import { formatDuration, type Log } from '../../log.js';
 import type { Kube } from '../../kube/client.js';
 import { Informer, now } from '../../kube/informer.js';
 import type { Pod } from '../../kube/types.js';
-import { until } from '../../expect/until.js';
+import { until } from '../../wait/until.js';
 import type { BinarySet } from '../build/binaries.js';
 import { removeContainerdSocket, stopContainerd } from './containerd.js';
 import { daemonPid, stopDaemon } from './daemon.js';
