@@ -10,14 +10,14 @@ import type { Scenario } from '../scenario/scenario.js';
 import { Slot } from '../scenario/slot.js';
 import { NotApplicable } from '../not-applicable.js';
 import { injectFault, unlessPlanning } from './fault.js';
-import type { KubeObject, Node } from '../kube/types.js';
-import { Informer } from '../kube/informer.js';
+import type { Node } from '../kube/types.js';
 import { BadInputError } from '../errors.js';
 import { firstAfter, type Phase } from '../timeline/queries.js';
 import { podReady } from '../timeline/timeline.js';
 import { until } from '../wait/until.js';
 import { isRefusal, reasonOf, type NodeStopMechanism, type NodeStopMode } from '../cluster/providers/provider.js';
 import type { UndoOutcome } from '../ledger/undo-ops.js';
+import { heartbeatOf } from '../ledger/heartbeat.js';
 
 /** The steps' words for the modes: "stops sending heartbeats" is a node gone silent. */
 export type NodeDownMode = 'heartbeats' | 'not-ready' | 'kubelet' | 'freeze';
@@ -53,12 +53,9 @@ interface NodeDownPlan {
   mechanism: NodeStopMechanism;
   pods: string[];
   readyBefore: number;
-  /** The node's heartbeat (its Lease's renewTime) when it was taken down; none where it has no Lease. */
+  /** The node's heartbeat (Lease renewTime) before it goes down; its undo waits for the next one. None where it has no Lease. */
   heartbeat?: string;
 }
-
-type Lease = KubeObject & { spec?: { renewTime?: string } };
-const NODE_LEASES = 'kube-node-lease';
 
 async function planNodeDown(s: Scenario, node: string, mode: NodeDownMode): Promise<NodeDownPlan> {
   const n = await s.kube.find<Node>('Node', node);
@@ -66,8 +63,8 @@ async function planNodeDown(s: Scenario, node: string, mode: NodeDownMode): Prom
   const mechanism = s.parts.nodeControl.mechanism(MODES[mode], n);
   if (isRefusal(mechanism)) throw new NotApplicable(await reasonOf(mechanism));
   const live = s.timeline.pods.list().filter((p) => !p.metadata?.deletionTimestamp);
-  const heartbeat = (await s.kube.find<Lease>('Lease', node, NODE_LEASES))?.spec?.renewTime;
-  return { node, mode, mechanism, pods: live.filter((p) => p.spec?.nodeName === node).map((p) => p.metadata!.name!), readyBefore: live.filter((p) => podReady(p)).length, ...(heartbeat ? { heartbeat } : {}) };
+  const heartbeat = await heartbeatOf(s.kube, node);
+  return { node, mode, mechanism, pods: live.filter((p) => p.spec?.nodeName === node).map((p) => p.metadata!.name!), readyBefore: live.filter((p) => podReady(p)).length, ...(heartbeat !== undefined ? { heartbeat } : {}) };
 }
 
 function describePlan(s: Scenario, p: NodeDownPlan): string {
@@ -84,7 +81,7 @@ function describePlan(s: Scenario, p: NodeDownPlan): string {
 export async function nodeDown(s: Scenario, node: string, mode: NodeDownMode): Promise<void> {
   await injectFault(s, planNodeDown(s, node, mode), (p) => describePlan(s, p), async (p, inject) => {
     const m = p.mechanism;
-    const injected = await inject({ fault: 'stop node', target: { kind: 'Node', name: node }, undo: m.undo, detail: m.how, recovered: () => nodeBack(s, node, p.heartbeat) }, async ({ annotations }) => {
+    const injected = await inject({ fault: 'stop node', target: { kind: 'Node', name: node }, undo: m.undo, ...(p.heartbeat !== undefined ? { awaitHeartbeat: p.heartbeat } : {}), detail: m.how, recovered: () => nodeBack(s, node) }, async ({ annotations }) => {
       const detail = await m.stop(s.kube, annotations);
       s.timeline.mark('stop node', `node/${node}: ${detail}`);
     });
@@ -133,33 +130,20 @@ export function nodeFailurePhases(s: Scenario, down: NodeDown): Phase[] {
   return phases;
 }
 
-/**
- * The node is back: it heartbeats again (its Lease renewed since it was taken down, where it has
- * one: a node undone within its grace period never left Ready, so Ready alone would say "back"
- * while its container or kubelet is still starting), it is Ready, and the node-lifecycle
- * controller has taken its not-ready/unreachable taints off.
- */
-async function nodeBack(s: Scenario, node: string, heartbeatWhenDown?: string): Promise<void> {
+/** The node is Ready and the node-lifecycle controller has taken its not-ready/unreachable taints off. */
+async function nodeBack(s: Scenario, node: string): Promise<void> {
   const tl = s.timeline;
-  const lease = heartbeatWhenDown ? new Informer<Lease>(s.kube, 'Lease', { namespace: NODE_LEASES, fieldSelector: `metadata.name=${node}` }) : undefined;
-  try {
-    await lease?.start();
-    await until(
-      {
-        description: `node ${node} heartbeating, Ready again and without not-ready/unreachable taints`,
-        sources: lease ? [tl.nodes, lease] : [tl.nodes],
-        evaluate: () => {
-          const n = tl.nodes.get(node);
-          const ready = n?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
-          const taints = (n?.spec?.taints ?? []).filter((t) => /node\.kubernetes\.io\/(unreachable|not-ready)/.test(t.key));
-          const renewed = lease?.get(node, NODE_LEASES)?.spec?.renewTime;
-          const beating = !lease || (renewed !== undefined && renewed !== heartbeatWhenDown);
-          return { ok: beating && ready === 'True' && taints.length === 0, observed: `${lease ? `heartbeat ${beating ? 'renewed' : `not renewed since ${heartbeatWhenDown}`}, ` : ''}Ready=${ready}, taints ${taints.map((t) => `${t.key}:${t.effect}`).join(',') || 'none'}` };
-        },
+  await until(
+    {
+      description: `node ${node} Ready again without not-ready/unreachable taints`,
+      sources: [tl.nodes],
+      evaluate: () => {
+        const n = tl.nodes.get(node);
+        const ready = n?.status?.conditions?.find((c) => c.type === 'Ready')?.status;
+        const taints = (n?.spec?.taints ?? []).filter((t) => /node\.kubernetes\.io\/(unreachable|not-ready)/.test(t.key));
+        return { ok: ready === 'True' && taints.length === 0, observed: `Ready=${ready}, taints ${taints.map((t) => `${t.key}:${t.effect}`).join(',') || 'none'}` };
       },
-      { within: 60_000 },
-    );
-  } finally {
-    await lease?.stop();
-  }
+    },
+    { within: 60_000 },
+  );
 }
