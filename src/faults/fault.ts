@@ -57,6 +57,8 @@ export interface FaultSpec {
   /** Why there is nothing to undo, for the report (default: "nothing to undo"). */
   noUndo?: string;
   detail: string;
+  /** A node's heartbeat when the fault is recorded: its undo (here or in `kubeproof clean`) waits for the next one. */
+  awaitHeartbeat?: string;
   /** After a successful revert: wait for the cluster to show it (e.g. the node Ready again). */
   recovered?: () => Promise<void>;
 }
@@ -78,7 +80,7 @@ async function inject(s: Scenario, spec: FaultSpec, act: (injected: Injected) =>
   let record: UndoRecord | undefined;
   if (spec.undo) {
     const id = s.ledger.newId(spec.fault);
-    record = await s.ledger.record({ id, fault: spec.fault, target: spec.target, undo: spec.undo });
+    record = await s.ledger.record({ id, fault: spec.fault, target: spec.target, undo: spec.undo, ...(spec.awaitHeartbeat !== undefined ? { awaitHeartbeat: spec.awaitHeartbeat } : {}) });
   }
   const target = `${spec.target.kind}/${spec.target.name}`;
   const mark = s.timeline.mark(spec.fault, `${target}: ${spec.detail}`);

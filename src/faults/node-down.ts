@@ -17,6 +17,7 @@ import { podReady } from '../timeline/timeline.js';
 import { until } from '../wait/until.js';
 import { isRefusal, reasonOf, type NodeStopMechanism, type NodeStopMode } from '../cluster/providers/provider.js';
 import type { UndoOutcome } from '../ledger/undo-ops.js';
+import { heartbeatOf } from '../ledger/heartbeat.js';
 
 /** The steps' words for the modes: "stops sending heartbeats" is a node gone silent. */
 export type NodeDownMode = 'heartbeats' | 'not-ready' | 'kubelet' | 'freeze';
@@ -52,6 +53,8 @@ interface NodeDownPlan {
   mechanism: NodeStopMechanism;
   pods: string[];
   readyBefore: number;
+  /** The node's heartbeat (Lease renewTime) before it goes down; its undo waits for the next one. None where it has no Lease. */
+  heartbeat?: string;
 }
 
 async function planNodeDown(s: Scenario, node: string, mode: NodeDownMode): Promise<NodeDownPlan> {
@@ -60,7 +63,8 @@ async function planNodeDown(s: Scenario, node: string, mode: NodeDownMode): Prom
   const mechanism = s.parts.nodeControl.mechanism(MODES[mode], n);
   if (isRefusal(mechanism)) throw new NotApplicable(await reasonOf(mechanism));
   const live = s.timeline.pods.list().filter((p) => !p.metadata?.deletionTimestamp);
-  return { node, mode, mechanism, pods: live.filter((p) => p.spec?.nodeName === node).map((p) => p.metadata!.name!), readyBefore: live.filter((p) => podReady(p)).length };
+  const heartbeat = await heartbeatOf(s.kube, node);
+  return { node, mode, mechanism, pods: live.filter((p) => p.spec?.nodeName === node).map((p) => p.metadata!.name!), readyBefore: live.filter((p) => podReady(p)).length, ...(heartbeat !== undefined ? { heartbeat } : {}) };
 }
 
 function describePlan(s: Scenario, p: NodeDownPlan): string {
@@ -77,7 +81,7 @@ function describePlan(s: Scenario, p: NodeDownPlan): string {
 export async function nodeDown(s: Scenario, node: string, mode: NodeDownMode): Promise<void> {
   await injectFault(s, planNodeDown(s, node, mode), (p) => describePlan(s, p), async (p, inject) => {
     const m = p.mechanism;
-    const injected = await inject({ fault: 'stop node', target: { kind: 'Node', name: node }, undo: m.undo, detail: m.how, recovered: () => nodeBack(s, node) }, async ({ annotations }) => {
+    const injected = await inject({ fault: 'stop node', target: { kind: 'Node', name: node }, undo: m.undo, ...(p.heartbeat !== undefined ? { awaitHeartbeat: p.heartbeat } : {}), detail: m.how, recovered: () => nodeBack(s, node) }, async ({ annotations }) => {
       const detail = await m.stop(s.kube, annotations);
       s.timeline.mark('stop node', `node/${node}: ${detail}`);
     });

@@ -16,6 +16,8 @@ export interface UndoRecord {
   fault: string;
   target: { kind: string; name: string; namespace?: string };
   undo: UndoAction;
+  /** The target node's heartbeat (Lease renewTime) when the fault was recorded: its undo is done once the node heartbeats again. */
+  awaitHeartbeat?: string;
   recordedAt: string;
   owner: { host: string; pid: number };
 }

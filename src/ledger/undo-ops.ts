@@ -8,6 +8,7 @@
  * a target that someone else changed in the meantime is reported as a conflict, not
  * overwritten.
  */
+import { heartbeatRenewed } from './heartbeat.js';
 import type { Kube } from '../kube/client.js';
 import { isConflict, isNotFound } from '../kube/errors.js';
 import type { Node, Pod, Taint } from '../kube/types.js';
@@ -110,7 +111,17 @@ export async function undoOne(kube: Kube, rec: UndoRecord): Promise<UndoOutcome>
   const handler = handlers.get(rec.undo.op);
   if (!handler) return { status: 'failed', detail: `${what}: no handler for undo op "${rec.undo.op}" in this process (written by a newer kubeproof?); the record is kept` };
   try {
-    return await handler({ kube, rec, undo: rec.undo, what, onCurrent: (decide) => onCurrent(kube, rec, decide) } as UndoContext<UndoOp>);
+    const outcome = await handler({ kube, rec, undo: rec.undo, what, onCurrent: (decide) => onCurrent(kube, rec, decide) } as UndoContext<UndoOp>);
+    if (outcome.status === 'reverted' && rec.awaitHeartbeat !== undefined && rec.target.kind === 'Node') {
+      try {
+        await heartbeatRenewed(kube, rec.target.name, rec.awaitHeartbeat);
+      } catch (err) {
+        // Kept: the next clean runs the undo again (starting what runs is harmless) and waits once more.
+        return { status: 'failed', detail: `${outcome.detail}, but ${(err as Error).message}` };
+      }
+      return { ...outcome, detail: `${outcome.detail}; heartbeating again` };
+    }
+    return outcome;
   } catch (err) {
     return { status: 'failed', detail: `${what}: ${(err as Error).message}` };
   }

@@ -29,6 +29,7 @@ import type { KubeObject, Node } from '../../src/kube/types.js';
 import { kubeproof, stopMidFault, realNodeSkipReason } from './harness.js';
 import { hostSnapshot } from './host-snapshot.js';
 import { ClusterState, FAMILIES, REAL_FAMILIES, Spans, describeAttempt, hostLines, interruptOnce, realNodeBaseline, schedule, seedFromEnv, writeFeatures, type Attempt, type Plan, type Target } from './interrupt-kit.js';
+import { deadPid } from '../unit/pids.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'kubeproof-interrupt-'));
 const name = `int-${randomBytes(2).toString('hex')}`;
@@ -60,16 +61,6 @@ function feature(file: string, text: string): string {
   return path;
 }
 
-/** A pid that is no process on this machine now (the holder of a Lease whose run was SIGKILLed). */
-function deadPid(): number {
-  for (let pid = 4_000_000; ; pid--) {
-    try {
-      process.kill(pid, 0);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return pid;
-    }
-  }
-}
 
 describe(`kubeproof run interrupted at random moments (seed ${seed}, ${iterations} iterations)`, { timeout: 3_600_000 }, () => {
   before(async () => {

@@ -16,17 +16,8 @@ import { setEnv } from './support.js';
 import { realNodeHolder } from '../../src/cluster/real-node/teardown.js';
 import { realNodeLayout } from '../../src/cluster/real-node/layout.js';
 import { processStartTime } from '../../src/host.js';
+import { deadPid } from './pids.js';
 
-/** A pid that is no process on this machine now. */
-function deadPid(): number {
-  for (let pid = 4_000_000; ; pid--) {
-    try {
-      process.kill(pid, 0);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ESRCH') return pid;
-    }
-  }
-}
 
 const cache = mkdtempSync(join(tmpdir(), 'kp-holder-'));
 let live: ChildProcess;
