@@ -143,7 +143,34 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
   const started = new Date();
   const validated = await validate(opts, log);
 
-  const { cluster, made } = await getCluster(opts, runId, log, validated.realScenarios);
+  // A signal while the cluster is being made (kind create, kwokctl create take a minute) waits
+  // for it, then removes what this run made: dying at once orphaned the cluster being created.
+  let whileMaking: NodeJS.Signals | undefined;
+  const onEarlySignal = (sig: NodeJS.Signals) => {
+    if (whileMaking) return;
+    whileMaking = sig;
+    log(`\n${sig}: stopping once the cluster being made is ready to be removed…`);
+  };
+  process.on('SIGINT', onEarlySignal);
+  process.on('SIGTERM', onEarlySignal);
+  let got: Awaited<ReturnType<typeof getCluster>>;
+  try {
+    got = await getCluster(opts, runId, log, validated.realScenarios);
+  } catch (err) {
+    if (whileMaking) {
+      log(`the cluster was not made (${describeError(err)})`);
+      process.exit(whileMaking === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onEarlySignal);
+    process.off('SIGTERM', onEarlySignal);
+  }
+  const { cluster, made } = got;
+  if (whileMaking) {
+    if (made && !opts.keep) await cluster.down().then(() => log(`cluster ${cluster.name} removed`), (err) => log(`could not stop cluster ${cluster.name}: ${describeError(err)}`));
+    process.exit(whileMaking === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+  }
   const kube = Kube.fromKubeconfig(cluster.kubeconfigPath, cluster.context);
   let interrupted: NodeJS.Signals | undefined;
   let lease: RunLease | undefined;

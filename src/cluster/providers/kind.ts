@@ -531,7 +531,9 @@ async function createKindCluster(name: string, config: object, image: string | u
     if (/already exist/i.test(r.output)) {
       throw new BadInputError(`a kind cluster named "${name}" already exists`, { hint: `kind delete cluster --name ${name}, or choose another --name` });
     }
-    throw new EnvironmentError(`kind could not create cluster "${name}":\n${r.output}`, { hint: 'kind removes a cluster it failed to create; run the same `kind create cluster` by hand to see more' });
+    // kind removes a cluster it failed to create, but not when it was killed (a Ctrl-C reaches it too): remove what is left.
+    await runTool('kind', ['delete', 'cluster', '--name', name]);
+    throw new EnvironmentError(`kind could not create cluster "${name}":\n${r.output}`, { hint: 'run the same `kind create cluster` by hand to see more' });
   } finally {
     await rm(tmp, { recursive: true, force: true });
   }
