@@ -138,6 +138,9 @@ async function deleteRunNamespaces(kube: Kube, runId: string): Promise<void> {
   await Promise.all(list.items.map((ns) => kube.delete('Namespace', ns.metadata!.name!).catch(() => undefined)));
 }
 
+/** The exit code of a run stopped by a signal: 130 for SIGINT (Ctrl-C), 143 for SIGTERM. */
+const exitCodeFor = (sig: NodeJS.Signals): number => (sig === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+
 export async function run(opts: RunOptions, log: Log = stderrLog): Promise<number> {
   const runId = newRunId();
   const started = new Date();
@@ -159,7 +162,7 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
   } catch (err) {
     if (whileMaking) {
       log(`the cluster was not made (${describeError(err)})`);
-      process.exit(whileMaking === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+      process.exit(exitCodeFor(whileMaking));
     }
     throw err;
   } finally {
@@ -169,7 +172,7 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
   const { cluster, made } = got;
   if (whileMaking) {
     if (made && !opts.keep) await cluster.down().then(() => log(`cluster ${cluster.name} removed`), (err) => log(`could not stop cluster ${cluster.name}: ${describeError(err)}`));
-    process.exit(whileMaking === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated);
+    process.exit(exitCodeFor(whileMaking));
   }
   const kube = Kube.fromKubeconfig(cluster.kubeconfigPath, cluster.context);
   let interrupted: NodeJS.Signals | undefined;
@@ -202,7 +205,7 @@ export async function run(opts: RunOptions, log: Log = stderrLog): Promise<numbe
     log(`\n${sig}: undoing this run's changes and stopping…`);
     void undoRun()
       .then(stopCluster)
-      .finally(() => process.exit(sig === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated));
+      .finally(() => process.exit(exitCodeFor(sig)));
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
