@@ -30,6 +30,8 @@ let nodes: Informer<Node>;
 let target: string[];
 
 const kp = (args: string[]) => kubeproof(args).done;
+/** `kubeproof clean` on the test's cluster; the context guard applies to clean as to run. */
+const clean = () => kp(['clean', '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context, '--allow-context', cluster.context]);
 
 const feature = (file: string, text: string) => writeFeature(tmp, file, text);
 
@@ -89,7 +91,7 @@ describe('changes to shared objects go through the ledger', { timeout: 600_000 }
     const r = await stopMidFault(kubeproof(['run', feature('held.feature', HELD), ...target]), changesInPlace(), 'SIGKILL', 90_000);
     assert.equal(r.signal, 'SIGKILL');
     assert.notDeepEqual(await metadataOf('node-1'), before1, 'the label was not really written');
-    const c = await kp(['clean', '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context, '--allow-context', cluster.context]);
+    const c = await clean();
     assert.equal(c.code, 0, c.out);
     assert.match(c.out, /label of Node\/node-1: reverted/);
     assert.match(c.out, /patch of Node\/node-2: reverted/);
@@ -101,7 +103,7 @@ describe('changes to shared objects go through the ledger', { timeout: 600_000 }
     const r = await stopMidFault(kubeproof(['run', feature('held.feature', HELD), ...target]), changesInPlace(), 'SIGKILL', 90_000);
     assert.equal(r.signal, 'SIGKILL');
     await kube.mergePatch('Node', 'node-1', undefined, { metadata: { labels: { 'kubeproof-test/held': 'someone-else' } } });
-    const c = await kp(['clean', '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context, '--allow-context', cluster.context]);
+    const c = await clean();
     assert.equal(c.code, 0, c.out);
     assert.match(c.out, /label of Node\/node-1: conflict — .*kubeproof-test\/held is now "someone-else"/);
     assert.equal((await metadataOf('node-1')).labels['kubeproof-test/held'], 'someone-else');
@@ -114,7 +116,7 @@ describe('changes to shared objects go through the ledger', { timeout: 600_000 }
     const r = await stopMidFault(kubeproof(['run', feature('held.feature', HELD), ...target]), changesInPlace(), 'SIGKILL', 90_000);
     assert.equal(r.signal, 'SIGKILL');
     await kube.mergePatch('Node', 'node-2', undefined, { metadata: { annotations: { 'example.com/owner': 'someone-else' } } });
-    const c = await kp(['clean', '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context]);
+    const c = await clean();
     assert.equal(c.code, 0, c.out);
     assert.match(c.out, /patch of Node\/node-2: conflict — .*example\.com\/owner is now "someone-else" \(kubeproof set "chaos-test"\)/);
     assert.match(c.out, /label of Node\/node-1: reverted/);
@@ -141,7 +143,7 @@ describe('changes to shared objects go through the ledger', { timeout: 600_000 }
     const r = await stopMidFault(kubeproof(['run', f, ...target]), added, 'SIGKILL', 90_000);
     assert.equal(r.signal, 'SIGKILL');
     assert.ok((await metadataOf('big-1')).labels['kubeproof.io/run'], 'the added node carries no run label');
-    const c = await kp(['clean', '--kubeconfig', cluster.kubeconfigPath, '--context', cluster.context]);
+    const c = await clean();
     assert.equal(c.code, 0, c.out);
     assert.match(c.out, /add node of Node\/big-1: reverted — deleted node big-1/);
     assert.equal(await kube.find<Node>('Node', 'big-1'), undefined, 'the added node outlived clean');
