@@ -131,12 +131,14 @@ stop() {
 }
 
 # What dockerd adds to the host and leaves there when it stops: iptables chains and rules (filter
-# and nat: its DOCKER* chains and the rules for its bridges), and a docker/ directory in each
-# cgroup v1 hierarchy. Recorded before it starts.
+# and nat: its DOCKER* chains and the rules for its bridges), its bridges (docker0, and br-<id>
+# for each network, kind's among them: dockerd keeps them for its next start), and a docker/
+# directory in each cgroup v1 hierarchy. Recorded before it starts.
 record_host() {
   mkdir -p "$BEFORE"
   for table in filter nat; do iptables -t "$table" -S >"$BEFORE/iptables-$table" 2>/dev/null || :; done
   ls -d /sys/fs/cgroup/*/docker 2>/dev/null >"$BEFORE/cgroups" || :
+  bridges >"$BEFORE/links" || :
   # kind's known issue: every node's systemd, kubelet and containerd take inotify instances, and
   # the kernel's default 128 per user runs out at about two 4-node clusters ("too many open
   # files", node containers dying during create). Raised for the engine's life, put back at stop.
@@ -146,8 +148,18 @@ record_host() {
   fi
 }
 
+# The network interfaces named as dockerd names its bridges.
+bridges() {
+  ip -o link show 2>/dev/null | awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' | grep -E '^(docker0|br-[0-9a-f]{12})$'
+}
+
 restore_host() {
   [ -d "$BEFORE" ] || return 0
+  # Its bridges (the veths on them went with the containers); one there before it started stays.
+  for link in $(bridges); do
+    grep -qxF "$link" "$BEFORE/links" 2>/dev/null && continue
+    ip link delete "$link" || say "could not remove bridge $link"
+  done
   for table in filter nat; do
     [ -f "$BEFORE/iptables-$table" ] || continue
     iptables -t "$table" -S >"$BEFORE/iptables-$table.now" 2>/dev/null || continue
