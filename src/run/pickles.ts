@@ -88,7 +88,7 @@ async function resolvePaths(paths: string[], cwd: string, missing: (path: string
 }
 
 /** The lines a pickle answers to in a `file:line` filter: its scenario's, and its example row's. */
-function linesOf(doc: GherkinDocument): Map<string, number> {
+export function linesOf(doc: GherkinDocument): Map<string, number> {
   const lines = new Map<string, number>();
   const walk = (children: NonNullable<GherkinDocument['feature']>['children']) => {
     for (const c of children) {

@@ -10,7 +10,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadSources } from '@cucumber/cucumber/api';
-import { pickFeatures, type SourceSelection } from '../../src/run/pickles.js';
+import { pickFeatures, linesOf, type SourceSelection } from '../../src/run/pickles.js';
 
 let cwd: string;
 
@@ -50,19 +50,7 @@ async function ours(sel: SourceSelection): Promise<string[]> {
   const r = await pickFeatures(sel, cwd);
   assert.deepEqual(r.errors, []);
   // A pickle's line is its last AST node's: the example row for an outline, else the scenario.
-  const lines = new Map<string, number>();
-  for (const d of r.documents) {
-    const walk = (children: NonNullable<typeof d.feature>['children']) => {
-      for (const c of children) {
-        if (c.scenario) {
-          lines.set(c.scenario.id, c.scenario.location.line);
-          for (const ex of c.scenario.examples) for (const row of ex.tableBody) lines.set(row.id, row.location.line);
-        }
-        if (c.rule) walk(c.rule.children as never);
-      }
-    };
-    walk(d.feature?.children ?? []);
-  }
+  const lines = new Map(r.documents.flatMap((d) => [...linesOf(d)]));
   return r.pickles.map((p) => `${p.uri}:${lines.get(p.astNodeIds.at(-1)!)} ${p.name}`).sort();
 }
 
