@@ -124,7 +124,6 @@ export async function matchFeatures(opts: MatchOptions): Promise<MatchedFeatures
 
 /** What the loaded support library holds at run time (its public type hides it). */
 interface LoadedStepDefinition {
-  id: string;
   code: unknown;
   unwrappedCode?: unknown;
   pattern: string | RegExp;

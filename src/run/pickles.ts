@@ -60,11 +60,14 @@ async function featuresUnder(dir: string): Promise<string[]> {
   return out;
 }
 
+/** A path as cucumber's URIs name it: relative to the cwd, `/`-separated. */
+const uriOf = (cwd: string, abs: string): string => relative(cwd, abs).split(sep).join('/');
+
 /** The feature files the paths name (relative to `cwd`, `/`-separated as cucumber's URIs), each with its line filter (empty: all). */
 async function resolvePaths(paths: string[], cwd: string, missing: (path: string) => void): Promise<Map<string, Set<number> | undefined>> {
   const files = new Map<string, Set<number> | undefined>();
   const add = (abs: string, lines: number[]) => {
-    const uri = relative(cwd, abs).split(sep).join('/');
+    const uri = uriOf(cwd, abs);
     if (!lines.length) files.set(uri, undefined);
     else if (!files.has(uri) || files.get(uri)) files.set(uri, new Set([...(files.get(uri) ?? []), ...lines]));
   };
@@ -73,9 +76,9 @@ async function resolvePaths(paths: string[], cwd: string, missing: (path: string
     if (GLOB.test(path)) {
       const fixed = path.split('/').findIndex((part) => GLOB.test(part));
       const base = resolve(cwd, path.split('/').slice(0, fixed).join('/') || '.');
-      const test = globTest(relative(cwd, resolve(cwd, path)).split(sep).join('/'));
+      const test = globTest(uriOf(cwd, resolve(cwd, path)));
       const found = await featuresUnder(base).catch(() => []);
-      for (const f of found) if (test(relative(cwd, f).split(sep).join('/'))) add(f, lines);
+      for (const f of found) if (test(uriOf(cwd, f))) add(f, lines);
       continue;
     }
     const abs = resolve(cwd, path);
@@ -117,7 +120,8 @@ export async function pickFeatures(sel: SourceSelection, cwd: string): Promise<P
       if (e.parseError) picked.errors.push({ uri, line: e.parseError.source.location?.line ?? 0, message: e.parseError.message });
       if (e.gherkinDocument) {
         picked.documents.push(e.gherkinDocument);
-        lines = linesOf(e.gherkinDocument);
+        // Only a `file:line` filter reads them.
+        if (onLines) lines = linesOf(e.gherkinDocument);
       }
       if (e.pickle) {
         const p = e.pickle;
